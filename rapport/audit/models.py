@@ -1,0 +1,49 @@
+"""The audit trail: an append-only record of who saw or changed what."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEventError(Exception):
+    """Raised on an attempt to change or delete an audit event."""
+
+
+class AuditEvent(models.Model):
+    """One read or write of clinical data (or another event worth a trail).
+
+    Append-only: saving an existing event or deleting one raises. Identifiers are copied rather
+    than linked, so the trail outlives the rows it speaks of.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who acted when there is no staff user: "client:<code>", "system", "cli".
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=100, db_index=True)  # dotted, e.g. "care.episode.viewed"
+    object_type = models.CharField(max_length=100, blank=True)
+    object_code = models.CharField(max_length=64, blank=True)
+    client_code = models.UUIDField(null=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_code}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AuditEventError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEventError("audit events are append-only")

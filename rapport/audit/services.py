@@ -1,0 +1,48 @@
+"""Recording audit events. Call `record` inside the same transaction as the change it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from rapport.audit.models import AuditEvent
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    # REMOTE_ADDR only: a proxy in front should set it (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    request: HttpRequest | None,
+    action: str,
+    obj: Any = None,
+    *,
+    client: Any = None,
+    organisation: Any = None,
+    actor_label: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event: who (from the request), what (action and object), about which client."""
+    user = getattr(request, "user", None)
+    actor = user if user is not None and user.is_authenticated else None
+    if actor_label is None:
+        actor_label = f"user:{actor.email}" if actor is not None else "anonymous"
+    if organisation is None:
+        organisation = getattr(obj, "organisation", None) or getattr(client, "organisation", None)
+    if client is None:
+        client = getattr(obj, "client", None)
+    return AuditEvent.objects.create(
+        organisation=organisation,
+        actor=actor,
+        actor_label=actor_label,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_code=str(getattr(obj, "code", "")) if obj is not None else "",
+        client_code=getattr(client, "code", None),
+        ip_address=client_ip(request),
+        detail=detail or {},
+    )

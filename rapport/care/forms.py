@@ -1,0 +1,17 @@
+from django import forms
+
+from rapport.care.models import Attendance
+
+
+class AttendanceForm(forms.Form):
+    attendance = forms.ChoiceField(choices=Attendance.choices)
+
+
+class ConcernsForm(forms.Form):
+    presenting_concerns = forms.CharField(
+        label="Presenting concerns",
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Encrypted at rest; seen only by the treating therapist and their supervisors.",
+    )

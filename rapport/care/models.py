@@ -1,0 +1,119 @@
+"""Clients, care episodes (the therapeutic relationship itself) and sessions.
+
+Every model here carries its organisation and is reached through a manager that fails closed:
+outside an active organisation scope (django_scopes.scope) a query raises ScopeError. Views
+reach rows through rapport.care.access, which adds the role rules on top.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from rapport.core.fields import EncryptedTextField
+
+# A cancellation this close to the appointment counts as late (a common practice policy; used
+# by the drop-out risk rules, which weigh late cancellations like no-shows).
+LATE_CANCELLATION_WINDOW = timedelta(hours=24)
+
+
+class Client(models.Model):
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=50, blank=True)
+    language = models.CharField(max_length=35, default="en", help_text="BCP 47 language tag")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.name
+
+
+class EpisodeStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    DROPPED_OUT = "dropped_out", "Ended early (drop-out)"
+    TRANSFERRED = "transferred", "Transferred"
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=EpisodeStatus.ACTIVE)
+
+
+class CareEpisode(models.Model):
+    """One client working with one therapist, from the first session to the last."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="episodes")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="episodes"
+    )
+    started_on = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=EpisodeStatus.choices, default=EpisodeStatus.ACTIVE)
+    presenting_concerns = EncryptedTextField()
+
+    objects = ScopedManager(
+        organisation="organisation", _manager_class=models.Manager.from_queryset(EpisodeQuerySet)
+    )
+
+    class Meta:
+        ordering = ["-started_on"]
+
+    def __str__(self) -> str:
+        return f"{self.client} with {self.therapist} from {self.started_on}"
+
+
+class Attendance(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ATTENDED = "attended", "Attended"
+    NO_SHOW = "no_show", "Did not attend"
+    CANCELLED_CLIENT = "cancelled_client", "Cancelled by client"
+    CANCELLED_CLINIC = "cancelled_clinic", "Cancelled by the practice"
+
+
+class Session(models.Model):
+    """An appointment within an episode, and whether it took place."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    episode = models.ForeignKey(CareEpisode, on_delete=models.PROTECT, related_name="sessions")
+    scheduled_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=50)
+    attendance = models.CharField(max_length=20, choices=Attendance.choices, default=Attendance.SCHEDULED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["scheduled_at"]
+        indexes = [models.Index(fields=["episode", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return f"Session {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_late_cancellation(self) -> bool:
+        if self.attendance != Attendance.CANCELLED_CLIENT or self.cancelled_at is None:
+            return False
+        return self.scheduled_at - self.cancelled_at < LATE_CANCELLATION_WINDOW

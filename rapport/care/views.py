@@ -1,0 +1,100 @@
+"""The first cut of the staff pages: caseload, client, episode and session."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from rapport.audit.services import record
+from rapport.care import access
+from rapport.care.forms import AttendanceForm, ConcernsForm
+from rapport.care.models import Attendance, EpisodeStatus
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    episodes = (
+        access.episodes_for(request)
+        .filter(status=EpisodeStatus.ACTIVE)
+        .select_related("client", "therapist")
+        .annotate(
+            attended=Count("sessions", filter=Q(sessions__attendance=Attendance.ATTENDED)),
+            missed=Count("sessions", filter=Q(sessions__attendance=Attendance.NO_SHOW)),
+            last_session=Max("sessions__scheduled_at", filter=Q(sessions__scheduled_at__lte=now)),
+            next_session=Min("sessions__scheduled_at", filter=Q(sessions__scheduled_at__gt=now)),
+        )
+        .order_by("client__name")
+    )
+    episodes = list(episodes)
+    record(request, "care.caseload.viewed", organisation=request.organisation,
+           detail={"episodes": len(episodes)})
+    return render(request, "care/caseload.html", {"episodes": episodes})
+
+
+@login_required
+def client_detail(request: HttpRequest, code) -> HttpResponse:
+    client = access.get_client_for(request, code)
+    episodes = access.episodes_for(request).filter(client=client).select_related("therapist")
+    record(request, "care.client.viewed", client, client=client)
+    return render(request, "care/client_detail.html", {"client": client, "episodes": episodes})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def episode_detail(request: HttpRequest, code) -> HttpResponse:
+    episode = access.get_episode_for(request, code)
+    can_read_text = access.can_read_clinical_text(request, episode)
+    form = None
+    if can_read_text:
+        form = ConcernsForm(request.POST or None,
+                            initial={"presenting_concerns": episode.presenting_concerns})
+        if request.method == "POST":
+            if form.is_valid():
+                with transaction.atomic():
+                    episode.presenting_concerns = form.cleaned_data["presenting_concerns"]
+                    episode.save(update_fields=["presenting_concerns"])
+                    record(request, "care.episode.concerns_changed", episode)
+                messages.success(request, "Presenting concerns saved.")
+                return redirect("care-episode", episode.code)
+    elif request.method == "POST":
+        return render(request, "403.html", status=403)
+    sessions = episode.sessions.all()
+    record(request, "care.episode.viewed", episode,
+           detail={"clinical_text": can_read_text})
+    return render(
+        request,
+        "care/episode_detail.html",
+        {"episode": episode, "sessions": sessions, "form": form, "can_read_text": can_read_text},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_detail(request: HttpRequest, code) -> HttpResponse:
+    session = access.get_session_for(request, code)
+    form = AttendanceForm(request.POST or None, initial={"attendance": session.attendance})
+    if request.method == "POST":
+        if form.is_valid():
+            with transaction.atomic():
+                previous = session.attendance
+                session.attendance = form.cleaned_data["attendance"]
+                fields = ["attendance"]
+                if session.attendance == Attendance.CANCELLED_CLIENT and session.cancelled_at is None:
+                    session.cancelled_at = timezone.now()
+                    fields.append("cancelled_at")
+                session.save(update_fields=fields)
+                record(request, "care.session.attendance_changed", session,
+                       client=session.episode.client,
+                       detail={"from": previous, "to": session.attendance})
+            messages.success(request, "Attendance saved.")
+            return redirect("care-session", session.code)
+    else:
+        record(request, "care.session.viewed", session, client=session.episode.client)
+    return render(request, "care/session_detail.html", {"session": session, "form": form})

@@ -1,0 +1,204 @@
+"""The demo practice, generated from a seed.
+
+One organisation, one administrator, one supervisor (supervising two of the three therapists, so
+the demo shows scoping), three therapists and 36 clients whose episodes run over the last six
+months with realistic attendance. Every client is given a *story* up front (improving, stalling,
+deteriorating, a rupture that is repaired, one that is not, dropping out ...). The people and
+appointments are built here; later layers (check-ins, goals, alerts) add their own step to
+`STEPS`, reading each plan's story, so the whole practice stays consistent and reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
+from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
+
+DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - printed for the local demo only
+DEMO_DOMAIN = "riverside.example"
+
+# Story mix for 36 clients: most improve, some stall, a few deteriorate (in routine care about
+# 5–10% deteriorate), two alliance ruptures (one repaired, one not) and a share who drop out
+# (about 20% in adult therapy, DESIGN.md).
+STORIES = (
+    ["improving"] * 14
+    + ["stalling"] * 6
+    + ["deteriorating"] * 3
+    + ["rupture_repaired"] * 2
+    + ["rupture_unrepaired"] * 2
+    + ["dropping_out"] * 6
+    + ["new"] * 3
+)
+
+FIRST_NAMES = [
+    "Amira", "Ben", "Chloé", "Dmitri", "Esi", "Farah", "Gabriel", "Hana", "Ines", "Jonah",
+    "Kemal", "Lena", "Mateo", "Nia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tomás",
+    "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zoe", "Aiden", "Bea", "Caleb", "Dara",
+    "Elif", "Finn", "Grace", "Hugo", "Ivy", "Jamal",
+]
+LAST_NAMES = [
+    "Adeyemi", "Baker", "Costa", "Dubois", "Evans", "Fischer", "García", "Haddad", "Ivanova",
+    "Jensen", "Khan", "Larsen", "Müller", "Nakamura", "O'Brien", "Patel", "Quist", "Rossi",
+    "Silva", "Tanaka", "Usman", "Varga", "Wójcik", "Xu", "Yilmaz", "Zhang",
+]
+PRONOUNS = ["she/her", "he/him", "they/them", "", ""]
+LANGUAGES = ["en", "en", "en", "en", "es", "de", "fr"]
+
+
+@dataclass
+class Staff:
+    admin: User
+    supervisor: User
+    therapists: list[User]
+
+
+@dataclass
+class ClientPlan:
+    """What the generator decided for one client; later steps read it."""
+
+    client: Client
+    episode: CareEpisode
+    story: str
+    sessions: list[Session] = field(default_factory=list)
+
+
+@dataclass
+class Practice:
+    organisation: Organisation
+    staff: Staff
+    plans: list[ClientPlan]
+    rng: random.Random
+    today: date
+
+
+Step = Callable[[Practice], None]
+# Later layers append their own steps (check-in histories, goals, alerts); each runs in order.
+STEPS: list[Step] = []
+
+
+def _user(email: str, name: str) -> User:
+    return User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+
+
+def _build_staff(org: Organisation) -> Staff:
+    admin = _user(f"admin@{DEMO_DOMAIN}", "Alex Morgan")
+    supervisor = _user(f"supervisor@{DEMO_DOMAIN}", "Dr Maya Okafor")
+    therapists = [
+        _user(f"therapist{i}@{DEMO_DOMAIN}", name)
+        for i, name in enumerate(["Sam Rivera", "Jordan Lee", "Priya Nair"], start=1)
+    ]
+    Membership.objects.create(organisation=org, user=admin, role=Role.ADMIN)
+    Membership.objects.create(organisation=org, user=supervisor, role=Role.SUPERVISOR)
+    for t in therapists:
+        Membership.objects.create(organisation=org, user=t, role=Role.THERAPIST)
+    for t in therapists[:2]:  # the third therapist is supervised elsewhere
+        Supervision.objects.create(organisation=org, supervisor=supervisor, therapist=t)
+    return Staff(admin=admin, supervisor=supervisor, therapists=therapists)
+
+
+def _attendance(rng: random.Random, story: str, index: int, count: int) -> str:
+    """Attendance for the index-th past session; drop-outs miss more towards the end."""
+    if story == "dropping_out" and index >= count - 2:
+        return rng.choice([Attendance.NO_SHOW, Attendance.CANCELLED_CLIENT])
+    roll = rng.random()
+    # Roughly 85% attended, 6% no-show, 6% cancelled by client, 3% by the practice.
+    if roll < 0.85:
+        return Attendance.ATTENDED
+    if roll < 0.91:
+        return Attendance.NO_SHOW
+    if roll < 0.97:
+        return Attendance.CANCELLED_CLIENT
+    return Attendance.CANCELLED_CLINIC
+
+
+def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: date) -> list[ClientPlan]:
+    stories = STORIES[:]
+    rng.shuffle(stories)
+    names = rng.sample([(f, last) for f in FIRST_NAMES for last in LAST_NAMES], len(stories))
+    tz = timezone.get_current_timezone()
+    plans = []
+    for i, (story, (first, last)) in enumerate(zip(stories, names, strict=True)):
+        therapist = staff.therapists[i % 3]
+        client = Client.objects.create(
+            organisation=org,
+            name=f"{first} {last}",
+            preferred_name=first if rng.random() < 0.7 else "",
+            pronouns=rng.choice(PRONOUNS),
+            language=rng.choice(LANGUAGES),
+            email=f"{first.lower()}.{i}@client.{DEMO_DOMAIN}".replace("é", "e").replace("á", "a"),
+            date_of_birth=date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28)),
+        )
+        # New clients started in the last three weeks; everyone else within the six months.
+        weeks_ago = rng.randint(1, 3) if story == "new" else rng.randint(8, 26)
+        start = today - timedelta(weeks=weeks_ago, days=rng.randint(0, 6))
+        weekday_hour = time(rng.choice([9, 10, 11, 13, 14, 15, 16, 17]))
+        past = min(weeks_ago, rng.randint(10, 16)) if story != "new" else weeks_ago
+        status = EpisodeStatus.ACTIVE
+        if story == "dropping_out":
+            past = rng.randint(3, 6)
+            status = EpisodeStatus.DROPPED_OUT
+        elif story in ("improving",) and weeks_ago >= 20 and rng.random() < 0.5:
+            status = EpisodeStatus.COMPLETED
+        episode = CareEpisode.objects.create(
+            organisation=org, client=client, therapist=therapist, started_on=start, status=status,
+        )
+        plan = ClientPlan(client=client, episode=episode, story=story)
+        for n in range(past):
+            day = start + timedelta(weeks=n)
+            if day >= today:
+                break
+            at = datetime.combine(day, weekday_hour, tzinfo=tz)
+            attendance = _attendance(rng, story, n, past)
+            cancelled_at = None
+            if attendance == Attendance.CANCELLED_CLIENT:
+                cancelled_at = at - timedelta(hours=rng.choice([3, 12, 30, 72]))
+            plan.sessions.append(Session(organisation=org, episode=episode, scheduled_at=at,
+                                         attendance=attendance, cancelled_at=cancelled_at))
+        if status == EpisodeStatus.ACTIVE:
+            # The next two appointments, weekly from the last one.
+            last = plan.sessions[-1].scheduled_at if plan.sessions else datetime.combine(start, weekday_hour, tzinfo=tz)
+            while last.date() <= today:
+                last += timedelta(weeks=1)
+            for k in range(2):
+                plan.sessions.append(Session(organisation=org, episode=episode,
+                                             scheduled_at=last + timedelta(weeks=k)))
+        else:
+            episode.ended_on = plan.sessions[-1].scheduled_at.date()
+            episode.save(update_fields=["ended_on"])
+        Session.objects.bulk_create(plan.sessions)
+        plans.append(plan)
+    return plans
+
+
+@transaction.atomic
+def generate(seed: int = 2026, today: date | None = None) -> Practice:
+    """Create the demo practice. Same seed and day, same practice."""
+    rng = random.Random(seed)
+    today = today or timezone.localdate()
+    with scopes_disabled():
+        org = Organisation.objects.create(name="Riverside Counselling Practice")
+        staff = _build_staff(org)
+        plans = _build_episodes(org, staff, rng, today)
+        practice = Practice(organisation=org, staff=staff, plans=plans, rng=rng, today=today)
+        for step in STEPS:
+            step(practice)
+    return practice
+
+
+def logins() -> list[tuple[str, str, str]]:
+    """(role, email, password) for the printed demo logins."""
+    return [
+        ("administrator", f"admin@{DEMO_DOMAIN}", DEMO_PASSWORD),
+        ("supervisor of therapists 1 and 2", f"supervisor@{DEMO_DOMAIN}", DEMO_PASSWORD),
+        ("therapist", f"therapist1@{DEMO_DOMAIN}", DEMO_PASSWORD),
+        ("therapist", f"therapist2@{DEMO_DOMAIN}", DEMO_PASSWORD),
+        ("therapist (not supervised in the demo)", f"therapist3@{DEMO_DOMAIN}", DEMO_PASSWORD),
+    ]

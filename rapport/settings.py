@@ -1,0 +1,225 @@
+"""Settings for Rapport, read from the environment.
+
+Three modes, chosen with RAPPORT_MODE:
+
+- ``production`` (the default): DEBUG off; refuses to start without RAPPORT_SECRET_KEY and
+  RAPPORT_ENCRYPTION_KEYS; PostgreSQL through RAPPORT_DATABASE_URL.
+- ``demo``: what ``make demo`` runs; DEBUG on, SQLite under var/, keys generated under var/.
+- ``test``: what the test suite runs; keys fixed, fast password hashing.
+
+Every secret can also come from a file: RAPPORT_SECRET_KEY_FILE, RAPPORT_ENCRYPTION_KEYS_FILE.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.getenv("RAPPORT_VAR_DIR", BASE_DIR / "var"))
+
+MODES = ("production", "demo", "test")
+MODE = os.getenv("RAPPORT_MODE", "production")
+if MODE not in MODES:
+    raise ImproperlyConfigured(f"RAPPORT_MODE must be one of {', '.join(MODES)}, not {MODE!r}")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.getenv(name, str(default).lower())
+    if raw not in ("true", "false"):
+        raise ImproperlyConfigured(f"{name} must be 'true' or 'false', not {raw!r}")
+    return raw == "true"
+
+
+def env_secret(name: str) -> str:
+    """A secret from NAME, or from the file named by NAME_FILE; empty when neither is set."""
+    value = os.getenv(name, "")
+    path = os.getenv(f"{name}_FILE")
+    if not value and path:
+        value = Path(path).read_text().strip()
+    return value
+
+
+def _demo_secret(filename: str, make) -> str:
+    """Read a generated secret under var/, creating it on first use (demo mode only)."""
+    path = VAR_DIR / filename
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env_secret("RAPPORT_SECRET_KEY")
+ENCRYPTION_KEYS = [k.strip() for k in env_secret("RAPPORT_ENCRYPTION_KEYS").split(",") if k.strip()]
+
+if MODE == "demo":
+    from cryptography.fernet import Fernet
+    from django.core.management.utils import get_random_secret_key
+
+    SECRET_KEY = SECRET_KEY or _demo_secret("secret_key", get_random_secret_key)
+    ENCRYPTION_KEYS = ENCRYPTION_KEYS or [
+        _demo_secret("encryption_key", lambda: Fernet.generate_key().decode())
+    ]
+elif MODE == "test":
+    SECRET_KEY = SECRET_KEY or "test-secret-key-not-for-production"  # noqa: S105
+    # Two fixed Fernet keys: the first encrypts, both decrypt (tests rotate between them).
+    ENCRYPTION_KEYS = ENCRYPTION_KEYS or [
+        "cmFwcG9ydC10ZXN0LWtleS0xLS0tLS0tLS0tLS0tLS0=",
+        "cmFwcG9ydC10ZXN0LWtleS0yLS0tLS0tLS0tLS0tLS0=",
+    ]
+else:
+    missing = [
+        name
+        for name, value in (
+            ("RAPPORT_SECRET_KEY", SECRET_KEY),
+            ("RAPPORT_ENCRYPTION_KEYS", ENCRYPTION_KEYS),
+        )
+        if not value
+    ]
+    if missing:
+        raise ImproperlyConfigured(
+            f"Production mode needs {' and '.join(missing)} (or set RAPPORT_MODE=demo for a trial)."
+        )
+
+DEBUG = env_bool("RAPPORT_DEBUG", default=MODE == "demo")
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.getenv(
+        "RAPPORT_ALLOWED_HOSTS", "" if MODE == "production" else "127.0.0.1,localhost,testserver"
+    ).split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.getenv("RAPPORT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_scopes",
+    "rapport.core",
+    "rapport.accounts",
+    "rapport.audit",
+    "rapport.care",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "rapport.accounts.middleware.OrganisationScopeMiddleware",
+]
+
+ROOT_URLCONF = "rapport.urls"
+WSGI_APPLICATION = "rapport.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "rapport" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{VAR_DIR / 'rapport.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("RAPPORT_DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL lets the demo's readers and writers overlap; a busy timeout instead of "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts-login"
+LOGIN_REDIRECT_URL = "care-caseload"
+LOGOUT_REDIRECT_URL = "accounts-login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if MODE == "test":
+    # Argon2 is deliberately slow; tests that check hashing set it explicitly.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = os.getenv("RAPPORT_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+if MODE == "production":
+    # `rapport manage collectstatic` fills it; WhiteNoise serves it from gunicorn.
+    STATIC_ROOT = Path(os.getenv("RAPPORT_STATIC_ROOT", VAR_DIR / "static"))
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+else:
+    STATIC_ROOT = None
+    WHITENOISE_USE_FINDERS = True  # the demo and tests serve straight from the apps' folders
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if MODE == "production":
+    SESSION_COOKIE_SECURE = env_bool("RAPPORT_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+EMAIL_BACKEND = os.getenv(
+    "RAPPORT_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if MODE != "production"
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = os.getenv("RAPPORT_FROM_EMAIL", "rapport@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("RAPPORT_LOG_LEVEL", "WARNING")},
+}

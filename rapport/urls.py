@@ -1,0 +1,16 @@
+from django.urls import path
+
+from rapport.accounts import views as accounts_views
+from rapport.care import views as care_views
+from rapport.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", accounts_views.LoginView.as_view(), name="accounts-login"),
+    path("logout/", accounts_views.LogoutView.as_view(), name="accounts-logout"),
+    path("caseload/", care_views.caseload, name="care-caseload"),
+    path("clients/<uuid:code>/", care_views.client_detail, name="care-client"),
+    path("episodes/<uuid:code>/", care_views.episode_detail, name="care-episode"),
+    path("sessions/<uuid:code>/", care_views.session_detail, name="care-session"),
+]

@@ -1,0 +1,88 @@
+"""Shared fixtures: two practices, each with staff of every role, clients, episodes and sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.test import Client as HttpClient
+from django_scopes import scopes_disabled
+
+from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
+from rapport.care.models import CareEpisode, Client, Session
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Practice:
+    org: Organisation
+    admin: User
+    supervisor: User
+    therapist: User  # supervised by `supervisor`
+    colleague: User  # another therapist in the same practice, not supervised by `supervisor`
+    client: Client  # treated by `therapist`
+    episode: CareEpisode
+    session: Session
+    colleague_client: Client  # treated by `colleague`
+    colleague_episode: CareEpisode
+    colleague_session: Session
+
+
+def make_practice(name: str) -> Practice:
+    slug = name.lower().replace(" ", "")
+    with scopes_disabled():
+        org = Organisation.objects.create(name=name)
+
+        def staff(role_name: str, *roles: str) -> User:
+            user = User.objects.create_user(f"{role_name}@{slug}.test", PASSWORD, name=role_name.title())
+            for role in roles:
+                Membership.objects.create(organisation=org, user=user, role=role)
+            return user
+
+        admin = staff("admin", Role.ADMIN)
+        supervisor = staff("supervisor", Role.SUPERVISOR)
+        therapist = staff("therapist", Role.THERAPIST)
+        colleague = staff("colleague", Role.THERAPIST)
+        Supervision.objects.create(organisation=org, supervisor=supervisor, therapist=therapist)
+
+        def treat(user: User, client_name: str):
+            client = Client.objects.create(organisation=org, name=client_name)
+            episode = CareEpisode.objects.create(
+                organisation=org, client=client, therapist=user, started_on=date(2026, 9, 1),
+                presenting_concerns=f"{client_name} worries about sleep",
+            )
+            session = Session.objects.create(
+                organisation=org, episode=episode,
+                scheduled_at=datetime(2026, 9, 1, 10, tzinfo=UTC),
+            )
+            return client, episode, session
+
+        client, episode, session = treat(therapist, f"{name} Client")
+        c2, e2, s2 = treat(colleague, f"{name} Other Client")
+    return Practice(org, admin, supervisor, therapist, colleague, client, episode, session, c2, e2, s2)
+
+
+@pytest.fixture
+def practice(db) -> Practice:
+    return make_practice("Riverside")
+
+
+@pytest.fixture
+def other_practice(db) -> Practice:
+    return make_practice("Hillside")
+
+
+@pytest.fixture
+def web(db) -> HttpClient:
+    """Django's test client with CSRF checks enforced, as a browser would meet them."""
+    return HttpClient(enforce_csrf_checks=True)
+
+
+def login(http: HttpClient, user: User) -> HttpClient:
+    http.force_login(user)
+    return http
+
+
+__all__ = ["PASSWORD", "Practice", "login", "make_practice", "timedelta"]

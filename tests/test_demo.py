@@ -1,0 +1,66 @@
+"""The demo practice: its shape, its realism, and that it is reproducible."""
+
+from collections import Counter
+from datetime import date
+
+import pytest
+from django_scopes import scopes_disabled
+
+from rapport.accounts.models import Membership, Role, Supervision
+from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
+from rapport.demo.generator import STORIES, generate
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+def demo(db):
+    return generate(seed=7, today=TODAY)
+
+
+def test_demo_has_the_promised_people(demo):
+    roles = Counter(Membership.objects.filter(organisation=demo.organisation).values_list("role", flat=True))
+    assert roles == {Role.ADMIN: 1, Role.SUPERVISOR: 1, Role.THERAPIST: 3}
+    assert Supervision.objects.count() == 2
+    with scopes_disabled():
+        assert Client.objects.count() == 36
+        assert CareEpisode.objects.count() == 36
+        # Caseloads are shared evenly between the three therapists.
+        per_therapist = Counter(CareEpisode.objects.values_list("therapist_id", flat=True))
+        assert sorted(per_therapist.values()) == [12, 12, 12]
+
+
+def test_demo_spans_six_months_with_realistic_attendance(demo):
+    with scopes_disabled():
+        first = min(e.started_on for e in CareEpisode.objects.all())
+        past = Session.objects.exclude(attendance=Attendance.SCHEDULED)
+        counts = Counter(past.values_list("attendance", flat=True))
+        upcoming = Session.objects.filter(attendance=Attendance.SCHEDULED)
+        dropped = CareEpisode.objects.filter(status=EpisodeStatus.DROPPED_OUT).count()
+        assert all(s.scheduled_at.date() > TODAY for s in upcoming)
+    assert (TODAY - first).days >= 150
+    share_attended = counts[Attendance.ATTENDED] / sum(counts.values())
+    assert 0.70 <= share_attended <= 0.92
+    assert counts[Attendance.NO_SHOW] > 0 and counts[Attendance.CANCELLED_CLIENT] > 0
+    assert dropped == STORIES.count("dropping_out")
+
+
+def test_every_client_has_a_story(demo):
+    assert Counter(p.story for p in demo.plans) == Counter(STORIES)
+
+
+def test_same_seed_same_practice(db):
+    a = generate(seed=3, today=TODAY)
+    first = [(p.client.name, p.story, len(p.sessions)) for p in a.plans]
+    with scopes_disabled():
+        Session.objects.all().delete()
+        CareEpisode.objects.all().delete()
+        Client.objects.all().delete()
+    from rapport.accounts.models import Organisation, User
+
+    Membership.objects.all().delete()
+    Supervision.objects.all().delete()
+    User.objects.all().delete()
+    Organisation.objects.all().delete()
+    b = generate(seed=3, today=TODAY)
+    assert [(p.client.name, p.story, len(p.sessions)) for p in b.plans] == first

@@ -1,0 +1,24 @@
+from unittest import mock
+
+from django.db.utils import OperationalError
+
+
+def test_healthy(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_database_down_is_503_naming_the_part(client, db):
+    with mock.patch("rapport.core.views.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["database"] == "error"
+    assert "down" not in body["error"]  # no internals leak, only which part failed
+
+
+def test_only_get(client, db):
+    assert client.post("/healthz").status_code == 405

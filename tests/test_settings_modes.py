@@ -1,0 +1,62 @@
+"""Production refuses to start without its secrets; DEBUG is off outside the demo."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+SNIPPET = "import rapport.settings as s; print(s.MODE, s.DEBUG, bool(s.SECRET_KEY), len(s.ENCRYPTION_KEYS), s.PASSWORD_HASHERS[0].rsplit('.', 1)[1])"
+
+
+def _settings(env: dict, tmp_path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    clean.update(env)
+    clean.setdefault("RAPPORT_VAR_DIR", str(tmp_path))
+    return subprocess.run([sys.executable, "-c", SNIPPET], env=clean, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "RAPPORT_SECRET_KEY and RAPPORT_ENCRYPTION_KEYS"),
+        ({"RAPPORT_SECRET_KEY": "s" * 50}, "RAPPORT_ENCRYPTION_KEYS"),
+        ({"RAPPORT_ENCRYPTION_KEYS": "k"}, "RAPPORT_SECRET_KEY"),
+    ],
+)
+def test_production_refuses_to_start_without_secrets(tmp_path, env, missing):
+    result = _settings(env, tmp_path)
+    assert result.returncode != 0
+    assert f"Production mode needs {missing}" in result.stderr
+
+
+def test_production_starts_with_secrets_and_debug_off(tmp_path):
+    result = _settings({"RAPPORT_SECRET_KEY": "s" * 50,
+                        "RAPPORT_ENCRYPTION_KEYS": "cmFwcG9ydC10ZXN0LWtleS0xLS0tLS0tLS0tLS0tLS0="}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["production", "False", "True", "1", "Argon2PasswordHasher"]
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    (tmp_path / "secret").write_text("s" * 50 + "\n")
+    (tmp_path / "keys").write_text("k1,k2\n")
+    result = _settings({"RAPPORT_SECRET_KEY_FILE": str(tmp_path / "secret"),
+                        "RAPPORT_ENCRYPTION_KEYS_FILE": str(tmp_path / "keys")}, tmp_path)
+    assert result.stdout.split() == ["production", "False", "True", "2", "Argon2PasswordHasher"]
+
+
+def test_demo_generates_its_own_keys_under_var(tmp_path):
+    result = _settings({"RAPPORT_MODE": "demo"}, tmp_path)
+    assert result.stdout.split() == ["demo", "True", "True", "1", "Argon2PasswordHasher"]
+    assert (tmp_path / "encryption_key").stat().st_mode & 0o077 == 0
+    key = (tmp_path / "secret_key").read_text()
+    again = _settings({"RAPPORT_MODE": "demo"}, tmp_path)
+    assert again.returncode == 0
+    assert (tmp_path / "secret_key").read_text() == key  # reused, not regenerated
+
+
+def test_unknown_mode_and_bad_boolean_are_rejected(tmp_path):
+    assert "RAPPORT_MODE must be one of" in _settings({"RAPPORT_MODE": "prod"}, tmp_path).stderr
+    bad = _settings({"RAPPORT_MODE": "demo", "RAPPORT_DEBUG": "yes"}, tmp_path)
+    assert "RAPPORT_DEBUG must be 'true' or 'false'" in bad.stderr
