@@ -16,6 +16,8 @@ USAGE = """usage: rapport COMMAND [ARGS]
   analyze [--summary] FILE.csv     findings (or outcome summaries) from long-format scores
   demo                             migrate, load the demo practice once, serve on 127.0.0.1:8000
   serve                            serve with gunicorn (production)
+  backup [PATH]                    back up the database (keys are kept apart: see README)
+  restore PATH [--force]           restore a backup into an empty database
   manage ARGS...                   any Django management command
 """
 
@@ -34,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         from rapport.monitoring.cli import main as analyze_main
 
         return analyze_main(argv)
+    if command in ("backup", "restore"):
+        argv = ["manage", *argv]
+        command = "manage"
     if command in ("demo", "serve", "manage"):
         from rapport.core.commands import run
 
