@@ -1,0 +1,38 @@
+"""Print the monitoring harness table (synthetic cohorts) and the real-data run.
+
+    .venv/bin/python bench/evaluate_monitoring.py [--episodes N] [--seed S]
+
+The detector's thresholds were tuned on evaluation.DEV_SEED; the default report uses
+evaluation.REPORT_SEED. See rapport/monitoring/README.md for the definitions of each column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rapport.monitoring.evaluation import REPORT_SEED, evaluate, real_data_run
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--episodes", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=REPORT_SEED)
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args()
+    report = evaluate(args.episodes, args.seed)
+    print(f"Synthetic cohort: {args.episodes} episodes, seed {args.seed}")
+    print(report.table())
+    for row in report.rows:
+        if row.note:
+            print(f"  {row.kind}: {row.note}")
+    print(f"caseload warned by session 4: {report.extra['caseload_warned_by_session_4']:.3f}")
+    print("\nReal repeated-measures data (no ground truth for alerts; see README):")
+    print(json.dumps(real_data_run(args.data), indent=2))
+
+
+if __name__ == "__main__":
+    main()

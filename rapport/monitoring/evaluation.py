@@ -1,0 +1,436 @@
+"""Evaluation harness: synthetic cohorts with known ground truth, and a run on real data.
+
+The synthetic generating process (documented in README.md; its numbers are set from the
+literature and common sense, not from the detector, and were not changed while the detector's
+thresholds were tuned on DEV_SEED; the report uses REPORT_SEED):
+
+Outcomes (PHQ-9, 0-27, reliable change 6, caseness 10):
+- every client is a case at intake: true intake ~ N(16.5, 4.5) clipped to 10..27;
+- three latent courses (about 5-10% of adults deteriorate, Hansen, Lambert & Forman 2002,
+  Clin Psychol Sci Pract 9:329): responders 70%, stallers 22%, deteriorators 8%;
+- the true score follows intake + slope * log(session) (the log-linear dose-effect curve, Howard
+  et al. 1986), slope per log-session ~ N(-3.2, 1.2), N(0, 0.8) and N(+2.6, 0.9) respectively;
+- observed = true + a transient state (AR(1), SD 1.5, autocorrelation 0.4) + measurement error
+  with SD 2.16 (the PHQ-9's reliable change of 6 implies SEM = 6 / (1.96 * sqrt 2)), rounded,
+  clipped to 0..27;
+- 8 to 20 sessions per episode, one PHQ-9 a session.
+Ground truth for outcomes is what a service would see at the end: an "eventual deteriorator"
+ends reliably deteriorated, an "eventual improver" ends reliably improved (6 points or more).
+
+Alliance (relationship-checkin, seven 0-10 items, total = mean x 10):
+- client's usual level ~ N(78, 9) clipped to 45..96; a slow drift ~ N(+0.3, 0.4) points a
+  session (alliance tends to grow over treatment); within-client SD sigma ~ lognormal, median
+  6.5 points (90% between about 3.6 and 11.5);
+- each session: a shared shock (SD 0.8 sigma) and item-level noise (SD 0.6 sigma in the mean),
+  items rounded to whole numbers and clipped to 0..10;
+- ruptures: 35% of episodes have one, starting at a session from 4 to two before the last; the
+  true total drops by 3 sigma (the issue's definition), spread unevenly over the items (Dirichlet
+  weights); 60% are repaired after 1 session (60%) or 2 (40%), the rest last to the end.
+Therapist (therapist-reflection, same scale): tracks the client's usual level and a third of the
+session's deviation (therapists miss much of a rupture), plus noise SD 6 and a bias: 25% of
+therapists overrate by N(+22, 5) points (about two between-client SDs), the rest by N(+3, 4)
+(therapists rate the alliance a little higher on average, Tryon et al. 2007).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rapport.monitoring.analyze import analyze_many
+from rapport.monitoring.outcome import classify
+from rapport.monitoring.records import (
+    AllianceSeries,
+    EpisodeHistory,
+    Finding,
+    OutcomeSeries,
+    Scale,
+)
+from rapport.monitoring.trajectories import ExpectedTrajectories
+
+DEV_SEED = 1
+REPORT_SEED = 2
+PHQ9 = Scale(
+    higher_is_better=False, reliable_change=6, cutoff=10, response_fraction=0.5, remission_below=5
+)
+COMPONENTS = ("trust", "empathy", "genuineness", "respect", "listening", "safety", "goals")
+IMPROVED = frozenset({"reliable_improvement", "reliable_recovery"})
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    course: str  # responder, staller, deteriorator (the latent class)
+    outcome: str  # the observed classification at the last session
+    rupture: int | None  # session the rupture starts
+    repaired: int | None  # session the alliance is back (None: not repaired)
+    overrater: bool
+    sessions: int
+
+
+def synthetic_cohort(n: int, seed: int) -> tuple[list[EpisodeHistory], list[Truth]]:
+    """`n` episodes and their ground truth, reproducible from `seed`."""
+    rng = np.random.default_rng(seed)
+    episodes: list[EpisodeHistory] = []
+    truths: list[Truth] = []
+    course_of = rng.choice(3, size=n, p=[0.70, 0.22, 0.08])
+    for e in range(n):
+        t_n = int(rng.integers(8, 21))
+        sessions = np.arange(1, t_n + 1)
+        lt = np.log(sessions)
+        # Outcome.
+        course = ("responder", "staller", "deteriorator")[course_of[e]]
+        mu, sd = {"responder": (-3.2, 1.2), "staller": (0.0, 0.8), "deteriorator": (2.6, 0.9)}[
+            course
+        ]
+        intake = float(np.clip(rng.normal(16.5, 4.5), 10, 27))
+        slope = rng.normal(mu, sd)
+        state = np.zeros(t_n)
+        eps = rng.normal(0, 1.5 * math.sqrt(1 - 0.4**2), t_n)
+        state[0] = rng.normal(0, 1.5)
+        for k in range(1, t_n):
+            state[k] = 0.4 * state[k - 1] + eps[k]
+        phq = np.clip(np.rint(intake + slope * lt + state + rng.normal(0, 2.16, t_n)), 0, 27)
+        outcome = classify(float(phq[0]), float(phq[-1]), PHQ9) or ""
+        # Alliance.
+        usual = float(np.clip(rng.normal(78, 9), 45, 96))
+        drift = rng.normal(0.3, 0.4)
+        sigma = float(np.exp(rng.normal(math.log(6.5), 0.35)))
+        offsets = rng.normal(0, 4, len(COMPONENTS))
+        level = usual + drift * (sessions - 1)
+        shock = rng.normal(0, 0.8 * sigma, t_n)
+        rupture_at: int | None = None
+        repaired_at: int | None = None
+        dip = np.zeros((t_n, len(COMPONENTS)))
+        if t_n >= 6 and rng.random() < 0.35:
+            rupture_at = int(rng.integers(4, t_n - 1))
+            weights = rng.dirichlet(np.full(len(COMPONENTS), 0.7)) * len(COMPONENTS)
+            if rng.random() < 0.6:
+                length = 1 if rng.random() < 0.6 else 2
+                repaired_at = rupture_at + length
+                low = (sessions >= rupture_at) & (sessions < repaired_at)
+            else:
+                low = sessions >= rupture_at
+            dip[low] = 3 * sigma * weights
+        item_noise = rng.normal(0, 0.6 * sigma * math.sqrt(len(COMPONENTS)), (t_n, len(COMPONENTS)))
+        items = (level[:, None] + offsets[None, :] + shock[:, None] + item_noise - dip) / 10
+        items = np.clip(np.rint(items), 0, 10)
+        total = items.mean(axis=1) * 10
+        overrater = bool(rng.random() < 0.25)
+        bias = rng.normal(22, 5) if overrater else rng.normal(3, 4)
+        deviation = shock - dip.mean(axis=1)
+        therapist = np.clip(np.rint(level + deviation / 3 + bias + rng.normal(0, 6, t_n)), 0, 100)
+        s_list = sessions.tolist()
+        episodes.append(
+            EpisodeHistory(
+                f"syn{seed}-{e}",
+                outcomes=(OutcomeSeries("phq9", tuple(s_list), tuple(phq.tolist()), PHQ9),),
+                alliance=(
+                    AllianceSeries(
+                        "relationship-checkin",
+                        tuple(s_list),
+                        tuple(total.tolist()),
+                        {c: tuple(items[:, k].tolist()) for k, c in enumerate(COMPONENTS)},
+                        component_max=10.0,
+                    ),
+                    AllianceSeries(
+                        "therapist-reflection",
+                        tuple(s_list),
+                        tuple(therapist.tolist()),
+                        respondent="therapist",
+                    ),
+                ),
+            )
+        )
+        truths.append(Truth(course, outcome, rupture_at, repaired_at, overrater, t_n))
+    return episodes, truths
+
+
+@dataclass(slots=True)
+class Row:
+    kind: str
+    target: str
+    sensitivity: float
+    false_alarms_per_session: float
+    lead_time: float | None  # median sessions; see README for each kind's definition
+    cases: int
+    met: bool | None = None
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> str:
+        head = (
+            f"{'kind':<24} {'sensitivity':>11} {'false/session':>13} {'lead (median)':>13} "
+            f"{'cases':>6}  target"
+        )
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            lead = "-" if r.lead_time is None else f"{r.lead_time:+.1f}"
+            met = "" if r.met is None else ("  MET" if r.met else "  NOT MET")
+            lines.append(
+                f"{r.kind:<24} {r.sensitivity:>11.3f} {r.false_alarms_per_session:>13.4f} "
+                f"{lead:>13} {r.cases:>6}  {r.target}{met}"
+            )
+        return "\n".join(lines)
+
+    @property
+    def all_met(self) -> bool:
+        return all(r.met is not False for r in self.rows)
+
+
+def _by_kind(findings: Sequence[Finding], kind: str) -> list[Finding]:
+    return [f for f in findings if f.kind == kind]
+
+
+def evaluate(n: int = 4000, seed: int = REPORT_SEED, train: int = 3000) -> Report:
+    """Run every rule on a synthetic cohort and score it against the ground truth.
+
+    Expected trajectories are fitted on a separate training cohort of `train` episodes (seed
+    + 1000), the way a practice fits them on its own earlier episodes.
+    """
+    training, _ = synthetic_cohort(train, seed + 1000)
+    trajectories = ExpectedTrajectories.fit(training)
+    episodes, truths = synthetic_cohort(n, seed)
+    results = analyze_many(episodes, trajectories=trajectories)
+    report = Report()
+    report.extra["trajectory_model"] = trajectories.models["phq9"].to_dict()
+
+    # Outcomes: warned (not on track or reliable deterioration) by session 4.
+    det = [i for i, t in enumerate(truths) if t.outcome == "reliable_deterioration"]
+    imp = [i for i, t in enumerate(truths) if t.outcome in IMPROVED]
+
+    def warned_by(i: int, last: int, kinds: tuple[str, ...]) -> bool:
+        return any(f.kind in kinds and f.session <= last for f in results[i])
+
+    both = ("not_on_track", "reliable_deterioration")
+    det_rate = sum(warned_by(i, 4, both) for i in det) / max(len(det), 1)
+    imp_rate = sum(warned_by(i, 4, both) for i in imp) / max(len(imp), 1)
+    report.rows.append(
+        Row("warned by session 4", ">= 0.85 of deteriorators", det_rate, math.nan, None,
+            len(det), det_rate >= 0.85)
+    )
+    report.rows.append(
+        Row("  improvers warned by 4", "<= ~0.15 of improvers", imp_rate, math.nan, None,
+            len(imp), imp_rate <= 0.15)
+    )
+    # Per kind: sensitivity over deteriorators (any time), false alarms per session over
+    # improvers, lead time = first session with observed reliable deterioration minus the first
+    # warning of this kind (positive: the warning came first).
+    imp_sessions = sum(truths[i].sessions - 1 for i in imp)
+    for kind in both:
+        hits, leads = 0, []
+        for i in det:
+            fs = _by_kind(results[i], kind)
+            if fs:
+                hits += 1
+                first_det = next(
+                    (f.session for f in _by_kind(results[i], "reliable_deterioration")), None
+                )
+                if first_det is not None:
+                    leads.append(first_det - fs[0].session)
+        false = sum(len(_by_kind(results[i], kind)) for i in imp)
+        report.rows.append(
+            Row(kind, "report", hits / max(len(det), 1), false / max(imp_sessions, 1),
+                statistics.median(leads) if leads else None, len(det))
+        )
+    flagged = sum(
+        1 for i in range(n)
+        if any(f.kind in both and f.session <= 4 for f in results[i])
+    )
+    report.extra["caseload_warned_by_session_4"] = flagged / n
+
+    # Ruptures.
+    rup = [i for i, t in enumerate(truths) if t.rupture is not None]
+    hits, onset_hits, leads = 0, 0, []
+    dip_hits = 0
+    for i in rup:
+        t = truths[i]
+        assert t.rupture is not None
+        end = (t.repaired - 1) if t.repaired is not None else t.sessions
+        fs = [f for f in _by_kind(results[i], "rupture") if t.rupture <= f.session <= end]
+        if fs:
+            hits += 1
+            leads.append(fs[0].session - t.rupture)
+            onset_hits += fs[0].session == t.rupture
+        ds = [f for f in results[i] if f.kind in ("rupture", "alliance_dip")
+              and t.rupture <= f.session <= end]
+        dip_hits += bool(ds)
+    stable, false_r, false_d = 0, 0, 0
+    for i, t in enumerate(truths):
+        window: set[int] = set()
+        if t.rupture is not None:
+            stop = t.repaired if t.repaired is not None else t.sessions + 1
+            window = set(range(t.rupture, stop))
+        at_risk = [s for s in range(4, t.sessions + 1) if s not in window]
+        stable += len(at_risk)
+        false_r += sum(1 for f in _by_kind(results[i], "rupture") if f.session in at_risk)
+        false_d += sum(
+            1 for f in results[i]
+            if f.kind in ("rupture", "alliance_dip") and f.session in at_risk
+        )
+    sens = hits / max(len(rup), 1)
+    fa = false_r / max(stable, 1)
+    report.rows.append(
+        Row("rupture", "sens >= 0.9, false <= 0.05", sens, fa,
+            statistics.median(leads) if leads else None, len(rup), sens >= 0.9 and fa <= 0.05,
+            f"found at onset session: {onset_hits / max(len(rup), 1):.3f}")
+    )
+    report.rows.append(
+        Row("rupture or alliance_dip", "report", dip_hits / max(len(rup), 1),
+            false_d / max(stable, 1), None, len(rup))
+    )
+    # Repairs: among repaired ruptures that were found, the repair marked within one session of
+    # the true repair; false: a repair marked on a rupture that never ended.
+    rep_cases, rep_hits, rep_leads, false_rep, unrep = 0, 0, [], 0, 0
+    for i in rup:
+        t = truths[i]
+        fs = _by_kind(results[i], "rupture_repaired")
+        found = [f for f in _by_kind(results[i], "rupture") if t.rupture <= f.session]
+        if not found:
+            continue
+        if t.repaired is not None:
+            rep_cases += 1
+            ok = [f for f in fs if t.repaired <= f.session <= t.repaired + 1]
+            if ok:
+                rep_hits += 1
+                rep_leads.append(ok[0].session - t.repaired)
+        else:
+            unrep += 1
+            false_rep += sum(1 for f in fs if f.session > found[0].session)
+    report.rows.append(
+        Row("rupture_repaired", "report", rep_hits / max(rep_cases, 1),
+            false_rep / max(unrep, 1), statistics.median(rep_leads) if rep_leads else None,
+            rep_cases, None, "false: per unrepaired rupture found")
+    )
+    # Discrepancy.
+    over = [i for i, t in enumerate(truths) if t.overrater]
+    acc = [i for i, t in enumerate(truths) if not t.overrater]
+    d_hits = [min((f.session for f in _by_kind(results[i], "discrepancy")), default=None)
+              for i in over]
+    acc_sessions, acc_false = 0, 0
+    for i in acc:
+        t = truths[i]
+        window = set()
+        if t.rupture is not None:
+            stop = t.repaired if t.repaired is not None else t.sessions + 1
+            window = set(range(t.rupture, stop))
+        acc_sessions += t.sessions - len(window)
+        acc_false += sum(1 for f in _by_kind(results[i], "discrepancy") if f.session not in window)
+    found_d = [s for s in d_hits if s is not None]
+    report.rows.append(
+        Row("discrepancy", "report", len(found_d) / max(len(over), 1),
+            acc_false / max(acc_sessions, 1),
+            statistics.median([s - 1 for s in found_d]) if found_d else None, len(over))
+    )
+    report.extra["rupture_onset_sensitivity"] = onset_hits / max(len(rup), 1)
+    return report
+
+
+# -- real repeated-measures data --------------------------------------------------------------
+
+# BDI (BDI-II assumed): minimal range 0-13, so caseness >= 14 (Beck, Steer & Brown 1996, BDI-II
+# manual). Reliability 0.92 (coefficient alpha in the manual's outpatient sample); the reliable
+# change amount follows Jacobson & Truax (1991) from each sample's own intake SD.
+BDI_CUTOFF = 14.0
+BDI_RELIABILITY = 0.92
+
+
+def _bdi_scale(intakes: Sequence[float]) -> Scale:
+    from rapport.instruments.psychometrics import reliable_change_amount
+
+    rc = reliable_change_amount(statistics.stdev(intakes), BDI_RELIABILITY)
+    return Scale(higher_is_better=False, reliable_change=round(rc, 2), cutoff=BDI_CUTOFF)
+
+
+def _num(x: str) -> float | None:
+    x = x.strip()
+    return float(x) if x and x.upper() != "NA" else None
+
+
+def load_sgdata(path: Path) -> list[dict[int, float]]:
+    """sgdata: bdi_s0 (intake, our session 1) to bdi_s12 (session 13), follow-ups left out."""
+    out = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            pts = {k + 1: v for k in range(13) if (v := _num(row[f"bdi_s{k}"])) is not None}
+            out.append(pts)
+    return out
+
+
+def load_claus(path: Path) -> list[dict[int, float]]:
+    """claus_2020: BDI-II at time 1 to 4 per patient."""
+    by: dict[str, dict[int, float]] = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            v = _num(row["bdi"])
+            if v is not None:
+                by.setdefault(row["id"], {})[int(float(row["time"]))] = v
+    return list(by.values())
+
+
+def real_data_run(data_dir: Path) -> dict[str, Any]:
+    """Classification counts, and not-on-track by session 4 against the final outcome."""
+    out: dict[str, Any] = {}
+    for name, loader, file in (
+        ("suddengains sgdata (simulated, 43 x 13 BDI)", load_sgdata,
+         data_dir / "suddengains_sgdata" / "sgdata.csv"),
+        ("claus_2020 (real inpatients, 43 x 4 BDI-II)", load_claus,
+         data_dir / "clinicalsignificance" / "claus_2020.csv"),
+    ):
+        if not file.exists():
+            continue
+        series_pts = [p for p in loader(file) if len(p) >= 2 and min(p) == 1]
+        scale = _bdi_scale([p[1] for p in series_pts])
+        episodes = [
+            EpisodeHistory(f"{k}", outcomes=(OutcomeSeries.of("bdi", p, scale),))
+            for k, p in enumerate(series_pts)
+        ]
+        counts: dict[str, int] = {}
+        finals = []
+        for p in series_pts:
+            s = sorted(p)
+            c = classify(p[s[0]], p[s[-1]], scale) or ""
+            finals.append(c)
+            counts[c] = counts.get(c, 0) + 1
+        # Exploratory: fitted on the same data, with 20 episodes a band (too few for the
+        # production rule of 50, which would leave the defaults).
+        fitted = ExpectedTrajectories.fit(episodes, min_per_band=20)
+        entry: dict[str, Any] = {
+            "episodes": len(episodes),
+            "reliable_change": scale.reliable_change,
+            "cutoff": scale.cutoff,
+            "classification": dict(sorted(counts.items())),
+        }
+        for label, traj in (("fitted in-sample", fitted), ("defaults", None)):
+            results = analyze_many(episodes, trajectories=traj)
+            warned = [
+                any(f.kind in ("not_on_track", "reliable_deterioration") and f.session <= 4
+                    for f in r)
+                for r in results
+            ]
+            improved = [c in IMPROVED for c in finals]
+            n_imp = sum(improved)
+            n_not = len(finals) - n_imp
+            entry[f"warned by session 4 ({label})"] = {
+                "all": round(sum(warned) / len(warned), 3),
+                "ended not reliably improved": round(
+                    sum(w for w, i in zip(warned, improved, strict=True) if not i)
+                    / max(n_not, 1), 3),
+                "ended reliably improved": round(
+                    sum(w for w, i in zip(warned, improved, strict=True) if i)
+                    / max(n_imp, 1), 3),
+                "not improved / improved": f"{n_not} / {n_imp}",
+            }
+        out[name] = entry
+    return out

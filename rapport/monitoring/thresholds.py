@@ -1,0 +1,131 @@
+"""Every clinical number the monitoring rules use, in one place, each with its source.
+
+Where no published value exists we say so and why we chose the number. The values marked
+"tuned" were set on the development seed of the synthetic cohorts (evaluation.DEV_SEED) and
+reported on a different seed (evaluation.REPORT_SEED); see README.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+# --- Alliance ruptures ------------------------------------------------------------------------
+# A session at least 2 SD below the client's own usual alliance is a rupture, 1 SD a lighter
+# notice (Stiles et al. 2004, J Couns Psychol 51:81, rupture-repair sequences defined against the
+# client's own session-by-session ratings). The 1 SD lighter notice is our design's choice (it is
+# not a published rupture criterion): it invites a check-in question, nothing more.
+RUPTURE_SD = 2.0
+DIP_SD = 1.0
+# The client's "usual level" is the mean and SD of their earlier sessions, not counting sessions
+# inside a rupture. At least 3 earlier sessions: no published number; with fewer, an SD is not
+# an SD (with 2 points the sample SD is as likely to be half or double the true one).
+MIN_PRIOR_SESSIONS = 3
+# SD floor as a fraction of the scale's range: 5 points on the 0-100 check-in. No published
+# value. Chosen so that a client who always answers near the same value (SD 0-2) does not raise
+# a rupture on a 5-point wobble, the smallest change a client plausibly means on a slider;
+# clients with ordinary variability (SD 5-10 points in our synthetic cohorts) are unaffected.
+SD_FLOOR_FRACTION = 0.05
+# The client's SD is shrunk towards a typical within-client SD, as if SD_PRIOR_WEIGHT earlier
+# sessions had shown SD_PRIOR_FRACTION of the range (6.5 points on 0-100). No published value:
+# session-to-session SDs of 5-8 points are what 0-100 alliance check-ins show in our synthetic
+# cohorts, and an SD from 3-5 sessions alone is too noisy (a 2 SD rule with 3 earlier sessions
+# flags about 10% of stable sessions instead of 2.3%). As sessions accumulate the client's own
+# SD dominates. Tuned on the development seed.
+SD_PRIOR_FRACTION = 0.065
+SD_PRIOR_WEIGHT = 4.0
+# Repair: a later session back at the client's usual level, read as no longer even a 1 SD notice
+# below the pre-rupture usual level (our reading of "returned to baseline" in Stiles et al.
+# 2004; no published tolerance).
+REPAIR_SD = 1.0
+# A rupture still unrepaired after 3 sessions has set a new, lower level: further ruptures are
+# judged against it (the open one can still be repaired by a return to the old level). No
+# published value; three sessions is when a lower level is no longer a single bad session.
+RUPTURE_SETTLE = 3
+# Absolute low: a total in the bottom 40% of the scale (60 of 100). No published cutoff exists
+# for our own relationship check-in (it is not a validated instrument). PCOMS treats an SRS below
+# 36 of 40 as a concern (Duncan et al. 2003, J Brief Ther 3:3), but that cutoff belongs to the
+# SRS's own distribution and is not transferable; an instrument's own published cutoff, when it
+# has one, is used instead.
+ALLIANCE_LOW_FRACTION = 0.60
+# A large drop in one component: at least 35% of the component's scale (3.5 points on a 0-10
+# item) below that component's own mean over at least MIN_PRIOR_SESSIONS earlier sessions. No
+# published value; tuned on the development seed (30% flagged too many stable sessions, 40%
+# missed more ruptures). It is its own notice (component_drop), and it also makes a 1 SD dip
+# of the total a rupture: a drop the client puts on one aspect of the relationship is what a
+# rupture about that aspect looks like, and the 2 SD rule on the total alone cannot reach the
+# sensitivity we target on single-session ruptures (README.md, evaluation).
+COMPONENT_DROP_FRACTION = 0.35
+
+# --- Discrepancy ------------------------------------------------------------------------------
+# Therapists rate the alliance higher than their clients do (Tryon, Blackwell & Hammel 2007,
+# Psychother Res 17:629, meta-analysis of client and therapist alliance ratings). Margin: the
+# therapist's total at least 20 points (of 100) above the client's for the same session. No
+# published value; tuned: with client and therapist each varying by about 6-8 points from
+# session to session, a smaller margin would flag accurate therapists in most episodes.
+DISCREPANCY_FRACTION = 0.20
+
+# --- Expected treatment response --------------------------------------------------------------
+# Expected score by session from the intake score, fitted on log(session) within intake-severity
+# bands (Finch, Lambert & Schaalje 2001, Clin Psychol Psychother 8:231; the log-linear dose-effect
+# curve of Howard et al. 1986, Am Psychol 41:159). Tolerance bands from the residual spread.
+# Two levels: a warning ("yellow" in OQ-Analyst terms) and a stronger one ("red"). The z values
+# are ours, tuned on the development seed against the issue's targets (deteriorators warned by
+# session 4 in >= 85% of cases, the rate published for OQ-Analyst's signal system (Lambert et al.
+# 2002; Hannan et al. 2005, J Clin Psychol 61:155); <= 15% of eventual improvers warned by then).
+ETR_WARNING_Z = 1.0
+ETR_STRONG_Z = 1.645  # one-sided 95%
+# Fitting on a practice's own episodes: at least 50 eligible episodes (an intake and at least one
+# later score) per intake-severity band, up to 3 bands. Why 50: the tolerance band is a residual
+# SD, whose relative standard error is about 1/sqrt(2n); with 50 episodes it is about 10%, which
+# moves a 1 SD band edge by a tenth of an SD. Fewer episodes: fewer bands; fewer than 50 in all:
+# the defaults below.
+MIN_EPISODES_PER_BAND = 50
+MAX_BANDS = 3
+# Defaults before a practice has enough episodes (no published generic curve; ours):
+# - expected change: one reliable-change amount of improvement by session 8, following log(session)
+#   (a typical short course of NHS Talking Therapies treatment improves PHQ-9 by about 6 points,
+#   its reliable-change amount, over 6-8 sessions);
+# - tolerance SD at session s: sqrt(m^2 + (k log s)^2), m = RC / 1.96 (the measurement-error SD
+#   of a difference of two scores, Jacobson & Truax 1991) and k = RC / 3 per log-session unit
+#   (between-client spread of rates of change; our choice, wider than most fitted curves, so the
+#   defaults err towards fewer alarms).
+DEFAULT_IMPROVEMENT_SESSION = 8
+DEFAULT_SLOPE_SPREAD_PER_RC = 1.0 / 3.0
+DEFAULT_LOG_IMPROVEMENT = math.log(DEFAULT_IMPROVEMENT_SESSION)
+
+# --- Drop-out risk ----------------------------------------------------------------------------
+# Base rate: about 20% of adults drop out of therapy (Swift & Greenberg 2012, J Consult Clin
+# Psychol 80:547, weighted mean 19.7%).
+DROPOUT_BASE_RATE = 0.20
+# Weak alliance predicts drop-out, d about 0.55 (Sharf, Primavera & Diener 2010, Psychotherapy
+# 47:637), as a log odds ratio d * pi / sqrt(3) = 1.0 (Chinn 2000, Stat Med 19:3127). Applied when
+# the mean of the first EARLY_SESSIONS client alliance totals is in the low range (our reading:
+# the published d compares weak with adequate alliances).
+LOG_OR_LOW_EARLY_ALLIANCE = 0.55 * math.pi / math.sqrt(3)
+EARLY_SESSIONS = 3
+# The remaining weights are ours (no meta-analytic numbers that fit a per-event score):
+# a missed appointment is the clearest behavioural sign of disengagement, so each no-show counts
+# as an odds ratio of 2 (up to two), each late cancellation half that (up to two), missing at
+# least half of the due check-ins an odds ratio of 1.65, and a rupture not yet repaired an odds
+# ratio of 2 (unrepaired ruptures predict drop-out, Safran, Muran & Eubanks-Carter 2011,
+# Psychotherapy 48:80, who give no per-rupture number).
+LOG_OR_NO_SHOW = math.log(2.0)
+LOG_OR_LATE_CANCEL = math.log(2.0) / 2
+MAX_COUNTED_EVENTS = 2
+LOG_OR_MISSED_CHECKINS = 0.5
+MISSED_CHECKINS_FRACTION = 0.5
+LOG_OR_UNREPAIRED_RUPTURE = math.log(2.0)
+# Warn at twice the base rate (40%); our choice, so that one reason alone (e.g. one no-show,
+# 33%) is not enough but two are.
+DROPOUT_WARNING = 0.40
+
+# --- Goal stagnation --------------------------------------------------------------------------
+# No progress on a goal over GOAL_WINDOW consecutive ratings spanning at least GOAL_MIN_SPAN
+# sessions: the best rating in the window is less than GOAL_MIN_PROGRESS of the scale above the
+# window's first rating, and the goal is not achieved (below GOAL_ACHIEVED of the scale).
+# No published values: four sessions is about a month of weekly work, and 10% of the scale is
+# one step on the 0-10 goal rating.
+GOAL_WINDOW = 4
+GOAL_MIN_SPAN = 3
+GOAL_MIN_PROGRESS = 0.10
+GOAL_ACHIEVED = 0.90
