@@ -238,90 +238,157 @@ def _alliance_group(
                 prior_n >= th.MIN_PRIOR_SESSIONS, prior_sum / np.maximum(prior_n, 1), np.nan
             )
         comp_drop = comp_prior - comp >= th.COMPONENT_DROP_FRACTION * c_span - EPS  # NaN: False
-        any_drop = comp_drop.any(axis=2)
     else:
         comp_drop = None
-        any_drop = np.zeros((rows, width), dtype=bool)
+    k_n = len(names)
+    c_floor = th.SD_FLOOR_FRACTION * c_span
+    c_prior_var = (th.COMPONENT_SD_PRIOR_FRACTION * c_span) ** 2
 
     # The rupture state machine, one session column at a time across all series. A rupture
-    # stays open until a session is back at the usual level from before it (repair). Once it
-    # has lasted RUPTURE_SETTLE sessions unrepaired, the lower level becomes the baseline for
-    # new ruptures (a further drop from there is a new rupture, which supersedes the open one);
-    # a return to the old level still marks the open one repaired.
-    n = np.zeros(rows)
-    s1 = np.zeros(rows)
-    s2 = np.zeros(rows)
+    # stays open until the client is back at the usual level from before it (repair, see
+    # thresholds.py: two consecutive sessions within REPAIR_SD of it, or one session at or above
+    # it with every component recovered). Once it has lasted RUPTURE_SETTLE sessions unrepaired,
+    # the lower level becomes the baseline for new ruptures (a further drop from there is a new
+    # rupture, which supersedes the open one); a return to the old level still marks the open
+    # one repaired. The usual level of the total and of each component is built from the same
+    # sessions: those outside ruptures.
+    # The total and the components side by side (column 0 the total), so that one set of
+    # operations keeps the usual level of each: count, sum and sum of squares of the sessions
+    # that count as usual (S), of the sessions inside the open rupture (R, for settling), and
+    # the usual level and SD at the rupture's start (the level a repair must reach).
+    vals = np.concatenate([x_mat[:, :, None], comp], axis=2) if k_n else x_mat[:, :, None]
+    assert comp is not None or not k_n
+    ok_m = ~np.isnan(vals)
+    vals0 = np.where(ok_m, vals, 0.0)
+    prior_v = np.array([prior_var] + [c_prior_var] * k_n)
+    floor_v = np.array([floor] + [c_floor] * k_n)
+    s_n = np.zeros((rows, 1 + k_n))
+    s_1 = np.zeros((rows, 1 + k_n))
+    s_2 = np.zeros((rows, 1 + k_n))
+    r_n = np.zeros((rows, 1 + k_n))
+    r_1 = np.zeros((rows, 1 + k_n))
+    r_2 = np.zeros((rows, 1 + k_n))
+    r_lvl = np.full((rows, 1 + k_n), np.nan)
+    r_sds = np.full((rows, 1 + k_n), np.nan)
     in_r = np.zeros(rows, dtype=bool)
     settled = np.zeros(rows, dtype=bool)
-    r_len = np.zeros(rows)
-    rn = np.zeros(rows)
-    rs1 = np.zeros(rows)
-    rs2 = np.zeros(rows)
-    r_mean = np.full(rows, np.nan)
-    r_sd = np.full(rows, np.nan)
     r_col = np.full(rows, -1, dtype=np.int64)
+    back_col = np.full(rows, -1, dtype=np.int64)  # first session of a return not yet confirmed
     mean_m = np.full((rows, width), np.nan)
     sd_m = np.full((rows, width), np.nan)
     raw_sd_m = np.full((rows, width), np.nan)
     n_m = np.zeros((rows, width), dtype=np.int64)
+    dist_m = np.zeros((rows, width))
+    cz_m = np.full((rows, width, k_n), np.nan)
     dip_m = np.zeros((rows, width), dtype=np.int8)
     ruptures: list[tuple[int, int]] = []  # (row, col)
-    repairs: dict[tuple[int, int], int] = {}  # (row, rupture col) -> repair col
+    # (row, rupture col) -> (repair col, first col back, rule)
+    repairs: dict[tuple[int, int], tuple[int, int, str]] = {}
     superseded: dict[tuple[int, int], int] = {}  # (row, rupture col) -> col of the new rupture
+    no_dist = np.zeros(rows)
+    all_back = np.ones(rows, dtype=bool)
+    w = th.SD_PRIOR_WEIGHT
     for c in range(width):
         x = x_mat[:, c]
-        valid = ~np.isnan(x)
-        mean = s1 / np.maximum(n, 1)
-        # The client's SD, shrunk towards a typical within-client SD (SD_PRIOR_WEIGHT pseudo-
-        # sessions of it): with 3-5 earlier sessions a raw SD is too noisy to judge 2 SD by.
-        ss = np.maximum(s2 - s1 * mean, 0.0)
-        var = (ss + th.SD_PRIOR_WEIGHT * prior_var) / np.maximum(n - 1 + th.SD_PRIOR_WEIGHT, 1)
-        raw_sd = np.sqrt(var)
-        sd = np.maximum(raw_sd, floor)
-        mean_m[:, c], sd_m[:, c], raw_sd_m[:, c], n_m[:, c] = mean, sd, raw_sd, n
-        rep = valid & in_r & (x >= r_mean - th.REPAIR_SD * r_sd - EPS)
-        free = valid & (~in_r | settled) & ~rep & (n >= th.MIN_PRIOR_SESSIONS)
-        below_dip = free & (x <= mean - th.DIP_SD * sd + EPS)
-        # Strict: 2 SD below the usual level; or 1 SD below with a large drop in one component
-        # (a notice corroborated by the component the client marked down; see thresholds.py).
-        rup = below_dip & ((x <= mean - th.RUPTURE_SD * sd + EPS) | any_drop[:, c])
-        dip = below_dip & ~rup
-        dip_m[dip, c] = 1
-        for row in np.flatnonzero(rep).tolist():
-            repairs[(row, int(r_col[row]))] = c
-        for row in np.flatnonzero(rup).tolist():
-            if in_r[row]:
-                superseded[(row, int(r_col[row]))] = c
-            ruptures.append((row, c))
+        ok = ok_m[:, c, :]
+        valid = ok[:, 0]
+        n = s_n[:, 0]
+        lvl = s_1 / np.maximum(s_n, 1)
+        # Each SD shrunk towards a typical within-client SD (SD_PRIOR_WEIGHT pseudo-sessions
+        # of it): with 3-5 earlier sessions a raw SD is too noisy to judge 2 SD by; floored.
+        raw = np.sqrt((np.maximum(s_2 - s_1 * lvl, 0.0) + w * prior_v)
+                      / np.maximum(s_n - 1 + w, 1))
+        sds = np.maximum(raw, floor_v)
+        mean, sd = lvl[:, 0], sds[:, 0]
+        mean_m[:, c], sd_m[:, c], raw_sd_m[:, c], n_m[:, c] = mean, sd, raw[:, 0], n
+        low = valid & (x <= mean - th.DIP_SD * sd + EPS)
+        any_open = bool(in_r.any())
+        dist, c_back = no_dist, all_back
+        # The components are read only where a session is low or a rupture open.
+        if k_n and (any_open or low.any()):
+            xc = vals0[:, c, 1:]
+            usable = ok[:, 1:] & (s_n[:, 1:] >= th.MIN_PRIOR_SESSIONS)
+            cz = (xc - lvl[:, 1:]) / sds[:, 1:]
+            # Drop distance: the length of the vector of component drops, each in that
+            # component's own SDs from its own usual level (rises count as 0).
+            drops = np.where(usable, np.minimum(cz, 0.0), 0.0)
+            dist = np.sqrt(np.einsum("ij,ij->i", drops, drops))
+            cz_m[:, c, :] = np.where(usable, cz, np.nan)
+            dist_m[:, c] = dist
+            if any_open:
+                # Components recovered: none still REPAIR_SD or more below its pre-rupture level.
+                c_back = np.all(
+                    ~ok[:, 1:] | np.isnan(r_lvl[:, 1:])
+                    | (xc >= r_lvl[:, 1:] - th.REPAIR_SD * r_sds[:, 1:] - EPS), axis=1
+                )
+        enough = valid & (n >= th.MIN_PRIOR_SESSIONS)
+        if any_open:
+            back = valid & in_r & (x >= r_lvl[:, 0] - th.REPAIR_SD * r_sds[:, 0] - EPS)
+            full = back & (x >= r_lvl[:, 0] - EPS) & c_back
+            two = back & (back_col >= 0)
+            rep = full | two
+            enough &= ~rep
+            below_dip = enough & low & (~in_r | settled)
+            # After a session back at the usual level (a return not yet confirmed), a new drop
+            # is a new rupture that supersedes the open one, as it would after a repair.
+            candidate = below_dip | (enough & low & in_r & ~settled & (back_col >= 0))
+        else:
+            back = rep = two = np.zeros(rows, dtype=bool)
+            below_dip = candidate = enough & low
+        # A rupture: 2 SD below the usual level (Stiles et al. 2004); or, our rule, 1 SD below
+        # with a drop distance over the components of at least COMPONENT_DISTANCE (several
+        # components down at once, each against its own usual level; see thresholds.py).
+        rup = candidate & (
+            (x <= mean - th.RUPTURE_SD * sd + EPS) | (dist >= th.COMPONENT_DISTANCE - EPS)
+        )
+        dip_m[:, c] = below_dip & ~rup
+        any_rup = bool(rup.any())
+        if any_open:
+            for row in np.flatnonzero(rep).tolist():
+                # Dated at the session that confirms it (a finding never starts before the
+                # newest session it depends on); `back_since` keeps the first session back.
+                first = int(back_col[row]) if two[row] else c
+                repairs[(row, int(r_col[row]))] = (
+                    c, first, "two_sessions_back" if two[row] else "one_session_recovered"
+                )
+            # A return not yet confirmed waits for the next session; a session that is not
+            # back (or a repair, or a new rupture) ends the wait.
+            wait = back & ~rep & ~rup
+            back_col = np.where(valid, np.where(wait, np.where(back_col >= 0, back_col, c), -1),
+                                back_col)
+        if any_rup:
+            for row in np.flatnonzero(rup).tolist():
+                if in_r[row]:
+                    superseded[(row, int(r_col[row]))] = c
+                ruptures.append((row, c))
+            back_col[rup] = -1
+            r_lvl[rup], r_sds[rup], r_col[rup] = lvl[rup], sds[rup], c
+            r_n[rup], r_1[rup], r_2[rup] = 0.0, 0.0, 0.0
         settled_before = settled & ~rep & ~rup
         in_r = (in_r & ~rep) | rup
         settled &= in_r & ~rup
-        r_mean = np.where(rup, mean, r_mean)
-        r_sd = np.where(rup, sd, r_sd)
-        r_col = np.where(rup, c, r_col)
-        for arr in (r_len, rn, rs1, rs2):
-            arr[rup] = 0.0
-        usual = valid & (~in_r | settled_before)
-        xv = np.where(usual, x, 0.0)
-        n += usual
-        s1 += xv
-        s2 += xv * xv
-        counting = valid & in_r & ~settled
-        xr = np.where(counting, x, 0.0)
-        r_len += counting
-        rn += counting
-        rs1 += xr
-        rs2 += xr * xr
-        settle = counting & (r_len >= th.RUPTURE_SETTLE)
-        if settle.any():
-            n[settle], s1[settle], s2[settle] = rn[settle], rs1[settle], rs2[settle]
-            settled |= settle
+        usual = (~in_r | settled_before)[:, None] & ok
+        v = np.where(usual, vals0[:, c, :], 0.0)
+        s_n += usual
+        s_1 += v
+        s_2 += v * v
+        if any_open or any_rup:
+            counting = (in_r & ~settled)[:, None] & ok
+            v = np.where(counting, vals0[:, c, :], 0.0)
+            r_n += counting
+            r_1 += v
+            r_2 += v * v
+            settle = counting[:, 0] & (r_n[:, 0] >= th.RUPTURE_SETTLE)
+            if settle.any():
+                s_n[settle], s_1[settle], s_2[settle] = r_n[settle], r_1[settle], r_2[settle]
+                settled |= settle
 
     last_col = (flat.lengths - 1).tolist()
     sess = s_mat.tolist()
     for row, c in ruptures:
         i = owner[row]
-        repaired_at = repairs.get((row, c))
+        repair = repairs.get((row, c))
+        repaired_at = repair[0] if repair is not None else None
         x = float(x_mat[row, c])
         mean, sd, raw = float(mean_m[row, c]), float(sd_m[row, c]), float(raw_sd_m[row, c])
         evidence: dict[str, Any] = {
@@ -333,19 +400,28 @@ def _alliance_group(
             "drop": _r(mean - x),
             "z": _r((x - mean) / sd),
             "earlier_sessions": int(n_m[row, c]),
-            "criterion": "2sd" if x <= mean - th.RUPTURE_SD * sd + EPS else "1sd_and_component",
+            "criterion": (
+                "2sd" if x <= mean - th.RUPTURE_SD * sd + EPS else "1sd_and_components"
+            ),
             "repaired_session": int(sess[row][repaired_at]) if repaired_at is not None else None,
         }
         if comp is not None and comp_prior is not None:
             drops = comp_prior[row, c] - comp[row, c]
             scores = comp[row, c]
+            cz_row = cz_m[row, c]
             evidence["components"] = {
                 name: _r(scores[k]) for k, name in enumerate(names) if not math.isnan(scores[k])
             }
             evidence["component_drops"] = {
                 name: _r(drops[k]) for k, name in enumerate(names) if not math.isnan(drops[k])
             }
-            if not np.all(np.isnan(drops)):
+            evidence["component_z"] = {
+                name: _r(cz_row[k]) for k, name in enumerate(names) if not math.isnan(cz_row[k])
+            }
+            evidence["drop_distance"] = _r(dist_m[row, c])
+            if not np.all(np.isnan(cz_row)):
+                evidence["weakest_component"] = names[int(np.nanargmin(cz_row))]
+            elif not np.all(np.isnan(drops)):
                 evidence["weakest_component"] = names[int(np.nanargmax(drops))]
             elif not np.all(np.isnan(scores)):
                 evidence["weakest_component"] = names[int(np.nanargmin(scores))]
@@ -370,7 +446,8 @@ def _alliance_group(
         out[i].append(finding)
         if finding.ongoing:
             open_ruptures.setdefault(i, []).append(finding)
-        elif repaired_at is not None:
+        elif repair is not None and repaired_at is not None:
+            back_at, rule = repair[1], repair[2]
             out[i].append(
                 Finding(
                     "rupture_repaired",
@@ -385,6 +462,8 @@ def _alliance_group(
                         "sd": _r(sd),
                         "rupture_score": x,
                         "sessions_to_repair": int(sess[row][repaired_at] - sess[row][c]),
+                        "back_since": int(sess[row][back_at]),
+                        "rule": rule,
                     },
                     episodes[i].episode,
                     int(sess[row][repaired_at]),

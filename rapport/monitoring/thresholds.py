@@ -33,10 +33,20 @@ SD_FLOOR_FRACTION = 0.05
 # SD dominates. Tuned on the development seed.
 SD_PRIOR_FRACTION = 0.065
 SD_PRIOR_WEIGHT = 4.0
-# Repair: a later session back at the client's usual level, read as no longer even a 1 SD notice
-# below the pre-rupture usual level (our reading of "returned to baseline" in Stiles et al.
-# 2004; no published tolerance).
+# Repair (ours; Stiles et al. 2004 and Safran & Muran describe repair as a return to the
+# client's usual level but give no tolerance or duration). The client is back when a session is
+# within REPAIR_SD of the pre-rupture usual level (no longer even a 1 SD notice below it). One
+# good session is not a repair: with that rule 31% of unrepaired ruptures were marked repaired by
+# one chance session back within 1 SD (evaluation, README.md). A rupture is repaired when
+# - two consecutive sessions are back (REPAIR_SESSIONS), or
+# - one session is at or above the pre-rupture usual level (not merely within 1 SD of it) and
+#   every component is back within REPAIR_SD of its own pre-rupture level (component SDs as in
+#   the component rule below): the whole relationship recovered, not only its average.
+# The repair is dated at the session that confirms it (so a new finding never starts before
+# the newest session, and keys stay stable as sessions are added); the rupture is open until
+# then, and the repair's evidence keeps the first session back (`back_since`).
 REPAIR_SD = 1.0
+REPAIR_SESSIONS = 2
 # A rupture still unrepaired after 3 sessions has set a new, lower level: further ruptures are
 # judged against it (the open one can still be repaired by a return to the old level). No
 # published value; three sessions is when a lower level is no longer a single bad session.
@@ -50,11 +60,31 @@ ALLIANCE_LOW_FRACTION = 0.60
 # A large drop in one component: at least 35% of the component's scale (3.5 points on a 0-10
 # item) below that component's own mean over at least MIN_PRIOR_SESSIONS earlier sessions. No
 # published value; tuned on the development seed (30% flagged too many stable sessions, 40%
-# missed more ruptures). It is its own notice (component_drop), and it also makes a 1 SD dip
-# of the total a rupture: a drop the client puts on one aspect of the relationship is what a
-# rupture about that aspect looks like, and the 2 SD rule on the total alone cannot reach the
-# sensitivity we target on single-session ruptures (README.md, evaluation).
+# missed more ruptures). It is its own notice (component_drop), no longer part of the rupture
+# rule (the multi-component rule below replaced it).
 COMPONENT_DROP_FRACTION = 0.35
+# Multi-component rupture rule (ours, not published). A rupture usually shows in several parts
+# of the relationship at once, and the total, an average of seven items, dilutes a drop the
+# client puts on three of them. Each component is standardised against its own usual level (the
+# same sessions as the total's: earlier sessions outside ruptures, at least MIN_PRIOR_SESSIONS),
+# with its own SD shrunk like the total's (SD_PRIOR_WEIGHT pseudo-sessions of
+# COMPONENT_SD_PRIOR_FRACTION of the component's range, 1.2 points on a 0-10 item) and floored
+# at SD_FLOOR_FRACTION of its range. The drop distance is sqrt(sum over components of
+# min(z_k, 0)^2): a Euclidean (Hotelling-style, diagonal) distance restricted to drops, so rises
+# in other components do not hide a drop and do not count as one. A session at least DIP_SD
+# below the usual total (a notice already) with a drop distance >= COMPONENT_DISTANCE is a
+# rupture. Why these numbers: 1.2 points is the SD of one item of a seven-item mean whose
+# within-client SD is 6.5 points (SD_PRIOR_FRACTION) when items correlate about 0.2-0.3 within a
+# client; COMPONENT_DISTANCE was tuned on the development seed so that the whole rupture rule
+# (both paths) flags at most 5% of stable sessions. Alternatives measured on the same seed at
+# the same false-alarm rate (README.md): the mean of component z-scores (no better than the
+# total: it is nearly the total), a count of components below -1.5 SD (weaker), the mean of the
+# two lowest z-scores (about as good as the distance). Robust baselines (median and MAD) lost
+# about 3 points of sensitivity on every statistic: with 3-6 earlier sessions the median and MAD
+# are much noisier than the mean and SD, and earlier sessions inside ruptures are already left
+# out of the baseline.
+COMPONENT_SD_PRIOR_FRACTION = 0.12
+COMPONENT_DISTANCE = 3.8
 
 # --- Discrepancy ------------------------------------------------------------------------------
 # Therapists rate the alliance higher than their clients do (Tryon, Blackwell & Hammel 2007,

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from rapport.monitoring.evaluation import DEV_SEED, evaluate, real_data_run
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -9,22 +11,47 @@ def _row(report, kind):
     return next(r for r in report.rows if r.kind == kind)
 
 
-def test_harness_meets_outcome_targets_and_rupture_false_alarm_target():
-    report = evaluate(n=2500, seed=DEV_SEED + 10, train=1500)
-    table = report.table()
-    assert "rupture" in table
+@pytest.fixture(scope="module")
+def report():
+    # 4,000 episodes (about 1,400 ruptures and 40,000 stable sessions): the sensitivity's
+    # standard error is about 0.009 and the false-alarm rate's about 0.001. A seed of its own,
+    # neither the development nor the report seed.
+    return evaluate(n=4000, seed=DEV_SEED + 10, train=1500)
+
+
+def test_harness_meets_outcome_targets(report):
+    assert "rupture" in report.table()
     assert _row(report, "warned by session 4").sensitivity >= 0.85
     assert _row(report, "  improvers warned by 4").sensitivity <= 0.15
+    assert _row(report, "discrepancy").sensitivity >= 0.85
+
+
+def test_rupture_target(report):
+    rupture = _row(report, "rupture")
+    assert rupture.sensitivity >= 0.9 and rupture.false_alarms_per_session <= 0.05
+
+
+def test_rupture_false_alarms_and_no_regression(report):
     rupture = _row(report, "rupture")
     assert rupture.false_alarms_per_session <= 0.05
-    # The sensitivity target (0.9) is not reached on our cohorts; README.md says why.
-    assert rupture.sensitivity >= 0.84
-    assert _row(report, "discrepancy").sensitivity >= 0.85
+    # Where we are (0.928 on the report seed), less three standard errors.
+    assert rupture.sensitivity >= 0.90
+    # The multi-component rule adds to the published 2 SD rule at a measured cost.
+    alone = _row(report, "  2 SD rule alone")
+    assert rupture.sensitivity >= alone.sensitivity + 0.07
+    assert alone.false_alarms_per_session <= 0.035
+
+
+def test_repair_is_strict_and_still_finds_real_repairs(report):
+    repaired = _row(report, "rupture_repaired")
+    # Unrepaired ruptures wrongly marked repaired: 0.31 with the former one-session rule.
+    assert repaired.false_alarms_per_session <= 0.12
+    assert repaired.sensitivity >= 0.75
 
 
 def test_real_data_run_reports_classifications():
     if not DATA.exists():
-        return
+        pytest.skip("the shared data sets are not beside this checkout")
     out = real_data_run(DATA)
     claus = next(v for k, v in out.items() if k.startswith("claus"))
     assert sum(claus["classification"].values()) == claus["episodes"]
