@@ -110,6 +110,11 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.audit",
     "rapport.care",
+    "rapport.alerts",
+    "rapport.checkins",
+    "rapport.portal",
+    "rapport.goals",
+    "rapport.notes",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +143,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rapport.alerts.context_processors.urgent_alerts",
             ],
         },
     },

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from rapport.accounts import views as accounts_views
 from rapport.care import views as care_views
@@ -13,4 +13,9 @@ urlpatterns = [
     path("clients/<uuid:code>/", care_views.client_detail, name="care-client"),
     path("episodes/<uuid:code>/", care_views.episode_detail, name="care-episode"),
     path("sessions/<uuid:code>/", care_views.session_detail, name="care-session"),
+    path("", include("rapport.checkins.urls")),
+    path("portal/", include("rapport.portal.urls")),
+    path("", include("rapport.goals.urls")),
+    path("", include("rapport.notes.urls")),
+    path("alerts/", include("rapport.alerts.urls")),
 ]

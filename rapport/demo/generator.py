@@ -202,3 +202,17 @@ def logins() -> list[tuple[str, str, str]]:
         ("therapist", f"therapist2@{DEMO_DOMAIN}", DEMO_PASSWORD),
         ("therapist (not supervised in the demo)", f"therapist3@{DEMO_DOMAIN}", DEMO_PASSWORD),
     ]
+
+
+# The layers' steps, in order (each module reads the plans; see STEPS above).
+from rapport.demo.goals import goals_and_records  # noqa: E402
+
+STEPS.append(goals_and_records)  # before the check-ins, which may rate the goals
+
+from rapport.demo.checkins import checkin_histories  # noqa: E402
+
+STEPS.append(checkin_histories)
+
+from rapport.demo.alerts import alerts_from_findings  # noqa: E402
+
+STEPS.append(alerts_from_findings)  # after the check-ins: reads their responses

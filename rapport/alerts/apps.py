@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "rapport.alerts"
+    label = "alerts"
+    verbose_name = "Alerts"
+
+    def ready(self) -> None:
+        # Connects the receiver that refreshes an episode's findings when a response is stored.
+        from rapport.alerts import receivers  # noqa: F401

@@ -1,0 +1,321 @@
+"""The glue between stored data and the monitoring core: histories in, alerts out.
+
+- `build_history(episode)` turns an episode's sessions and stored responses into the core's
+  `EpisodeHistory` (three queries: sessions, responses, check-ins);
+- `trajectories_for(organisation)` fits the practice's expected-treatment-response curves from
+  its own stored scores (the core decides whether there is enough data; until then it uses its
+  documented defaults) and caches them for TRAJECTORY_CACHE_SECONDS;
+- `refresh_episode(episode)` runs the core on one episode and syncs the findings into alerts;
+- the `response_stored` receiver (receivers.py) calls it once the response is committed.
+
+Session numbers: the core numbers sessions from 1 within the episode. We count the sessions that
+were not cancelled (attended, missed, or still scheduled), in order, as the check-ins app does
+(`rapport.checkins.services.session_number`), so "session 5" means the same everywhere.
+Responses without a session, or attached to a cancelled one, do not enter the history; a
+superseded response is replaced by its correction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_scopes import scope
+
+from rapport import instruments
+from rapport import monitoring as mon
+from rapport.alerts.services import SyncResult, sync_findings
+from rapport.alerts.suggestions import ALLIANCE_KINDS, COMPONENTS
+from rapport.care.models import Attendance, CareEpisode, Session
+from rapport.checkins.models import CheckIn, Response
+
+CANCELLED = (Attendance.CANCELLED_CLIENT, Attendance.CANCELLED_CLINIC)
+GOAL_INSTRUMENT = "goal-progress"
+# Fitted curves change slowly (they need dozens of episodes to move); an hour keeps the
+# per-response path to one cache read. `refresh_findings` refits and re-caches them.
+TRAJECTORY_CACHE_SECONDS = 3600
+
+
+# ---- instruments: what each one is to the monitoring core ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Meta:
+    kind: str  # "alliance", "outcome", "goals" or "other"
+    scale: mon.Scale | None = None
+    scale_min: float = 0.0
+    scale_max: float = 100.0
+    low_cutoff: float | None = None
+    component_range: tuple[float, float] | None = None
+
+
+def _range(instrument: Any, scale: Any) -> tuple[float, float] | None:
+    """A total's or subscale's possible range, from its items' ranges."""
+    try:
+        ranges = [instrument.item(i).value_range for i in scale.items]
+    except KeyError:
+        return None
+    if not ranges or any(r is None for r in ranges):
+        return None
+    lows, highs = [float(r[0]) for r in ranges], [float(r[1]) for r in ranges]
+    lo, hi = (min(lows), max(highs)) if scale.method == "mean" else (sum(lows), sum(highs))
+    return lo * scale.multiplier, hi * scale.multiplier
+
+
+@lru_cache(maxsize=256)
+def _meta(instrument_id: str, version: str) -> _Meta:
+    """How an instrument enters the history. `version` keys the cache only."""
+    try:
+        instrument = instruments.load(instrument_id)
+    except (instruments.UnknownInstrument, instruments.DefinitionError):
+        return _Meta("other")
+    if instrument_id == GOAL_INSTRUMENT:
+        return _Meta("goals")
+    if instrument.scoring.total is None:
+        return _Meta("other")
+    psy = instrument.psychometrics
+    if instrument.alliance:
+        lo, hi = _range(instrument, instrument.scoring.total) or (0.0, 100.0)
+        # The instrument's own published cutoff, where it has one (see monitoring thresholds).
+        cutoff = float(psy.cutoff) if psy and psy.cutoff is not None and psy.higher_is_better else None
+        comp = [
+            r for s in instrument.scoring.subscales
+            if s.name in COMPONENTS and (r := _range(instrument, s)) is not None
+        ]
+        comp_range = (min(r[0] for r in comp), max(r[1] for r in comp)) if comp else None
+        return _Meta("alliance", None, lo, hi, cutoff, comp_range)
+    if psy is None:
+        return _Meta("other")
+    return _Meta("outcome", mon.Scale.of(psy))
+
+
+def _numbered_sessions(sessions: Iterable[Session]) -> dict[int, int]:
+    """Session id -> number within the episode (not-cancelled sessions, in order)."""
+    numbers: dict[int, int] = {}
+    for s in sessions:
+        if s.attendance not in CANCELLED:
+            numbers[s.pk] = len(numbers) + 1
+    return numbers
+
+
+def _current(responses: list[dict]) -> list[dict]:
+    """Drop responses that a later correction supersedes; oldest first."""
+    superseded = {r["supersedes_id"] for r in responses if r["supersedes_id"]}
+    return [r for r in responses if r["id"] not in superseded]
+
+
+_RESPONSE_FIELDS = ("id", "code", "episode_id", "session_id", "instrument_id", "instrument_version",
+                    "respondent", "total", "subscales", "flags", "supersedes_id")
+
+
+def _history(
+    key: str,
+    sessions: list[Session],
+    responses: list[dict],
+    checkins: list[dict] | None = None,
+    *,
+    outcomes_only: bool = False,
+) -> tuple[mon.EpisodeHistory, dict[int, Session]]:
+    numbers = _numbered_sessions(sessions)
+    by_number = {numbers[s.pk]: s for s in sessions if s.pk in numbers}
+    outcomes: dict[str, dict[int, float]] = {}
+    alliance: dict[tuple[str, str], tuple[dict[int, float], dict[int, dict[str, float]]]] = {}
+    goals: list[mon.GoalRating] = []
+    risks: list[mon.RiskFlag] = []
+    metas: dict[str, _Meta] = {}
+    for r in _current(responses):
+        n = numbers.get(r["session_id"])
+        if n is None:
+            continue
+        meta = metas[r["instrument_id"]] = _meta(r["instrument_id"], r["instrument_version"])
+        if not outcomes_only:
+            risks.extend(
+                mon.RiskFlag(n, r["instrument_id"], str(f))
+                for f in r["flags"] or () if str(f).startswith("risk:")
+            )
+        if r["total"] is None:
+            continue
+        if meta.kind == "outcome":
+            outcomes.setdefault(r["instrument_id"], {})[n] = r["total"]
+        elif outcomes_only:
+            continue
+        elif meta.kind == "alliance":
+            totals, comps = alliance.setdefault((r["instrument_id"], r["respondent"]), ({}, {}))
+            totals[n] = r["total"]
+            comps[n] = {k: float(v) for k, v in (r["subscales"] or {}).items()
+                        if k in COMPONENTS and isinstance(v, int | float)}
+        elif meta.kind == "goals":
+            goals.extend(
+                mon.GoalRating(str(goal), n, float(v))
+                for goal, v in (r["subscales"] or {}).items() if isinstance(v, int | float)
+            )
+    outcome_series = tuple(
+        mon.OutcomeSeries.of(i, points, metas[i].scale or mon.Scale())
+        for i, points in outcomes.items()
+    )
+    if outcomes_only:
+        return mon.EpisodeHistory(key, outcome_series), by_number
+    alliance_series = []
+    for (instrument_id, respondent), (totals, comps) in alliance.items():
+        meta = metas[instrument_id]
+        c_lo, c_hi = meta.component_range or (None, None)
+        alliance_series.append(mon.AllianceSeries.of(
+            instrument_id, totals, components=comps if any(comps.values()) else None,
+            respondent=respondent, scale_min=meta.scale_min, scale_max=meta.scale_max,
+            low_cutoff=meta.low_cutoff, component_min=c_lo, component_max=c_hi,
+        ))
+    now = timezone.now()
+    attendance = tuple(
+        mon.Attendance(
+            on=timezone.localdate(s.scheduled_at), status=s.attendance,
+            late=s.is_late_cancellation, session=numbers.get(s.pk),
+        )
+        for s in sessions
+        if s.attendance != Attendance.SCHEDULED
+    )
+    # A client check-in was due at each past session it was planned for.
+    due = [
+        mon.CheckIn(numbers[c["session_id"]], c["completed_at"] is not None)
+        for c in checkins or ()
+        if c["session_id"] in numbers and c["session__scheduled_at"] <= now
+    ]
+    history = mon.EpisodeHistory(
+        key, outcome_series, tuple(alliance_series), tuple(risks), attendance, tuple(due),
+        tuple(goals),
+    )
+    return history, by_number
+
+
+@dataclass
+class EpisodeData:
+    history: mon.EpisodeHistory
+    sessions: dict[int, Session]  # the core's session number -> Session
+    response_codes: frozenset = field(default_factory=frozenset)  # the responses read
+
+
+def build_history(episode: CareEpisode) -> EpisodeData:
+    """The episode's `EpisodeHistory` from its sessions, responses and check-ins (3 queries)."""
+    sessions = list(Session.objects.filter(episode=episode).order_by("scheduled_at", "id"))
+    responses = list(
+        Response.objects.filter(episode=episode).order_by("submitted_at", "id")
+        .values(*_RESPONSE_FIELDS)
+    )
+    checkins = list(
+        CheckIn.objects.filter(episode=episode, respondent="client", session__isnull=False)
+        .values("session_id", "completed_at", "session__scheduled_at")
+    )
+    history, by_number = _history(str(episode.code), sessions, responses, checkins)
+    return EpisodeData(history, by_number, frozenset(r["code"] for r in responses))
+
+
+# ---- expected trajectories, per practice --------------------------------------------------------
+
+
+def _cache_key(organisation: Any) -> str:
+    return f"rapport:alerts:trajectories:{organisation.code}"
+
+
+def fit_trajectories(organisation: Any) -> mon.ExpectedTrajectories:
+    """Fit the practice's curves on every episode's outcome scores (two queries)."""
+    sessions_by_episode: dict[int, list[Session]] = {}
+    for s in Session.objects.filter(organisation=organisation).order_by("scheduled_at", "id").only(
+        "id", "episode_id", "scheduled_at", "attendance"
+    ):
+        sessions_by_episode.setdefault(s.episode_id, []).append(s)
+    responses_by_episode: dict[int, list[dict]] = {}
+    for r in Response.objects.filter(organisation=organisation, total__isnull=False).order_by(
+        "submitted_at", "id"
+    ).values(*_RESPONSE_FIELDS):
+        responses_by_episode.setdefault(r["episode_id"], []).append(r)
+    histories = [
+        _history(str(episode_id), sessions_by_episode.get(episode_id, []), responses,
+                 outcomes_only=True)[0]
+        for episode_id, responses in responses_by_episode.items()
+    ]
+    return mon.ExpectedTrajectories.fit(histories)
+
+
+def trajectories_for(organisation: Any, *, refit: bool = False) -> mon.ExpectedTrajectories:
+    """The practice's curves, from the cache when fresh (refit=True fits and re-caches)."""
+    key = _cache_key(organisation)
+    fitted = None if refit else cache.get(key)
+    if fitted is None:
+        fitted = fit_trajectories(organisation)
+        cache.set(key, fitted, TRAJECTORY_CACHE_SECONDS)
+    return fitted
+
+
+# ---- findings -> alerts --------------------------------------------------------------------------
+
+
+def _with_components(finding: mon.Finding, history: mon.EpisodeHistory) -> mon.Finding:
+    """Add the client's component scores at the finding's session to alliance findings that
+    lack them, so the suggestions can name the weakest part of the relationship."""
+    evidence = finding.evidence
+    if finding.kind not in ALLIANCE_KINDS or "components" in evidence or "component" in evidence:
+        return finding
+    wanted = evidence.get("client_instrument") or evidence.get("instrument")
+    for series in history.alliance:
+        if series.respondent != "client" or series.instrument != wanted or not series.components:
+            continue
+        if finding.session not in series.sessions:
+            break
+        i = series.sessions.index(finding.session)
+        scores = {name: values[i] for name, values in series.components.items()
+                  if values[i] == values[i]}  # NaN: not answered
+        if scores:
+            return dataclasses.replace(finding, evidence={**evidence, "components": scores})
+        break
+    return finding
+
+
+def refresh_episode(
+    episode: CareEpisode,
+    *,
+    trajectories: mon.ExpectedTrajectories | None = None,
+    request: HttpRequest | None = None,
+) -> SyncResult:
+    """Recompute one episode's findings and sync them into alerts. Call inside its scope."""
+    data = build_history(episode)
+    if trajectories is None:
+        trajectories = trajectories_for(episode.organisation)
+    findings = [
+        _with_components(f, data.history)
+        for f in mon.analyze_episode(data.history, trajectories=trajectories)
+    ]
+    result = sync_findings(episode, findings, request=request, sessions=data.sessions)
+    result.response_codes = data.response_codes
+    return result
+
+
+def refresh_all(organisations: Iterable[Any]) -> dict[str, int]:
+    """Refit each practice's curves and refresh every active episode (the command, the demo).
+
+    Findings are for episodes in progress: an ended episode (completed, dropped out,
+    transferred) keeps the alerts it has until a person closes them, and gets no new ones from
+    the core (a risk answer still raises its alert from the check-in path).
+    """
+    counts = {"episodes": 0, "raised": 0, "refreshed": 0, "repaired": 0}
+    for organisation in organisations:
+        with scope(organisation=organisation):
+            trajectories = trajectories_for(organisation, refit=True)
+            episodes = list(
+                CareEpisode.objects.filter(organisation=organisation).active()
+                .select_related("organisation", "client")
+                .order_by("id")
+            )
+            for episode in episodes:
+                with transaction.atomic():
+                    result = refresh_episode(episode, trajectories=trajectories)
+                counts["episodes"] += 1
+                counts["raised"] += len(result.raised)
+                counts["refreshed"] += len(result.refreshed)
+                counts["repaired"] += len(result.repaired)
+    return counts

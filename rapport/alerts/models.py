@@ -1,0 +1,169 @@
+"""Alerts: what the monitoring core found about an episode, and what the therapist did about it.
+
+An `Alert` is raised from a monitoring finding (or directly, for a risk answer in a check-in). It
+carries the numbers behind it (`evidence`, never free text) and the suggestions shown when it was
+raised. It then moves forward through open → acknowledged → discussed with the client →
+resolved; every move is an `AlertStep` with who, when and an encrypted note.
+
+At most one unresolved alert exists per (episode, key): a partial unique index enforces it, so
+two processes raising the same finding at once cannot create two alerts. A resolved alert does
+not block a new one with the same key.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from rapport.core.fields import EncryptedTextField
+
+
+class Kind(models.TextChoices):
+    # The monitoring core's finding kinds (rapport.monitoring.records.Finding), plus `risk`,
+    # which the check-in submission raises directly from a risk answer.
+    RUPTURE = "rupture", "Alliance rupture"
+    RUPTURE_REPAIRED = "rupture_repaired", "Rupture repaired"
+    ALLIANCE_DIP = "alliance_dip", "Dip in the relationship"
+    ALLIANCE_LOW = "alliance_low", "Low relationship rating"
+    COMPONENT_DROP = "component_drop", "Drop in one part of the relationship"
+    DISCREPANCY = "discrepancy", "Therapist rates the session higher than the client"
+    NOT_ON_TRACK = "not_on_track", "Not on track"
+    RELIABLE_DETERIORATION = "reliable_deterioration", "Reliable deterioration"
+    RISK = "risk", "Risk"
+    DROPOUT_RISK = "dropout_risk", "Risk of dropping out"
+    GOAL_STAGNATION = "goal_stagnation", "A shared goal is not moving"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    URGENT = "urgent", "Urgent"
+
+
+SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.URGENT: 2}
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DISCUSSED = "discussed", "Discussed with the client"
+    RESOLVED = "resolved", "Resolved"
+
+
+# The lifecycle, in order. A step may skip forward, never go back.
+LIFECYCLE = (Status.OPEN, Status.ACKNOWLEDGED, Status.DISCUSSED, Status.RESOLVED)
+
+
+class AlertQuerySet(models.QuerySet):
+    def unresolved(self):
+        return self.exclude(status=Status.RESOLVED)
+
+    def urgent_unacknowledged(self):
+        return self.filter(severity=Severity.URGENT, status=Status.OPEN)
+
+    def by_priority(self):
+        """Urgent first, then warnings, then info; newest first within a severity."""
+        rank = models.Case(
+            models.When(severity=Severity.URGENT, then=0),
+            models.When(severity=Severity.WARNING, then=1),
+            default=2,
+        )
+        return self.alias(rank=rank).order_by("rank", "-opened_at", "-id")
+
+
+class Alert(models.Model):
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    episode = models.ForeignKey("care.CareEpisode", on_delete=models.PROTECT, related_name="alerts")
+    # The session where the condition started (when the app knows it).
+    session = models.ForeignKey(
+        "care.Session", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    # The monitoring core's session number within the episode (1 = first), kept for display.
+    session_number = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    # Stable de-duplication key from the finding (e.g. "rupture:relationship-checkin:5") or
+    # from the raiser ("risk:<response code>").
+    key = models.CharField(max_length=200)
+    # The instrument id or goal id the finding is about ("" for the episode as a whole).
+    subject = models.CharField(max_length=100, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)  # numbers and identifiers only
+    suggestions = models.JSONField(default=list, blank=True)  # as shown when raised
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # Whether the latest computation still shows the condition (False: it has passed, or the
+    # data behind it changed); an alert stays until a person resolves it either way.
+    ongoing = models.BooleanField(default=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(
+        organisation="organisation", _manager_class=models.Manager.from_queryset(AlertQuerySet)
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # At most one unresolved alert per episode and key: raising the same finding twice,
+            # even from two processes at once, cannot duplicate it (a partial unique index, on
+            # PostgreSQL and SQLite alike).
+            models.UniqueConstraint(
+                fields=["episode", "key"],
+                condition=~Q(status="resolved"),
+                name="alerts_one_unresolved_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status", "severity"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_severity_display()}, {self.get_status_display()})"
+
+    @property
+    def client(self):
+        return self.episode.client
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == Status.RESOLVED
+
+    def next_statuses(self) -> list[str]:
+        """The statuses this alert may move to (skipping forward allowed)."""
+        return list(LIFECYCLE[LIFECYCLE.index(Status(self.status)) + 1 :])
+
+
+class AlertStep(models.Model):
+    """One move in an alert's lifecycle, or a note recorded on it (from_status == to_status)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    # None for a step the system recorded (e.g. the monitoring core saw a rupture repaired).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = EncryptedTextField()
+    # For system steps: the finding that caused it, so a repeated computation adds it once.
+    finding_key = models.CharField(max_length=200, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_note(self) -> bool:
+        return self.from_status == self.to_status

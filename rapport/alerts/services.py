@@ -1,0 +1,422 @@
+"""Raising alerts, moving them through their lifecycle, and turning findings into alerts.
+
+Every function here is atomic and audited. `request` is the staff request acting, or None for the
+system (the incremental update after a stored response, the `refresh_findings` command, the demo).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from rapport.alerts.models import LIFECYCLE, SEVERITY_RANK, Alert, AlertStep, Kind, Severity, Status
+from rapport.alerts.suggestions import suggestions_for
+from rapport.audit.services import record
+from rapport.care.models import CareEpisode, Session
+
+
+class TransitionError(ValueError):
+    """A lifecycle step that is not allowed; the message says why, for the person acting."""
+
+
+class EvidenceError(ValueError):
+    """Evidence that is not plain numbers and identifiers."""
+
+
+# Strings allowed in evidence: identifiers such as an instrument id, a component name, a reason
+# code. Anything with spaces or longer than this is treated as free text and refused, so that
+# nothing a client wrote can reach an alert's (unencrypted) evidence.
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:+\-]{0,64}$")
+
+
+def clean_evidence(value: Any, path: str = "evidence") -> Any:
+    """Evidence as JSON of numbers, booleans, None and identifiers; EvidenceError otherwise."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return None if value != value or value in (float("inf"), float("-inf")) else round(value, 2)
+    if isinstance(value, str):
+        if not _IDENTIFIER.match(value):
+            raise EvidenceError(f"{path}: only numbers and identifiers are allowed, not free text")
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): clean_evidence(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_evidence(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    raise EvidenceError(f"{path}: {type(value).__name__} is not allowed")
+
+
+def _actor(request: HttpRequest | None):
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def _audit(request: HttpRequest | None, action: str, alert: Alert, detail: dict) -> None:
+    record(
+        request,
+        action,
+        alert,
+        client=alert.episode.client,
+        organisation=alert.organisation,
+        actor_label=None if _actor(request) else "system",
+        detail=detail,
+    )
+
+
+def _refresh(alert: Alert, *, severity: str, evidence: dict, ongoing: bool,
+             request: HttpRequest | None, key: str | None = None,
+             touch_unchanged: bool = True) -> bool:
+    """Re-detection: newer evidence, last seen now; severity only ever rises while unresolved.
+
+    Returns whether anything but `last_seen_at` changed (and was audited). With
+    touch_unchanged=False an unchanged alert is not saved: the caller bumps last_seen_at in bulk.
+    """
+    changed = []
+    if key is not None and key != alert.key:
+        alert.key = key
+        changed.append("key")
+    if evidence != alert.evidence:
+        alert.evidence = evidence
+        changed.append("evidence")
+    if SEVERITY_RANK[Severity(severity)] > SEVERITY_RANK[Severity(alert.severity)]:
+        alert.severity = severity
+        changed.append("severity")
+    if ongoing != alert.ongoing:
+        alert.ongoing = ongoing
+        changed.append("ongoing")
+    if not changed and not touch_unchanged:
+        return False
+    alert.last_seen_at = timezone.now()
+    alert.save(update_fields=[*changed, "last_seen_at"])
+    if changed:
+        _audit(request, "alerts.alert.updated", alert,
+               {"kind": alert.kind, "key": alert.key, "changed": changed,
+                "severity": alert.severity})
+    return bool(changed)
+
+
+def _raise(
+    *,
+    episode: CareEpisode,
+    kind: str,
+    severity: str,
+    key: str,
+    evidence: Mapping[str, Any],
+    session: Session | None = None,
+    session_number: int | None = None,
+    subject: str = "",
+    ongoing: bool = True,
+    request: HttpRequest | None = None,
+) -> tuple[Alert, bool]:
+    severity = Severity(severity)
+    evidence = clean_evidence(dict(evidence))
+    with transaction.atomic():
+        existing = (
+            Alert.objects.select_for_update().unresolved().filter(episode=episode, key=key).first()
+        )
+        if existing is not None:
+            _refresh(existing, severity=severity, evidence=evidence, ongoing=ongoing,
+                     request=request)
+            return existing, False
+        now = timezone.now()
+        try:
+            # A savepoint: if another process raised the same key first, the partial unique
+            # index refuses this insert and we update theirs instead.
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    organisation_id=episode.organisation_id,
+                    episode=episode,
+                    session=session,
+                    session_number=session_number,
+                    kind=kind,
+                    severity=severity,
+                    key=key,
+                    subject=subject,
+                    evidence=evidence,
+                    suggestions=suggestions_for(kind, evidence),
+                    ongoing=ongoing,
+                    opened_at=now,
+                    last_seen_at=now,
+                    status_changed_at=now,
+                )
+        except IntegrityError:
+            existing = Alert.objects.select_for_update().unresolved().get(episode=episode, key=key)
+            _refresh(existing, severity=severity, evidence=evidence, ongoing=ongoing,
+                     request=request)
+            return existing, False
+        alert.episode = episode
+        _audit(request, "alerts.alert.raised", alert,
+               {"kind": kind, "severity": severity, "key": key})
+        return alert, True
+
+
+def raise_alert(
+    *,
+    episode: CareEpisode,
+    kind: str,
+    severity: str,
+    key: str,
+    evidence: Mapping[str, Any],
+    session: Session | None = None,
+    request: HttpRequest | None = None,
+    session_number: int | None = None,
+    subject: str = "",
+) -> Alert:
+    """Raise an alert, or refresh the unresolved one with the same key (never a duplicate).
+
+    A refresh replaces the evidence, moves `last_seen_at` and raises the severity if the new
+    one is higher; the suggestions stay as they were first shown. A resolved alert with the
+    same key does not block a new one. `evidence` must be numbers and identifiers only
+    (EvidenceError otherwise): free text belongs in encrypted fields, never here.
+    """
+    alert, _ = _raise(episode=episode, kind=kind, severity=severity, key=key, evidence=evidence,
+                      session=session, session_number=session_number, subject=subject,
+                      request=request)
+    return alert
+
+
+def note_required(to_status: str) -> bool:
+    """Resolving needs a note: what was done, or why nothing needed doing."""
+    return to_status == Status.RESOLVED
+
+
+@transaction.atomic
+def transition(alert: Alert, to_status: str, *, request: HttpRequest | None,
+               note: str = "") -> AlertStep:
+    """Move an alert forward: open → acknowledged → discussed → resolved.
+
+    Skipping forward is allowed (a note is required to resolve); going back or standing still
+    raises TransitionError and changes nothing. Records who, when and the note (encrypted).
+    """
+    try:
+        target = Status(to_status)
+    except ValueError as exc:
+        raise TransitionError(f"{to_status!r} is not a status of an alert") from exc
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    current = Status(locked.status)
+    if current == Status.RESOLVED:
+        raise TransitionError("This alert is already resolved; a new finding raises a new alert.")
+    if LIFECYCLE.index(target) <= LIFECYCLE.index(current):
+        raise TransitionError(
+            f"An alert that is {current.label.lower()} cannot go back to {target.label.lower()}."
+        )
+    note = (note or "").strip()
+    if note_required(target) and not note:
+        raise TransitionError("Add a note to resolve the alert: what was done, or why nothing was needed.")
+    now = timezone.now()
+    step = AlertStep.objects.create(
+        organisation_id=locked.organisation_id, alert=locked, from_status=current,
+        to_status=target, by=_actor(request), at=now, note=note,
+    )
+    locked.status = target
+    locked.status_changed_at = now
+    fields = ["status", "status_changed_at"]
+    if target == Status.RESOLVED:
+        locked.resolved_at = now
+        fields.append("resolved_at")
+    locked.save(update_fields=fields)
+    # Keep the caller's object in step with the row.
+    alert.status, alert.status_changed_at, alert.resolved_at = (
+        locked.status, locked.status_changed_at, locked.resolved_at)
+    locked.episode = alert.episode
+    _audit(request, f"alerts.alert.{target.value}", locked,
+           {"from": current.value, "to": target.value, "note": bool(note)})
+    return step
+
+
+# ---- findings -> alerts ------------------------------------------------------------------------
+
+# Kinds that sync_findings leaves alone. A risk answer raises its alert at once from the check-in
+# submission itself (key "risk:<response code>", one per response), before and independently of
+# the monitoring core; the core's own `risk` findings describe the same answers under another
+# key, so raising them too would show the therapist every risk twice.
+IGNORED_KINDS = frozenset({Kind.RISK})
+
+
+@dataclass
+class SyncResult:
+    raised: list[Alert] = field(default_factory=list)
+    refreshed: list[Alert] = field(default_factory=list)
+    repaired: list[Alert] = field(default_factory=list)  # rupture alerts given a repair step
+    no_longer_seen: int = 0
+    # The stored responses the computation read (set by rapport.alerts.findings).
+    response_codes: frozenset = frozenset()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.raised or self.repaired)
+
+
+def _rupture_key_for(finding: Any) -> str | None:
+    """The rupture finding key a `rupture_repaired` finding answers, when its evidence says."""
+    start = (finding.evidence or {}).get("rupture_session")
+    if isinstance(start, int) and not isinstance(start, bool):
+        return f"{Kind.RUPTURE}:{finding.subject}:{start}"
+    return None
+
+
+def _record_repair(alert: Alert, finding: Any, request: HttpRequest | None) -> None:
+    """Add a system note to a rupture alert: the client's ratings recovered."""
+    now = timezone.now()
+    AlertStep.objects.create(
+        organisation_id=alert.organisation_id, alert=alert, from_status=alert.status,
+        to_status=alert.status, by=None, at=now, finding_key=finding.key,
+        note=f"The client's ratings were back at their usual level at session {finding.session} "
+             "(noted by Rapport). Resolve the alert once you have talked it through.",
+    )
+    _audit(request, "alerts.alert.repair_noted", alert,
+           {"kind": alert.kind, "key": alert.key, "finding": finding.key})
+
+
+def _rank(severity: str) -> int:
+    return SEVERITY_RANK[Severity(severity)]
+
+
+def _topic(kind: str, subject: str) -> str:
+    return f"{kind}:{subject}"
+
+
+def _part_of_a_rupture(finding: Any, ruptures: set[tuple[str, int]]) -> bool:
+    """A component drop at a rupture's session: the rupture's evidence already lists it."""
+    if finding.kind != Kind.COMPONENT_DROP:
+        return False
+    instrument = (finding.evidence or {}).get("instrument") or finding.subject.split("/")[0]
+    return (instrument, finding.session) in ruptures
+
+
+@transaction.atomic
+def sync_findings(
+    episode: CareEpisode,
+    findings: Iterable[Any],
+    *,
+    request: HttpRequest | None = None,
+    sessions: Mapping[int, Session] | None = None,
+) -> SyncResult:
+    """Turn an episode's monitoring findings into alerts.
+
+    The core recomputes the whole history every time, so the same findings come back after
+    every response; this reconciles them with the alerts already there:
+
+    - one unresolved alert per topic (kind and subject, e.g. a rupture on the relationship
+      check-in), as the core advises: the topic's latest finding refreshes the unresolved alert
+      (evidence, last seen, severity rising, and its key moving to the latest finding's), or
+      raises one when there is none;
+    - a finding whose key belongs to an alert a person resolved is not raised again unless it
+      is now more severe: resolved means handled. A new occurrence (a rupture at a later
+      session, a new run of not-on-track scores) has a new key and raises a new alert;
+    - `risk` findings are ignored (see IGNORED_KINDS: the check-in submission raises those);
+    - a component drop at the session of a rupture on the same instrument is part of that
+      rupture (its evidence lists the component drops), not an alert of its own;
+    - a `rupture_repaired` finding adds a system note to the unresolved rupture alert it
+      answers (the one whose key names its rupture's session, else the latest unresolved
+      rupture on the same instrument before it), so the therapist sees the repair on the alert
+      they are working through and still resolves it after talking with the client. With no
+      such alert (resolved already, or the rupture came and went between two computations) the
+      repair becomes an `info` alert of its own;
+    - unresolved alerts whose findings are no longer produced are marked not ongoing; they are
+      never resolved automatically: a person closes an alert.
+
+    `sessions` maps the core's session numbers to Session rows, to link alerts to sessions.
+    Concurrent syncs of one episode are serialised by a lock on the episode row.
+    """
+    sessions = sessions or {}
+    result = SyncResult()
+    # One sync per episode at a time (a no-op on SQLite, whose writers are serialised anyway).
+    CareEpisode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
+    by_key: dict[str, Alert] = {}
+    by_topic: dict[str, Alert] = {}
+    resolved: dict[str, Alert] = {}
+    for alert in Alert.objects.filter(episode=episode).exclude(kind__in=IGNORED_KINDS).order_by(
+        "opened_at", "id"
+    ):
+        alert.episode = episode
+        if alert.is_resolved:
+            resolved[alert.key] = alert
+        else:
+            by_key[alert.key] = alert
+            by_topic.setdefault(_topic(alert.kind, alert.subject), alert)
+    noted = set(
+        AlertStep.objects.filter(alert__episode=episode)
+        .exclude(finding_key="")
+        .values_list("finding_key", flat=True)
+    )
+    findings = sorted((f for f in findings if f.kind not in IGNORED_KINDS),
+                      key=lambda f: f.session)
+    ruptures = {
+        ((f.evidence or {}).get("instrument") or f.subject, f.session)
+        for f in findings if f.kind == Kind.RUPTURE
+    }
+    seen: set[str] = set()
+    untouched: list[int] = []
+    groups: dict[str, list[Any]] = {}
+    for f in findings:
+        if f.kind != Kind.RUPTURE_REPAIRED and not _part_of_a_rupture(f, ruptures):
+            groups.setdefault(_topic(f.kind, f.subject), []).append(f)
+
+    def upsert(topic: str, latest: Any, kind: str, severity: str, ongoing: bool) -> None:
+        current = by_key.get(latest.key) or by_topic.get(topic)
+        if current is not None:
+            moved = latest.key if latest.key not in by_key else None
+            changed = _refresh(current, severity=severity, ongoing=ongoing,
+                               evidence=clean_evidence(dict(latest.evidence)), key=moved,
+                               request=request, touch_unchanged=False)
+            if moved:
+                by_key[moved] = current
+            if not changed:
+                untouched.append(current.pk)
+            result.refreshed.append(current)
+            return
+        handled = resolved.get(latest.key)
+        if handled is not None and _rank(severity) <= _rank(handled.severity):
+            return
+        alert, created = _raise(
+            episode=episode, kind=kind, severity=severity, key=latest.key,
+            evidence=latest.evidence, session=sessions.get(latest.session),
+            session_number=latest.session, subject=latest.subject, ongoing=ongoing,
+            request=request,
+        )
+        by_key[alert.key] = by_topic[topic] = alert
+        (result.raised if created else result.refreshed).append(alert)
+
+    for topic, group in groups.items():
+        seen.update(f.key for f in group)
+        latest = group[-1]
+        upsert(topic, latest, latest.kind, latest.severity, bool(getattr(latest, "ongoing", True)))
+    for finding in findings:
+        if finding.kind != Kind.RUPTURE_REPAIRED:
+            continue
+        seen.add(finding.key)
+        if finding.key in noted:
+            continue
+        candidates = sorted(
+            (a for a in by_key.values()
+             if a.kind == Kind.RUPTURE and a.subject == finding.subject
+             and (a.session_number or 0) < finding.session),
+            key=lambda a: a.session_number or 0,
+        )
+        wanted = _rupture_key_for(finding)
+        target = next((a for a in candidates if a.key == wanted), None) or (
+            candidates[-1] if candidates else None)
+        if target is not None:
+            _record_repair(target, finding, request)
+            noted.add(finding.key)
+            result.repaired.append(target)
+        else:
+            upsert(_topic(Kind.RUPTURE_REPAIRED, finding.subject), finding,
+                   Kind.RUPTURE_REPAIRED, Severity.INFO, False)
+    if untouched:
+        Alert.objects.filter(pk__in=untouched).update(last_seen_at=timezone.now())
+    result.no_longer_seen = (
+        Alert.objects.unresolved()
+        .filter(episode=episode, ongoing=True)
+        .exclude(kind__in=IGNORED_KINDS)
+        .exclude(key__in=seen)
+        .update(ongoing=False)
+    )
+    return result

@@ -1,0 +1,106 @@
+"""Alert pages: the user's open alerts, and one alert with its evidence, suggestions and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from rapport.alerts import services
+from rapport.alerts.access import alerts_for, get_alert_for
+from rapport.alerts.forms import StepForm
+from rapport.alerts.suggestions import COMPONENT_LABELS
+from rapport.audit.services import record
+
+# Evidence keys that read better spelled out; the rest are shown as "some key" -> "Some key".
+EVIDENCE_LABELS = {
+    "sd": "SD (the client's usual spread)",
+    "z": "z (SDs from the usual level)",
+    "usual": "Usual level",
+    "sd_floor_applied": "SD floor applied",
+    "earlier_sessions": "Earlier sessions counted",
+    "tolerance_sd": "Tolerance SD",
+}
+
+
+def _label(name: str) -> str:
+    if name in EVIDENCE_LABELS:
+        return EVIDENCE_LABELS[name]
+    return COMPONENT_LABELS.get(name, name.replace("_", " ").replace("-", " ")).capitalize()
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(v) for v in value) or "—"
+    return str(value)
+
+
+def evidence_rows(evidence: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """The evidence as (what, value) rows for a table; nested objects become "a: b" rows."""
+    rows: list[tuple[str, str]] = []
+    if not isinstance(evidence, dict):
+        return [(prefix or "Value", _value(evidence))]
+    for key, value in evidence.items():
+        label = f"{prefix}: {_label(str(key)).lower()}" if prefix else _label(str(key))
+        if isinstance(value, dict):
+            rows.extend(evidence_rows(value, label))
+        else:
+            rows.append((label, _value(value)))
+    return rows
+
+
+@require_safe
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    alerts = list(
+        alerts_for(request)
+        .unresolved()
+        .select_related("episode__client", "episode__therapist")
+        .by_priority()
+    )
+    record(request, "alerts.list.viewed", organisation=request.organisation,
+           detail={"alerts": len(alerts)})
+    return render(request, "alerts/list.html", {"alerts": alerts})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alert_detail(request: HttpRequest, code) -> HttpResponse:
+    alert = get_alert_for(request, code)
+    form = None
+    if not alert.is_resolved:
+        form = StepForm(request.POST or None, alert=alert)
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, "This alert is already resolved.")
+            return redirect("alerts-detail", alert.code)
+        if form.is_valid():
+            try:
+                services.transition(alert, form.cleaned_data["to_status"], request=request,
+                                    note=form.cleaned_data["note"])
+            except services.TransitionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Alert marked {alert.get_status_display().lower()}.")
+                return redirect("alerts-detail", alert.code)
+    record(request, "alerts.alert.viewed", alert, client=alert.episode.client)
+    steps = alert.steps.select_related("by")
+    return render(
+        request,
+        "alerts/detail.html",
+        {
+            "alert": alert,
+            "evidence": evidence_rows(alert.evidence),
+            "steps": steps,
+            "form": form,
+        },
+        status=400 if form is not None and form.is_bound and form.errors else 200,
+    )

@@ -1,0 +1,296 @@
+"""Answering a check-in through its link (no password), and the therapist's side of check-ins.
+
+A link is resolved without any scope (the request is anonymous); once it is known to be good,
+the view opens its organisation's scope and renders inside it.
+"""
+
+from __future__ import annotations
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django_scopes import scope
+
+from rapport import instruments
+from rapport.accounts.models import Role
+from rapport.audit.services import record
+from rapport.care import access
+from rapport.checkins import services
+from rapport.checkins.forms import InstrumentForm
+from rapport.checkins.models import DEFAULT_RULES, CheckIn, Respondent, Response, When
+
+DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
+
+
+def qr_svg(url: str) -> str:
+    """The link as an inline SVG QR code, for showing to a client in the room."""
+    return segno.make(url, error="m").svg_inline(scale=4, title="QR code of the check-in link")
+
+
+# -- the client's side -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    state = services.resolve_token(token)
+    invitation = state.invitation
+    if state.status == "used" and invitation is not None and (
+        str(invitation.code) in request.session.get(DONE_KEY, [])
+    ):
+        # The person who just finished (or a retry of their last tap): thank them again.
+        with scope(organisation=[invitation.organisation]):
+            return _done(request, invitation.checkin)
+    if state.status != "ok":
+        status = 404 if state.status == "invalid" else 410
+        return render(request, "checkins/link_problem.html", {"status": state.status}, status=status)
+    with scope(organisation=[invitation.organisation]):
+        return _answer(request, invitation, token)
+
+
+def _client_label(checkin: CheckIn) -> str:
+    return f"client:{checkin.episode.client.code}"
+
+
+def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
+    checkin = invitation.checkin
+    client = checkin.episode.client
+    organisation = invitation.organisation
+    statement = services.needs_consent(client)
+    if statement is not None:
+        if request.method == "POST" and request.POST.get("action") == "consent":
+            if request.POST.get("accept") == "yes" and request.POST.get("version") == str(statement.version):
+                services.accept_statement(client, statement, request)
+                return redirect("checkins-answer", token)
+            error = "Please tick the box to say you have read and accept the statement."
+            return _consent(request, organisation, statement, error, status=200)
+        return _consent(request, organisation, statement)
+
+    instrument_id = services.next_instrument(checkin)
+    if instrument_id is None:
+        return _done(request, checkin)
+    instrument = instruments.load(instrument_id)
+    if request.method == "POST" and request.POST.get("action") != "consent":
+        posted_id = request.POST.get("instrument", "")
+        if posted_id != instrument_id:
+            if posted_id in checkin.instruments:
+                # A second tap on a step already stored: the stored answer stands.
+                return redirect("checkins-answer", token)
+            raise Http404("No such questionnaire in this check-in")
+        form = InstrumentForm.from_post(instrument, request.POST)
+        if request.POST.get("action") == "save":
+            services.save_draft(checkin, instrument_id, form.answers(), request)
+            return _form(request, invitation, checkin, instrument, form, saved=True)
+        try:
+            submission = services.submit(
+                episode=checkin.episode, instrument_id=instrument_id, answers=form.answers(),
+                checkin=checkin, submission_token=form.token, request=request,
+                actor_label=_client_label(checkin),
+            )
+        except services.InvalidAnswers as exc:
+            services.save_draft(checkin, instrument_id, form.answers(), request)
+            form.errors = exc.errors
+            return _form(request, invitation, checkin, instrument, form, status=200)
+        checkin.refresh_from_db()
+        if checkin.is_complete:
+            done = request.session.get(DONE_KEY, [])
+            request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
+            return _done(request, checkin)
+        if submission.response.is_risk:
+            return _support(request, organisation, token)
+        return redirect("checkins-answer", token)
+
+    form = InstrumentForm(instrument, services.load_draft(checkin, instrument_id))
+    record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
+           actor_label=_client_label(checkin), detail={"instrument": instrument_id})
+    return _form(request, invitation, checkin, instrument, form)
+
+
+def _form(request, invitation, checkin, instrument, form, *, saved=False, status=200):
+    step = checkin.instruments.index(instrument.id) + 1
+    risk = any(r.is_risk for r in Response.objects.filter(checkin=checkin).only("flags"))
+    context = {
+        "organisation": invitation.organisation,
+        "checkin": checkin,
+        "instrument": instrument,
+        "form": form,
+        "step": step,
+        "steps": len(checkin.instruments),
+        "saved": saved,
+        "expires_at": invitation.expires_at,
+        "risk": risk,
+        "crisis": services.practice_settings(invitation.organisation).crisis_resources if risk else "",
+    }
+    return render(request, "checkins/answer.html", context, status=status)
+
+
+def _consent(request, organisation, statement, error=None, status=200):
+    return render(request, "checkins/consent.html",
+                  {"organisation": organisation, "statement": statement, "error": error},
+                  status=status)
+
+
+def _support(request, organisation, token):
+    crisis = services.practice_settings(organisation).crisis_resources
+    return render(request, "checkins/support.html",
+                  {"organisation": organisation, "crisis": crisis, "token": token})
+
+
+def _done(request, checkin: CheckIn) -> HttpResponse:
+    responses = list(Response.objects.filter(checkin=checkin))
+    risk = any(r.is_risk for r in responses)
+    organisation = checkin.episode.organisation
+    crisis = services.practice_settings(organisation).crisis_resources if risk else ""
+    return render(request, "checkins/done.html",
+                  {"organisation": organisation, "risk": risk, "crisis": crisis})
+
+
+# -- the therapist's side --------------------------------------------------------------------
+
+
+def _checkin_for_session(session, code) -> CheckIn:
+    try:
+        return CheckIn.objects.get(session=session, code=access._uuid(code))
+    except CheckIn.DoesNotExist as exc:
+        raise Http404("No such check-in") from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_checkins(request: HttpRequest, code) -> HttpResponse:
+    """A session's check-ins: what is due, what was answered, links to give or send."""
+    session = access.get_session_for(request, code)
+    episode = session.episode
+    if request.method == "POST":
+        checkin = _checkin_for_session(session, request.POST.get("checkin", ""))
+        if checkin.respondent != Respondent.CLIENT or checkin.is_complete:
+            raise Http404("No such check-in")
+        if request.POST.get("action") == "email":
+            if not episode.client.email:
+                messages.error(request, "This client has no email address on record.")
+                return redirect("checkins-session", session.code)
+            services.send_invitation(checkin, request)
+            messages.success(request, f"Check-in link emailed to {episode.client.display_name}.")
+            return redirect("checkins-session", session.code)
+        _, token = services.create_invitation(checkin, channel="link", request=request)
+        url = services.absolute(request, services.invitation_path(token))
+        return render(request, "checkins/invitation.html",
+                      {"session": session, "checkin": checkin, "url": url, "qr": qr_svg(url)})
+    if session.attendance not in services.CANCELLED:
+        services.plan_session(session)
+    checkins = list(CheckIn.objects.filter(session=session).order_by("when", "respondent"))
+    responses = list(Response.objects.filter(session=session).order_by("submitted_at"))
+    record(request, "checkins.session.viewed", session, client=episode.client)
+    return render(request, "checkins/session_checkins.html", {
+        "session": session, "checkins": checkins, "responses": responses,
+        "can_reflect": request.user == episode.therapist,
+        "is_therapist": request.user == episode.therapist,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reflection(request: HttpRequest, code) -> HttpResponse:
+    """The therapist's reflection after a session, through the same renderer and `submit`."""
+    session = access.get_session_for(request, code)
+    episode = session.episode
+    if request.user != episode.therapist:
+        return render(request, "403.html", status=403)
+    services.plan_session(session)
+    checkin = CheckIn.objects.filter(session=session, when=When.AFTER,
+                                     respondent=Respondent.THERAPIST).first()
+    instrument_id = "therapist-reflection"
+    instrument = instruments.load(instrument_id)
+    existing = Response.objects.filter(session=session, instrument_id=instrument_id,
+                                       respondent=Respondent.THERAPIST,
+                                       superseded_by__isnull=True).first()
+    if checkin is not None and instrument_id not in checkin.instruments:
+        checkin = None
+    if request.method == "POST":
+        form = InstrumentForm.from_post(instrument, request.POST)
+        try:
+            submission = services.submit(
+                episode=episode, instrument_id=instrument_id, answers=form.answers(),
+                respondent=Respondent.THERAPIST, respondent_user=request.user, session=session,
+                checkin=checkin if existing is None else None, supersedes=existing,
+                submission_token=form.token, request=request,
+            )
+        except services.InvalidAnswers as exc:
+            form.errors = exc.errors
+        else:
+            if submission.created:
+                messages.success(request, "Reflection saved.")
+            return redirect("checkins-session", session.code)
+    else:
+        data = {**existing.answers, **existing.free_text_answers} if existing else {}
+        form = InstrumentForm(instrument, data)
+        record(request, "checkins.reflection.viewed", session, client=episode.client)
+    return render(request, "checkins/reflection.html",
+                  {"session": session, "instrument": instrument, "form": form, "existing": existing})
+
+
+WHEN_CHOICES = [("before", "Before each session"), ("after", "After each session"),
+                ("intake", "At intake"), ("discharge", "At discharge")]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule(request: HttpRequest, code) -> HttpResponse:
+    """The episode's check-in schedule, adjustable by its therapist (or an administrator)."""
+    episode = access.get_episode_for(request, code)
+    may_edit = request.user == episode.therapist or Role.ADMIN in request.roles
+    current = services.schedule_for(episode)
+    known = instruments.instrument_ids()
+    rows = []
+    seen = set()
+    for rule in [*current.rules, *DEFAULT_RULES]:
+        key = (rule["instrument"], rule["when"])
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({"instrument": rule["instrument"], "when": rule["when"],
+                     "every": rule.get("every", 1), "on": rule in current.rules
+                     or any((r["instrument"], r["when"]) == key for r in current.rules)})
+    errors = []
+    if request.method == "POST":
+        if not may_edit:
+            return render(request, "403.html", status=403)
+        rules = []
+        for n, row in enumerate(rows):
+            if request.POST.get(f"on-{n}") == "yes":
+                every = request.POST.get(f"every-{n}", "1")
+                if not every.isdigit() or not 1 <= int(every) <= 52:
+                    errors.append(f"{row['instrument']} ({row['when']}): 'every' must be a whole "
+                                  "number from 1 to 52.")
+                    continue
+                rules.append({"instrument": row["instrument"], "when": row["when"],
+                              "every": int(every)})
+        new_id = request.POST.get("new-instrument", "")
+        if new_id:
+            new_when = request.POST.get("new-when", "")
+            new_every = request.POST.get("new-every", "1")
+            if new_id not in known or new_when not in dict(WHEN_CHOICES):
+                errors.append("Choose a questionnaire and when to ask it.")
+            elif not new_every.isdigit() or not 1 <= int(new_every) <= 52:
+                errors.append("'Every' must be a whole number from 1 to 52.")
+            else:
+                rules.append({"instrument": new_id, "when": new_when, "every": int(new_every)})
+        if not errors:
+            from django.db import transaction
+            from django.utils import timezone
+
+            with transaction.atomic():
+                current.rules = rules
+                current.updated_at = timezone.now()
+                current.save(update_fields=["rules", "updated_at"])
+                record(request, "checkins.schedule.changed", episode, detail={"rules": rules})
+            messages.success(request, "Schedule saved. It applies to check-ins not yet planned.")
+            return redirect("checkins-schedule", episode.code)
+    for n, row in enumerate(rows):
+        row["n"] = n
+    return render(request, "checkins/schedule.html", {
+        "episode": episode, "rows": rows, "may_edit": may_edit, "errors": errors,
+        "known": known, "when_choices": WHEN_CHOICES,
+    })

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class GoalsConfig(AppConfig):
+    name = "rapport.goals"
+    label = "goals"
+
+    def ready(self) -> None:
+        from rapport.goals import signals  # noqa: F401  (connects the check-in receiver)

@@ -1,0 +1,37 @@
+"""The client portal's own rows: emailed login links and the login rate limit."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+
+class LoginLink(models.Model):
+    """A single-use, expiring portal login link for one client; only its hash is stored."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("care.Client", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"Login link {self.pk}"
+
+
+class Throttle(models.Model):
+    """A fixed-window counter for one hashed key (an email address or an IP address).
+
+    Not tenant data: the key is a hash and says nothing about any practice or client.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    window_start = models.DateTimeField(default=timezone.now)
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key[:12]

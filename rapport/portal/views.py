@@ -1,0 +1,212 @@
+"""The client portal: log in by emailed link, check-ins due, progress, goals, summaries, my data."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from rapport import instruments
+from rapport.audit.services import record
+from rapport.care.models import CareEpisode
+from rapport.checkins import services as checkins
+from rapport.checkins.models import CheckIn, Respondent, Response
+from rapport.portal import export, services
+from rapport.portal.charts import Series, line_chart
+from rapport.portal.services import client_required
+
+COMPONENTS = ["trust", "empathy", "genuineness", "respect", "listening", "safety", "goals"]
+COMPONENT_NAMES = {
+    "trust": "Trust", "empathy": "Empathy", "genuineness": "Genuineness",
+    "respect": "Mutual respect", "listening": "Active listening",
+    "safety": "Confidentiality and safety", "goals": "Mutual goals",
+}
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="Your email address", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+def _audit(request, action, detail=None):
+    client = request.portal_client
+    record(request, action, client, client=client, actor_label=f"client:{client.code}",
+           detail=detail or {})
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not services.request_login(request, form.cleaned_data["email"]):
+            return render(request, "portal/login.html", {"form": EmailForm(), "limited": True},
+                          status=429)
+        return render(request, "portal/login_sent.html")
+    return render(request, "portal/login.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def login_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for a tap (mail scanners follow links); POST uses the link and logs in."""
+    status, link = services.resolve_login(token)
+    if status != "ok":
+        return render(request, "portal/link_problem.html", {"status": status},
+                      status=404 if status == "invalid" else 410)
+    if request.method == "POST":
+        if services.log_in(request, link):
+            return redirect("portal-home")
+        return render(request, "portal/link_problem.html", {"status": "used"}, status=410)
+    return render(request, "portal/login_confirm.html", {"organisation": link.organisation})
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    services.log_out(request)
+    return redirect("portal-login")
+
+
+def _episodes(client):
+    return CareEpisode.objects.filter(client=client)
+
+
+@client_required
+def home(request: HttpRequest) -> HttpResponse:
+    client = request.portal_client
+    due = list(checkins.due_checkins(client))
+    _audit(request, "portal.home.viewed", {"due": len(due)})
+    titles = {}
+    for checkin in due:
+        titles[checkin.pk] = [instruments.load(i).title for i in checkin.instruments]
+    return render(request, "portal/home.html", {
+        "client": client, "due": [(c, titles[c.pk]) for c in due],
+    })
+
+
+@client_required
+@require_POST
+def start_checkin(request: HttpRequest, code) -> HttpResponse:
+    """Open one of my due check-ins: a fresh link, straight into the answering pages."""
+    client = request.portal_client
+    checkin = CheckIn.objects.filter(
+        code=code, episode__client=client, respondent=Respondent.CLIENT, completed_at__isnull=True
+    ).first()
+    if checkin is None:
+        raise Http404("No such check-in")
+    _, token = checkins.create_invitation(checkin, channel="portal", request=request)
+    return redirect("checkins-answer", token)
+
+
+def _current(responses):
+    superseded = {r.supersedes_id for r in responses if r.supersedes_id}
+    return [r for r in responses if r.pk not in superseded]
+
+
+@client_required
+def progress(request: HttpRequest) -> HttpResponse:
+    client = request.portal_client
+    responses = _current(list(
+        Response.objects.filter(episode__in=_episodes(client), respondent=Respondent.CLIENT)
+        .order_by("submitted_at")
+    ))
+    outcomes = []
+    by_instrument: dict[str, list[Response]] = defaultdict(list)
+    for r in responses:
+        if r.total is not None and r.instrument_id != "relationship-checkin":
+            by_instrument[r.instrument_id].append(r)
+    for instrument_id, rows in sorted(by_instrument.items()):
+        instrument = instruments.load(instrument_id)
+        if not instrument.validated:
+            continue
+        scale = instrument.scoring.total
+        top = _max_total(instrument)
+        bands = [(b.min, b.label) for b in instrument.scoring.bands if b.min > 0]
+        points = [(timezone.localdate(r.submitted_at), r.total) for r in rows]
+        outcomes.append({
+            "instrument": instrument,
+            "label": scale.label if scale else instrument.title,
+            "chart": line_chart([Series(instrument.title, points)], title=f"{instrument.title} over time",
+                                y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument_id}",
+                                bands=bands),
+            "rows": [(timezone.localtime(r.submitted_at), r.total, r.severity_label) for r in rows],
+        })
+    relationship = [r for r in responses if r.instrument_id == "relationship-checkin"]
+    rel_chart = None
+    if relationship:
+        series = [
+            Series(COMPONENT_NAMES[c], [(timezone.localdate(r.submitted_at), r.answers[c])
+                                        for r in relationship if c in r.answers])
+            for c in COMPONENTS
+        ]
+        rel_chart = line_chart(series, title="How the sessions felt, by component (0 to 10)",
+                               y_min=0, y_max=10, y_step=2, chart_id="chart-relationship")
+    _audit(request, "portal.progress.viewed")
+    return render(request, "portal/progress.html", {
+        "client": client, "outcomes": outcomes, "rel_chart": rel_chart,
+        "components": [COMPONENT_NAMES[c] for c in COMPONENTS],
+        "rel_rows": [(timezone.localtime(r.submitted_at), [r.answers.get(c) for c in COMPONENTS])
+                     for r in relationship],
+    })
+
+
+def _max_total(instrument) -> float:
+    scale = instrument.scoring.total
+    if scale is None:
+        return 10
+    total = 0.0
+    for link_id in scale.items:
+        bounds = instrument.item(link_id).value_range
+        total += bounds[1] if bounds else 0
+    if scale.method == "mean":
+        total /= max(len(scale.items), 1)
+    return total * scale.multiplier or 10
+
+
+def _step(top: float) -> float:
+    for step in (1, 2, 3, 5, 10, 20, 25):
+        if top / step <= 8:
+            return step
+    return top / 5
+
+
+@client_required
+def goals(request: HttpRequest) -> HttpResponse:
+    # Shared goals arrive with the goals app; until then this page says so honestly.
+    _audit(request, "portal.goals.viewed")
+    return render(request, "portal/goals.html", {"client": request.portal_client, "goals": []})
+
+
+@client_required
+def summaries(request: HttpRequest) -> HttpResponse:
+    # Session summaries shared with the client arrive with the session notes work.
+    _audit(request, "portal.summaries.viewed")
+    return render(request, "portal/summaries.html", {"client": request.portal_client, "summaries": []})
+
+
+def _my_responses(client) -> list[Response]:
+    return list(
+        Response.objects.filter(episode__in=_episodes(client), respondent=Respondent.CLIENT)
+        .order_by("submitted_at")
+    )
+
+
+@client_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    count = len(_my_responses(request.portal_client))
+    return render(request, "portal/data.html", {"client": request.portal_client, "count": count})
+
+
+@client_required
+@require_POST
+def download(request: HttpRequest) -> HttpResponse:
+    client = request.portal_client
+    responses = _my_responses(client)
+    body = export.archive(client, responses)
+    _audit(request, "portal.data.exported", {"responses": len(responses)})
+    reply = HttpResponse(body, content_type="application/zip")
+    reply["Content-Disposition"] = 'attachment; filename="rapport-my-data.zip"'
+    reply["Cache-Control"] = "no-store"
+    return reply

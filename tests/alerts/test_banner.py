@@ -1,0 +1,70 @@
+"""Urgent alerts stay on every staff page until someone acknowledges them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from django_scopes import scope
+
+from rapport.alerts import services
+from rapport.alerts.context_processors import urgent_alerts
+from tests.alerts.conftest import make_alert
+from tests.conftest import login
+
+BANNER = 'id="urgent-banner-title"'
+
+
+def pages(practice):
+    return [
+        reverse("care-caseload"),
+        reverse("care-episode", args=[practice.episode.code]),
+        reverse("care-session", args=[practice.session.code]),
+        reverse("alerts-list"),
+    ]
+
+
+def test_an_urgent_alert_is_on_every_staff_page_until_acknowledged(client, practice):
+    alert = make_alert(practice, kind="risk", severity="urgent", key="risk:abc",
+                       evidence={"item": "phq9-9", "value": 2})
+    login(client, practice.therapist)
+    for url in pages(practice):
+        body = client.get(url).content.decode()
+        assert BANNER in body, url
+        assert reverse("alerts-detail", args=[alert.code]) in body
+    with scope(organisation=practice.org):
+        services.transition(alert, "acknowledged", request=None)
+    for url in pages(practice):
+        assert BANNER not in client.get(url).content.decode(), url
+
+
+@pytest.mark.parametrize(("who", "shown"), [
+    ("therapist", True), ("supervisor", True), ("colleague", False), ("admin", False),
+])
+def test_the_banner_follows_who_may_see_the_alert(client, practice, who, shown):
+    make_alert(practice, kind="risk", severity="urgent", key="risk:abc", evidence={})
+    login(client, getattr(practice, who))
+    assert (BANNER in client.get(reverse("care-caseload")).content.decode()) is shown
+
+
+def test_warnings_are_not_in_the_banner(client, practice):
+    make_alert(practice, severity="warning")
+    login(client, practice.therapist)
+    assert BANNER not in client.get(reverse("care-caseload")).content.decode()
+
+
+def test_the_login_page_has_no_banner(client, practice):
+    make_alert(practice, kind="risk", severity="urgent", key="risk:abc", evidence={})
+    assert BANNER not in client.get(reverse("accounts-login")).content.decode()
+
+
+def test_the_banner_costs_one_query(practice, django_assert_num_queries):
+    make_alert(practice, kind="risk", severity="urgent", key="risk:abc", evidence={})
+    request = RequestFactory().get("/")
+    request.user, request.organisation = practice.therapist, practice.org
+    request.roles = frozenset({"therapist"})
+    with scope(organisation=practice.org):
+        context = urgent_alerts(request)
+        with django_assert_num_queries(1):
+            assert len(context["urgent_alerts"]) == 1
+            assert context["urgent_alerts"][0].episode.client.display_name

@@ -1,0 +1,202 @@
+"""The client portal: emailed login links, rate limits, own data only, charts and the export."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import time_machine
+from django.core import mail
+from django.utils import timezone
+from django_scopes import scope
+
+from rapport.checkins import services as checkins
+from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.portal import services
+from tests.conftest import login
+
+PHQ9 = {f"phq9-{n}": 2 for n in range(1, 10)} | {"phq9-9": 0}
+REL = {"trust": 8, "empathy": 7, "genuineness": 9, "respect": 8, "listening": 6, "safety": 9,
+       "goals": 7, "not-right": "Felt rushed at the end"}
+
+
+def set_email(practice, client, email):
+    with scope(organisation=[practice.org]):
+        client.email = email
+        client.save()
+
+
+def link_from_mail(message) -> str:
+    url = next(w for w in message.body.split() if "/portal/login/" in w)
+    return url[url.index("/portal/"):]
+
+
+def log_in(http, practice, client=None, email="client@riverside.test"):
+    client = client or practice.client
+    set_email(practice, client, email)
+    mail.outbox.clear()
+    http.post("/portal/login/", {"email": email})
+    link = link_from_mail(mail.outbox[-1])
+    assert http.post(link).status_code == 302
+    return http
+
+
+def test_the_answer_is_the_same_whether_or_not_the_address_is_known(practice, client):
+    set_email(practice, practice.client, "client@riverside.test")
+    known = client.post("/portal/login/", {"email": "Client@Riverside.test"})
+    unknown = client.post("/portal/login/", {"email": "nobody@nowhere.test"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["client@riverside.test"]
+
+
+def test_login_requests_are_rate_limited_per_address(practice, client):
+    for _ in range(services.EMAIL_LIMIT[0]):
+        assert client.post("/portal/login/", {"email": "x@y.test"}).status_code == 200
+    assert client.post("/portal/login/", {"email": "x@y.test"}).status_code == 429
+    assert client.post("/portal/login/", {"email": "z@y.test"}).status_code == 200
+
+
+def test_login_requests_are_rate_limited_per_ip(practice, client):
+    for n in range(services.IP_LIMIT[0]):
+        client.post("/portal/login/", {"email": f"a{n}@y.test"})
+    assert client.post("/portal/login/", {"email": "fresh@y.test"}).status_code == 429
+
+
+def test_a_login_link_works_once(practice, client):
+    set_email(practice, practice.client, "client@riverside.test")
+    client.post("/portal/login/", {"email": "client@riverside.test"})
+    link = link_from_mail(mail.outbox[0])
+    confirm = client.get(link)  # a mail scanner's GET does not use it up
+    assert confirm.status_code == 200 and b"Riverside" in confirm.content
+    assert client.post(link).status_code == 302
+    assert client.get("/portal/").status_code == 200
+    assert client.post(link).status_code == 410
+
+
+def test_an_expired_or_tampered_login_link_does_not_work(practice, client):
+    set_email(practice, practice.client, "client@riverside.test")
+    client.post("/portal/login/", {"email": "client@riverside.test"})
+    link = link_from_mail(mail.outbox[0])
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        page = client.post(link)
+    assert page.status_code == 410 and b"expired" in page.content
+    assert client.post(link[:-3] + "xx/").status_code == 404
+    assert client.get("/portal/").status_code == 302
+
+
+def test_portal_pages_need_a_portal_login_not_a_staff_one(practice, client):
+    for path in ("/portal/", "/portal/progress/", "/portal/goals/", "/portal/summaries/",
+                 "/portal/data/"):
+        assert client.get(path).status_code == 302
+    login(client, practice.therapist)
+    assert client.get("/portal/progress/").status_code == 302
+
+
+def test_a_portal_login_gives_no_staff_access(practice, client):
+    log_in(client, practice)
+    assert client.get(f"/sessions/{practice.session.code}/checkins/").status_code == 302
+    assert client.get("/caseload/").status_code == 302
+
+
+def _history(practice):
+    with scope(organisation=[practice.org]):
+        checkins.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9)
+        checkins.submit(episode=practice.episode, instrument_id="relationship-checkin", answers=REL)
+        other = {f"phq9-{n}": 3 for n in range(1, 10)} | {"phq9-9": 0}
+        checkins.submit(episode=practice.colleague_episode, instrument_id="phq9", answers=other)
+
+
+def test_progress_shows_my_scores_as_svg_charts_with_tables(practice, client):
+    _history(practice)
+    log_in(client, practice)
+    page = client.get("/portal/progress/")
+    html = page.content.decode()
+    assert html.count("<svg") == 2
+    assert 'role="img"' in html and "<table" in html
+    assert "<td>16</td>" in html  # my PHQ-9 total (8 items x 2)
+    assert "<td>24</td>" not in html  # the other client's total
+    assert "Mutual respect" in html
+
+
+def test_i_see_only_my_own_checkins(practice, client):
+    with scope(organisation=[practice.org]):
+        for session in (practice.session, practice.colleague_session):
+            session.scheduled_at = timezone.now() + timedelta(days=2)
+            session.save()
+        mine = CheckIn.objects.create(organisation=practice.org, episode=practice.episode,
+                                      session=practice.session, when=When.BEFORE,
+                                      respondent=Respondent.CLIENT, instruments=["phq9"])
+        theirs = CheckIn.objects.create(organisation=practice.org, episode=practice.colleague_episode,
+                                        session=practice.colleague_session, when=When.BEFORE,
+                                        respondent=Respondent.CLIENT, instruments=["gad7"])
+    log_in(client, practice)
+    home = client.get("/portal/")
+    assert str(mine.code).encode() in home.content
+    assert str(theirs.code).encode() not in home.content
+    assert client.post(f"/portal/checkins/{theirs.code}/start/").status_code == 404
+    start = client.post(f"/portal/checkins/{mine.code}/start/")
+    assert start.status_code == 302 and start["Location"].startswith("/c/")
+
+
+def test_clients_of_other_practices_are_out_of_reach(practice, other_practice, client):
+    _history(practice)
+    with scope(organisation=[other_practice.org]):
+        checkins.submit(episode=other_practice.episode, instrument_id="phq9",
+                        answers={f"phq9-{n}": 0 for n in range(1, 10)})
+    # The same address at two practices: one login link per practice, each its own client.
+    set_email(other_practice, other_practice.client, "client@riverside.test")
+    log_in(client, practice)
+    assert len(mail.outbox) == 2
+    html = client.get("/portal/progress/").content.decode()
+    assert "<td>16</td>" in html and "<td>0</td>" not in html
+
+
+def test_download_my_data_is_a_valid_fhir_bundle_and_a_summary_of_my_answers(practice, client):
+    _history(practice)
+    log_in(client, practice)
+    reply = client.post("/portal/data/download/")
+    assert reply["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(reply.content))
+    bundle = json.loads(archive.read("responses.fhir.json"))
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "collection"
+    assert len(bundle["entry"]) == 2  # mine only
+    summary = archive.read("summary.txt").decode()
+    assert "Felt rushed at the end" in summary
+    assert "PHQ-9" in summary
+
+
+def test_goals_and_summaries_say_honestly_that_there_are_none_yet(practice, client):
+    log_in(client, practice)
+    assert b"No goals have been shared" in client.get("/portal/goals/").content
+    assert b"not shared any session summaries" in client.get("/portal/summaries/").content
+
+
+def test_logging_out_ends_the_portal_session(practice, client):
+    log_in(client, practice)
+    client.post("/portal/logout/")
+    assert client.get("/portal/").status_code == 302
+
+
+def test_only_checkins_that_can_still_be_answered_are_due(practice):
+    now = timezone.now()
+    with scope(organisation=[practice.org]):
+        practice.session.scheduled_at = now - timedelta(days=1)
+        practice.session.save()
+        before = CheckIn.objects.create(organisation=practice.org, episode=practice.episode,
+                                        session=practice.session, when=When.BEFORE,
+                                        respondent=Respondent.CLIENT, instruments=["phq9"])
+        after = CheckIn.objects.create(organisation=practice.org, episode=practice.episode,
+                                       session=practice.session, when=When.AFTER,
+                                       respondent=Respondent.CLIENT,
+                                       instruments=["relationship-checkin"])
+        assert list(checkins.due_checkins(practice.client)) == [after]
+        assert list(checkins.due_checkins(practice.client, now=now + timedelta(days=8))) == []
+        assert before in checkins.due_checkins(practice.client, now=now - timedelta(days=3))
+        assert before not in checkins.due_checkins(practice.client, now=now - timedelta(days=10))
+
