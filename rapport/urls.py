@@ -1,6 +1,7 @@
 from django.urls import path
 
 from rapport.accounts import views as accounts_views
+from rapport.audit import views as audit_views
 from rapport.care import views as care_views
 from rapport.core import views as core_views
 
@@ -13,4 +14,6 @@ urlpatterns = [
     path("clients/<uuid:code>/", care_views.client_detail, name="care-client"),
     path("episodes/<uuid:code>/", care_views.episode_detail, name="care-episode"),
     path("sessions/<uuid:code>/", care_views.session_detail, name="care-session"),
+    path("audit/", audit_views.trail, name="audit-trail"),
+    path("audit/export.csv", audit_views.export, name="audit-export"),
 ]
