@@ -1,0 +1,165 @@
+"""`rapport instruments list|describe` and `rapport score`, without Django.
+
+`rapport score ID [FILE]` streams: it reads one JSON line, writes one JSON line, and keeps
+nothing else, so a file of any length scores in constant memory. Every input line, even a blank
+or broken one, gets exactly one output line, so outputs line up with inputs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable
+from typing import IO, Any
+
+from rapport.instruments import DefinitionError, Instrument, UnknownInstrument, instrument_ids, load
+from rapport.instruments.model import Score
+
+USAGE = """usage:
+  rapport instruments list
+  rapport instruments describe ID
+  rapport score ID [FILE]     JSON lines {"answers": {"<linkId>": value}} from FILE or stdin
+"""
+
+_FLUSH_EVERY = 2048
+
+
+def main(argv: list[str]) -> int:
+    try:
+        if argv[:2] == ["instruments", "list"] and len(argv) == 2:
+            sys.stdout.write("".join(f"{i}\n" for i in instrument_ids()))
+            return 0
+        if argv[:2] == ["instruments", "describe"] and len(argv) == 3:
+            print(json.dumps(load(argv[2]).to_json(), indent=2, ensure_ascii=False))
+            return 0
+        if argv[:1] == ["score"] and len(argv) in (2, 3):
+            instrument = load(argv[1])
+            # Undecodable bytes become U+FFFD, so a bad byte spoils one answer, not the run;
+            # only "\n" ends a line (JSON text cannot hold a raw newline, but may hold "\r").
+            if len(argv) == 2 or argv[2] == "-":
+                if isinstance(sys.stdin, io.TextIOWrapper):
+                    sys.stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")
+                return score_stream(instrument, sys.stdin, sys.stdout)
+            try:
+                lines = open(argv[2], encoding="utf-8", errors="replace", newline="\n")
+            except OSError as e:
+                print(f"rapport score: cannot read {argv[2]}: {e.strerror}", file=sys.stderr)
+                return 2
+            with lines:
+                return score_stream(instrument, lines, sys.stdout)
+    except (UnknownInstrument, DefinitionError) as e:
+        print(f"rapport: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`rapport score ... | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    print(USAGE, file=sys.stderr, end="")
+    return 2
+
+
+def _failure(instrument_id: str, message: str) -> dict[str, Any]:
+    return {
+        "instrument": instrument_id,
+        "complete": False,
+        "total": None,
+        "severity": None,
+        "subscales": {},
+        "flags": [],
+        "errors": [message],
+    }
+
+
+class _Writer:
+    """Turns a Score into its JSON line. Scores without errors (nearly all of them) are
+    formatted by hand from cached pieces, which is several times faster than json.dumps."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.dumps = json.JSONEncoder(ensure_ascii=False).encode
+        self.head = '{"instrument": ' + self.dumps(instrument.id) + ', "complete": '
+        self.severity: dict[Any, str] = {None: "null"}
+        self.flags: dict[tuple[str, ...], str] = {(): "[]"}
+        self.keys: dict[str, str] = {}
+
+    def line(self, score: Score) -> str:
+        if score.errors:
+            return self.dumps(score.to_json())
+        severity = self.severity.get(score.severity)
+        if severity is None:
+            label, band = score.severity  # type: ignore[misc]
+            severity = self.severity[score.severity] = self.dumps({"label": label, "band": band})
+        flag_key = tuple(score.flags)
+        flags = self.flags.get(flag_key)
+        if flags is None:
+            flags = self.flags[flag_key] = self.dumps(score.flags)
+        subscales = "{}"
+        if score.subscales:
+            keys = self.keys
+            parts = []
+            for name, value in score.subscales.items():
+                key = keys.get(name)
+                if key is None:
+                    key = keys[name] = self.dumps(name)
+                parts.append(f"{key}: {value!r}")
+            subscales = "{" + ", ".join(parts) + "}"
+        total = "null" if score.total is None else repr(score.total)
+        return (
+            f"{self.head}{'true' if score.complete else 'false'}, "
+            f'"total": {total}, "severity": {severity}, '
+            f'"subscales": {subscales}, "flags": {flags}, "errors": []}}'
+        )
+
+
+def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str]) -> int:
+    """Score each JSON line of `lines`, writing one JSON line each to `out`.
+
+    Returns 0 when every line scored without errors, 1 otherwise.
+    """
+    writer = _Writer(instrument)
+    dumps = writer.dumps
+    line_of = writer.line
+    score = instrument.score
+    decode = json.JSONDecoder().decode
+    status = 0
+    buffer: list[str] = []
+    for number, raw in enumerate(lines, 1):
+        try:
+            record = decode(raw)
+        except (ValueError, RecursionError) as e:
+            what = "an empty line" if not raw.strip() else f"not valid JSON ({_reason(e)})"
+            buffer.append(dumps(_failure(instrument.id, f"line {number}: {what}")))
+            status = 1
+        else:
+            if record.__class__ is not dict:
+                message = f'line {number}: expected an object like {{"answers": {{...}}}}'
+                buffer.append(dumps(_failure(instrument.id, message)))
+                status = 1
+            elif "answers" not in record:
+                message = f'line {number}: the object has no "answers"'
+                buffer.append(dumps(_failure(instrument.id, message)))
+                status = 1
+            else:
+                result = score(record["answers"])
+                if result.errors:
+                    status = 1
+                buffer.append(line_of(result))
+        if len(buffer) >= _FLUSH_EVERY:
+            buffer.append("")
+            out.write("\n".join(buffer))
+            buffer.clear()
+    if buffer:
+        buffer.append("")
+        out.write("\n".join(buffer))
+    out.flush()
+    return status
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at column {error.colno}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error)

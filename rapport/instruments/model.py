@@ -1,0 +1,607 @@
+"""Instruments, their items, answer validation and scoring.
+
+An `Instrument` is built from a FHIR Questionnaire by `rapport.instruments.definition`; this
+module knows nothing about files or FHIR. Everything an answer is checked against is
+precomputed when the instrument is built (a lookup table per choice item, bounds per number
+item), so scoring a response is a handful of dictionary look-ups: see `Instrument.score`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
+
+from rapport.instruments.psychometrics import Psychometrics
+
+ItemKind = Literal["choice", "integer", "decimal", "boolean", "text"]
+Number = int | float
+
+
+class UnknownInstrument(KeyError):
+    """No instrument with that id in the library (or the practice's directory)."""
+
+    def __init__(self, instrument_id: str, known: Sequence[str] = ()) -> None:
+        super().__init__(instrument_id)
+        self.instrument_id = instrument_id
+        self.known = tuple(known)
+
+    def __str__(self) -> str:
+        message = f"unknown instrument {self.instrument_id!r}"
+        if self.known:
+            message += f"; known instruments: {', '.join(self.known)}"
+        return message
+
+
+class AnswerError(NamedTuple):
+    """One problem with a response, specific enough to show next to its question.
+
+    `link_id` is None for problems with the response as a whole (not an object, too many
+    missing items). `value` is the value given (None when nothing was given). `allowed`
+    describes what the item accepts.
+    """
+
+    link_id: str | None
+    value: Any
+    message: str
+    allowed: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.link_id}: {self.message}" if self.link_id else self.message
+        return f"{text}; allowed: {self.allowed}" if self.allowed else text
+
+
+class Severity(NamedTuple):
+    label: str
+    band: int  # 0 for the lowest band
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    code: str
+    display: str
+    value: Number  # the ordinal value (FHIR SDC `ordinalValue`)
+
+
+def _fmt(x: Number) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    link_id: str
+    text: str
+    kind: ItemKind
+    fhir_type: str
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    min_value: Number | None = None
+    max_value: Number | None = None
+    decimal_places: int | None = None  # decimal items only
+    template: bool = False  # goal-progress: one concrete item per goal id
+
+    @property
+    def scorable(self) -> bool:
+        return self.kind != "text"
+
+    def allowed(self) -> str:
+        """What this item accepts, in words, for error messages."""
+        if self.kind == "choice":
+            values = ", ".join(_fmt(o.value) for o in self.options)
+            codes = ", ".join(o.code for o in self.options)
+            return f"one of the values {values} or the codes {codes}"
+        if self.kind in ("integer", "decimal"):
+            noun = "a whole number" if self.kind == "integer" else "a number"
+            bounds = ""
+            if self.min_value is not None and self.max_value is not None:
+                bounds = f" from {_fmt(self.min_value)} to {_fmt(self.max_value)}"
+            elif self.min_value is not None:
+                bounds = f" of at least {_fmt(self.min_value)}"
+            elif self.max_value is not None:
+                bounds = f" of at most {_fmt(self.max_value)}"
+            places = ""
+            if self.kind == "decimal" and self.decimal_places is not None:
+                places = f" with at most {self.decimal_places} decimal place"
+                places += "" if self.decimal_places == 1 else "s"
+            return noun + bounds + places
+        if self.kind == "boolean":
+            return "true (yes) or false (no)"
+        return "text"
+
+    @property
+    def value_range(self) -> tuple[Number, Number] | None:
+        """Lowest and highest scorable value, used for reverse keying."""
+        if self.kind == "choice":
+            values = [o.value for o in self.options]
+            return min(values), max(values)
+        if self.kind == "boolean":
+            return 0, 1
+        if self.min_value is not None and self.max_value is not None:
+            return self.min_value, self.max_value
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "linkId": self.link_id,
+            "type": self.fhir_type,
+            "text": self.text,
+            "required": self.required,
+        }
+        if self.options:
+            data["answerOptions"] = [
+                {"code": o.code, "display": o.display, "ordinalValue": o.value}
+                for o in self.options
+            ]
+        if self.min_value is not None:
+            data["minValue"] = self.min_value
+        if self.max_value is not None:
+            data["maxValue"] = self.max_value
+        if self.decimal_places is not None:
+            data["maxDecimalPlaces"] = self.decimal_places
+        if self.template:
+            data["template"] = True
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A total or a subscale: which items, how they combine, how many may be missing."""
+
+    name: str
+    label: str
+    items: tuple[str, ...]
+    method: Literal["sum", "mean"] = "sum"
+    multiplier: float = 1
+    max_missing: int | None = 0  # None: any number, the mean of the answered items
+    missing_source: str | None = None
+    code: tuple[str, str, str] | None = None  # (system, code, display), e.g. LOINC
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "items": list(self.items),
+            "method": self.method,
+            "multiplier": self.multiplier,
+            "max_missing": self.max_missing,
+            "missing_source": self.missing_source,
+        }
+        if self.code:
+            data["code"] = {"system": self.code[0], "code": self.code[1], "display": self.code[2]}
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    min: float  # inclusive; a band ends where the next one starts
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRule:
+    """Raise flag `name` when item `item` is answered with a value >= `min` (before reverse keying)."""
+
+    name: str
+    item: str
+    min: float
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    total: Scale | None = None
+    subscales: tuple[Scale, ...] = ()
+    reverse: frozenset[str] = frozenset()
+    bands: tuple[Band, ...] = ()
+    bands_source: str | None = None
+    flags: tuple[FlagRule, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total.to_json() if self.total else None,
+            "subscales": [s.to_json() for s in self.subscales],
+            "reverse": sorted(self.reverse),
+            "bands": [
+                {"band": i, "min": b.min, "label": b.label} for i, b in enumerate(self.bands)
+            ],
+            "bands_source": self.bands_source,
+            "flags": [
+                {"name": f.name, "item": f.item, "min": f.min, "source": f.source}
+                for f in self.flags
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Score:
+    """The result of scoring one response.
+
+    - `complete`: every required item has a valid answer and nothing was wrong;
+    - `total`: None when the response has errors or more missing items than the instrument's
+      published limit (no limit published: no missing items allowed);
+    - `severity`: the band the total falls in, numbered from 0 for the lowest;
+    - `subscales`: name -> score, for the subscales that could be scored;
+    - `flags`: strings like "risk:phq9-9" (kind, colon, detail), raised from the valid answers
+      even when other answers have errors, so a risk answer is never lost;
+    - `errors`: one `AnswerError` per problem.
+    """
+
+    instrument: str
+    complete: bool
+    total: Number | None
+    severity: Severity | None
+    subscales: dict[str, Number]
+    flags: list[str]
+    errors: list[AnswerError]
+    answers: dict[str, Any] = field(default_factory=dict)  # the valid answers, as scored values
+
+    def to_json(self) -> dict[str, Any]:
+        """The `rapport score` output for this response."""
+        return {
+            "instrument": self.instrument,
+            "complete": self.complete,
+            "total": self.total,
+            "severity": {"label": self.severity.label, "band": self.severity.band}
+            if self.severity
+            else None,
+            "subscales": self.subscales,
+            "flags": self.flags,
+            "errors": [str(e) for e in self.errors],
+        }
+
+
+_MISSING = object()
+_identity = id  # Instrument.__init__ takes a parameter named `id`
+
+
+def _round(x: float) -> Number:
+    r = round(x, 2)
+    return int(r) if r.is_integer() else r
+
+
+class Instrument:
+    """A questionnaire with its scoring rules. Build one with `rapport.instruments.load`."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        title: str,
+        version: str,
+        items: Sequence[Item],
+        scoring: Scoring,
+        psychometrics: Psychometrics | None = None,
+        alliance: bool = False,
+        validated: bool = True,
+        respondent: str | None = None,
+        sources: Sequence[str] = (),
+        definition: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.version = version
+        self.items: tuple[Item, ...] = tuple(items)
+        self.scoring = scoring
+        self.psychometrics = psychometrics
+        self.alliance = alliance
+        self.validated = validated
+        self.respondent = respondent
+        self.sources = tuple(sources)
+        self.definition = definition or {}
+        self.template: Item | None = next((i for i in self.items if i.template), None)
+        self._by_id = {i.link_id: i for i in self.items if not i.template}
+        self._required = frozenset(i.link_id for i in self.items if i.required and not i.template)
+        # Choice items: one table from every accepted answer (ordinal value or code) to the
+        # ordinal value. Integral floats hash like ints, so 2.0 finds 2 and 2.5 finds nothing.
+        self._tables: dict[str, dict[Any, Number]] = {}
+        for item in self.items:
+            if item.kind == "choice":
+                table: dict[Any, Number] = {}
+                for o in item.options:
+                    table[o.value] = o.value
+                    table[o.code] = o.value
+                self._tables[item.link_id] = table
+        ranges = {i.link_id: i.value_range for i in self.items}
+        self._reverse_base: dict[str, Number] = {}
+        for link_id in scoring.reverse:
+            bounds = ranges[link_id]
+            assert bounds is not None  # checked when the definition is loaded
+            self._reverse_base[link_id] = bounds[0] + bounds[1]
+        # Scales that touch a reverse-keyed item take the general path in _scale().
+        self._slow = frozenset(
+            _identity(s)
+            for s in (scoring.total, *scoring.subscales)
+            if s is not None and not scoring.reverse.isdisjoint(s.items)
+        )
+        self._flags = tuple((f.item, f.min, f.name) for f in scoring.flags)
+        self._bands = tuple((b.min, Severity(b.label, n)) for n, b in enumerate(scoring.bands))
+
+    def __repr__(self) -> str:
+        return f"<Instrument {self.id} {self.version}>"
+
+    def item(self, link_id: str) -> Item:
+        return self._by_id[link_id]
+
+    # -- answers -----------------------------------------------------------------------------
+
+    def _check(self, item: Item, raw: Any) -> tuple[Any, AnswerError | None]:
+        """The scored value of one answer, or an error. `raw` is not None."""
+        cls = raw.__class__
+        kind = item.kind
+        if kind == "choice":
+            if cls is int or cls is str or cls is float:
+                value = self._tables[item.link_id].get(raw, _MISSING)
+                if value is not _MISSING:
+                    return value, None
+                if cls is float and not raw.is_integer():
+                    why = "a decimal given where a whole number is expected"
+                    return None, self._error(item, raw, why)
+            return None, self._error(item, raw)
+        if kind == "integer" or kind == "decimal":
+            if cls is int or cls is float:
+                if cls is float:
+                    if not math.isfinite(raw):
+                        return None, self._error(item, raw)
+                    if kind == "integer":
+                        if not raw.is_integer():
+                            return None, self._error(
+                                item, raw, "a decimal given where a whole number is expected"
+                            )
+                        raw = int(raw)
+                    elif item.decimal_places is not None and round(raw, item.decimal_places) != raw:
+                        return None, self._error(item, raw, "too many decimal places")
+                if (item.min_value is not None and raw < item.min_value) or (
+                    item.max_value is not None and raw > item.max_value
+                ):
+                    return None, self._error(item, raw, "out of range")
+                return raw, None
+            return None, self._error(item, raw)
+        if kind == "boolean":
+            if cls is bool:
+                return raw, None
+            return None, self._error(item, raw)
+        if cls is str:
+            return raw, None
+        return None, self._error(item, raw, "not text")
+
+    def _error(self, item: Item, raw: Any, why: str | None = None) -> AnswerError:
+        if why is None:
+            if isinstance(raw, str) and item.kind != "choice":
+                why = (
+                    "text given where a number is expected"
+                    if item.kind != "boolean"
+                    else ("text given where true or false is expected")
+                )
+            elif isinstance(raw, bool) and item.kind != "boolean":
+                why = "true/false given where a number is expected"
+            elif isinstance(raw, list | dict):
+                why = f"{_kind(raw)} is not an answer"
+            else:
+                why = "not an allowed answer"
+        return AnswerError(item.link_id, raw, f"{why}: {raw!r}", item.allowed())
+
+    def resolve(self, answers: Mapping[str, Any]) -> Instrument:
+        """The instrument that scores these answers: itself, or for a template instrument
+        (goal-progress) the concrete instrument for the linkIds given."""
+        if self.template is None:
+            return self
+        return self.expand(tuple(k for k in answers if isinstance(k, str) and k))
+
+    def validate(self, answers: Any) -> list[AnswerError]:
+        """Every problem with these answers; empty when they can be scored."""
+        return self.score(answers).errors
+
+    def score(self, answers: Any) -> Score:
+        """Validate and score one response: a mapping of linkId to answer value.
+
+        A choice answer may be its ordinal value or its option code; a missing answer is an
+        absent key, None, or empty text.
+        """
+        if answers.__class__ is not dict and not isinstance(answers, Mapping):
+            error = AnswerError(
+                None, answers, f"answers must be an object of linkId to value, not {_kind(answers)}"
+            )
+            return Score(self.id, False, None, None, {}, [], [error])
+        if self.template is not None:
+            return self.resolve(answers).score(answers)
+        by_id = self._by_id
+        tables = self._tables
+        values: dict[str, Any] = {}
+        errors: list[AnswerError] = []
+        for link_id, raw in answers.items():
+            # Fast path: a choice answer given as a whole number or a code.
+            table = tables.get(link_id)
+            if table is not None and (raw.__class__ is int or raw.__class__ is str):
+                value = table.get(raw)
+                if value is not None:
+                    values[link_id] = value
+                    continue
+            item = by_id.get(link_id)
+            if item is None:
+                errors.append(
+                    AnswerError(
+                        str(link_id), raw, "unknown linkId", f"the items {', '.join(by_id)}"
+                    )
+                )
+                continue
+            if raw is None or raw == "":
+                continue
+            value, error = self._check(item, raw)
+            if error is None:
+                values[link_id] = value
+            else:
+                errors.append(error)
+
+        flags = []
+        for link_id, least, name in self._flags:
+            value = values.get(link_id)
+            if value is not None and value >= least:
+                flags.append(name)
+        if errors:
+            return Score(self.id, False, None, None, {}, flags, errors, values)
+
+        total_rule = self.scoring.total
+        total = None
+        if total_rule is not None:
+            total = self._scale(total_rule, values)
+            if total is None:
+                missing = [i for i in total_rule.items if i not in values]
+                limit = total_rule.max_missing
+                errors.append(
+                    AnswerError(
+                        None,
+                        None,
+                        f"too many missing items for a total: {len(missing)} missing"
+                        + (f" ({', '.join(missing)})" if missing else ""),
+                        "at least one answered item"
+                        if limit is None
+                        else f"at most {limit} missing",
+                    )
+                )
+        subscales: dict[str, Number] = {}
+        for scale in self.scoring.subscales:
+            result = self._scale(scale, values)
+            if result is not None:
+                subscales[scale.name] = result
+        severity = None
+        if total is not None:
+            for least, band in self._bands:
+                if total >= least:
+                    severity = band
+                else:
+                    break
+        complete = not errors and self._required <= values.keys()
+        return Score(self.id, complete, total, severity, subscales, flags, errors, values)
+
+    def _scale(self, scale: Scale, values: dict[str, Any]) -> Number | None:
+        if scale.method == "sum" and scale.multiplier == 1 and id(scale) not in self._slow:
+            try:  # every item answered and none reverse-keyed: the common case
+                if scale.items:
+                    fast = sum(map(values.__getitem__, scale.items))
+                    return fast if fast.__class__ is int else _round(fast)
+            except KeyError:
+                pass
+        total: Number = 0
+        answered = 0
+        reverse = self._reverse_base
+        for link_id in scale.items:
+            value = values.get(link_id)
+            if value is None:
+                continue
+            if link_id in reverse:
+                value = reverse[link_id] - value
+            total += value
+            answered += 1
+        n = len(scale.items)
+        if answered == 0 or (scale.max_missing is not None and n - answered > scale.max_missing):
+            return None
+        if scale.method == "mean":
+            result: Number = total / answered
+        elif answered < n:
+            result = total * n / answered  # prorate: the mean of the answered items times n
+        else:
+            result = total
+        if scale.multiplier != 1:
+            result = result * scale.multiplier
+        return result if result.__class__ is int else _round(result)
+
+    # -- goal-progress style templates -------------------------------------------------------
+
+    def expand(self, link_ids: Sequence[str] | Mapping[str, str]) -> Instrument:
+        """The concrete instrument for a template instrument (goal-progress): one item per
+        linkId, each a copy of the template item. A mapping gives each item its text (the
+        goal's title). The total is the template's total rule over the new items, and each item
+        is also reported as a subscale keyed by its linkId."""
+        if self.template is None:
+            raise ValueError(f"{self.id} has no template item")
+        if isinstance(link_ids, Mapping):
+            return _expand(self, tuple(link_ids.items()))
+        return _expand(self, tuple((k, "") for k in link_ids))
+
+    # -- description ---------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The `rapport instruments describe` output."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "version": self.version,
+            "validated": self.validated,
+            "alliance": self.alliance,
+            "respondent": self.respondent,
+            "items": [i.to_json() for i in self.items],
+            "scoring": self.scoring.to_json(),
+            "psychometrics": self.psychometrics.to_json() if self.psychometrics else None,
+            "sources": list(self.sources),
+        }
+
+
+@lru_cache(maxsize=256)
+def _expand(template: Instrument, pairs: tuple[tuple[str, str], ...]) -> Instrument:
+    assert template.template is not None
+    base = template.template
+    link_ids = tuple(k for k, _ in pairs)
+    seen: set[str] = set()
+    for link_id in link_ids:
+        if not link_id or link_id in seen:
+            raise ValueError(f"linkIds must be distinct and non-empty, not {link_ids!r}")
+        seen.add(link_id)
+    items = [i for i in template.items if not i.template]
+    items += [
+        Item(
+            link_id=k,
+            text=text or base.text,
+            kind=base.kind,
+            fhir_type=base.fhir_type,
+            required=base.required,
+            options=base.options,
+            min_value=base.min_value,
+            max_value=base.max_value,
+            decimal_places=base.decimal_places,
+        )
+        for k, text in pairs
+    ]
+    rules = template.scoring
+    total = None
+    if rules.total is not None:
+        t = rules.total
+        total = Scale(
+            name=t.name,
+            label=t.label,
+            items=link_ids,
+            method=t.method,
+            multiplier=t.multiplier,
+            max_missing=t.max_missing,
+            missing_source=t.missing_source,
+            code=t.code,
+        )
+    subscales = tuple(Scale(name=k, label=k, items=(k,)) for k in link_ids)
+    return Instrument(
+        id=template.id,
+        title=template.title,
+        version=template.version,
+        items=items,
+        scoring=Scoring(total=total, subscales=subscales),
+        psychometrics=template.psychometrics,
+        alliance=template.alliance,
+        validated=template.validated,
+        respondent=template.respondent,
+        sources=template.sources,
+        definition=template.definition,
+    )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__

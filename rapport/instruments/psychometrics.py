@@ -1,0 +1,179 @@
+"""Reliable change, caseness and the classification of change from intake to now.
+
+Pure functions with no state, used by the instruments (each definition carries its published
+numbers, see `Psychometrics`) and by the monitoring layer.
+
+Sources:
+- Jacobson, N. S. & Truax, P. (1991). Clinical significance: a statistical approach to defining
+  meaningful change in psychotherapy research. J Consult Clin Psychol 59(1), 12-19.
+- NHS Talking Therapies for anxiety and depression manual (NHS England), definitions of reliable
+  improvement, recovery, reliable recovery and reliable deterioration.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+Z_95 = 1.96
+
+RELIABLE_DETERIORATION = "reliable_deterioration"
+RELIABLE_RECOVERY = "reliable_recovery"
+RECOVERY = "recovery"
+RELIABLE_IMPROVEMENT = "reliable_improvement"
+NO_RELIABLE_CHANGE = "no_reliable_change"
+
+# The order in which classify_change() tests the outcomes: the first that holds wins.
+PRECEDENCE = (
+    RELIABLE_DETERIORATION,
+    RELIABLE_RECOVERY,
+    RECOVERY,
+    RELIABLE_IMPROVEMENT,
+    NO_RELIABLE_CHANGE,
+)
+
+
+def _check_sd_reliability(sd: float, reliability: float) -> None:
+    if not sd > 0:
+        raise ValueError(f"sd must be > 0, not {sd!r}")
+    if not 0 <= reliability < 1:
+        raise ValueError(f"reliability must be in [0, 1), not {reliability!r}")
+
+
+def reliable_change_amount(sd: float, reliability: float) -> float:
+    """The smallest change that is reliable at p < .05: 1.96 * sqrt(2) * SD * sqrt(1 - r).
+
+    Jacobson & Truax (1991): SD of the reference (pre-treatment) sample, r its reliability
+    (test-retest or internal consistency, as the source reports).
+    """
+    _check_sd_reliability(sd, reliability)
+    return Z_95 * math.sqrt(2) * sd * math.sqrt(1 - reliability)
+
+
+def rci(first: float, last: float, *, sd: float, reliability: float) -> float:
+    """Jacobson & Truax (1991) reliable change index: (x2 - x1) / (sqrt(2) * SD * sqrt(1 - r)).
+
+    The change is reliable when abs(rci) > 1.96.
+    """
+    _check_sd_reliability(sd, reliability)
+    return (last - first) / (math.sqrt(2) * sd * math.sqrt(1 - reliability))
+
+
+def is_case(score: float, cutoff: float, *, higher_is_better: bool = False) -> bool:
+    """Caseness: for lower-is-better measures a case when score >= cutoff, otherwise score < cutoff."""
+    return score < cutoff if higher_is_better else score >= cutoff
+
+
+def classify_change(
+    first: float,
+    last: float,
+    *,
+    reliable_change: float,
+    cutoff: float | None,
+    higher_is_better: bool = False,
+) -> str:
+    """Classify the change from `first` (intake) to `last` (now), NHS Talking Therapies style.
+
+    - reliable improvement: improved by at least `reliable_change` points;
+    - reliable deterioration: worsened by at least `reliable_change` points;
+    - recovery: a case at first and not a case at last (needs a cutoff);
+    - reliable recovery: recovery and reliable improvement together.
+
+    "At least" follows the NHS Talking Therapies wording (e.g. PHQ-9: a fall of 6 or more).
+    Precedence, first match wins: reliable_deterioration, reliable_recovery, recovery,
+    reliable_improvement, no_reliable_change. A client who moves below the cutoff by less than
+    the reliable-change amount is therefore "recovery", not "reliable_recovery".
+    """
+    if not reliable_change > 0:
+        raise ValueError(f"reliable_change must be > 0, not {reliable_change!r}")
+    improvement = (last - first) if higher_is_better else (first - last)
+    if improvement <= -reliable_change:
+        return RELIABLE_DETERIORATION
+    reliable = improvement >= reliable_change
+    recovered = (
+        cutoff is not None
+        and is_case(first, cutoff, higher_is_better=higher_is_better)
+        and not is_case(last, cutoff, higher_is_better=higher_is_better)
+    )
+    if recovered:
+        return RELIABLE_RECOVERY if reliable else RECOVERY
+    return RELIABLE_IMPROVEMENT if reliable else NO_RELIABLE_CHANGE
+
+
+def is_response(first: float, last: float, *, fraction: float) -> bool:
+    """Response: a fall of at least `fraction` of the intake score (PHQ-9: 50%, fraction 0.5).
+
+    Defined here for lower-is-better scales anchored at zero only, which is where the published
+    definitions exist; a definition file cannot set it for a higher-is-better instrument.
+    """
+    return first > 0 and last <= first * (1 - fraction)
+
+
+def is_remission(last: float, *, below: float) -> bool:
+    """Remission: the latest score is below the published threshold (PHQ-9: < 5).
+
+    Lower-is-better scales only, like `is_response`.
+    """
+    return last < below
+
+
+@dataclass(frozen=True, slots=True)
+class Psychometrics:
+    """An instrument's published change and caseness numbers, each with its source.
+
+    `source` maps a field name ("reliable_change", "cutoff", "response_fraction",
+    "remission_below", "direction") to the citation for that number. Fields without a published
+    value are None.
+    """
+
+    higher_is_better: bool = False
+    reliable_change: float | None = None
+    cutoff: float | None = None
+    response_fraction: float | None = None
+    remission_below: float | None = None
+    sd: float | None = None
+    reliability: float | None = None
+    source: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def is_case(self, score: float) -> bool | None:
+        if self.cutoff is None:
+            return None
+        return is_case(score, self.cutoff, higher_is_better=self.higher_is_better)
+
+    def classify(self, first: float, last: float) -> str | None:
+        """`classify_change` with this instrument's numbers; None without a reliable-change amount."""
+        if self.reliable_change is None:
+            return None
+        return classify_change(
+            first,
+            last,
+            reliable_change=self.reliable_change,
+            cutoff=self.cutoff,
+            higher_is_better=self.higher_is_better,
+        )
+
+    def response(self, first: float, last: float) -> bool | None:
+        """Whether `last` is a treatment response relative to `first`; None where undefined."""
+        if self.response_fraction is None:
+            return None
+        return is_response(first, last, fraction=self.response_fraction)
+
+    def remission(self, last: float) -> bool | None:
+        """Whether `last` is in remission; None where undefined."""
+        if self.remission_below is None:
+            return None
+        return is_remission(last, below=self.remission_below)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "higher_is_better": self.higher_is_better,
+            "reliable_change": self.reliable_change,
+            "sd": self.sd,
+            "reliability": self.reliability,
+            "cutoff": self.cutoff,
+            "response_fraction": self.response_fraction,
+            "remission_below": self.remission_below,
+            "source": dict(self.source),
+            "notes": list(self.notes),
+        }

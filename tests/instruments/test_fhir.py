@@ -1,0 +1,115 @@
+"""Scored responses as FHIR QuestionnaireResponse and Observations, and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rapport.instruments import goal_progress, load
+from rapport.instruments.fhir import (
+    observations,
+    questionnaire_response,
+    read_questionnaire_response,
+    score_questionnaire_response,
+    validate_resource,
+)
+
+
+def test_phq9_response_round_trips_through_fhir() -> None:
+    instrument = load("phq9")
+    answers = {f"phq9-{n}": 2 for n in range(1, 10)} | {"phq9-difficulty": "very"}
+    resource = questionnaire_response(
+        instrument, answers, subject="Patient/1", authored="2025-03-01T09:00:00Z"
+    )
+    assert resource["status"] == "completed"
+    assert resource["questionnaire"] == "urn:rapport:questionnaire:phq9|1"
+    first = resource["item"][0]
+    assert first["linkId"] == "phq9-1"
+    assert first["answer"][0]["valueCoding"]["code"] == "more-than-half"
+    again = score_questionnaire_response(resource)
+    assert again.to_json() == instrument.score(answers).to_json()
+
+
+def test_total_observations_carry_loinc_codes_and_severity() -> None:
+    for instrument_id, n, loinc in (("phq9", 9, "44261-6"), ("gad7", 7, "70274-6")):
+        instrument = load(instrument_id)
+        answers = {f"{instrument_id}-{i}": 1 for i in range(1, n + 1)}
+        score = instrument.score(answers)
+        [total] = observations(
+            instrument, score, response_id="r1", subject="Patient/1", effective="2025-03-01"
+        )
+        assert total["code"]["coding"][0] == {
+            "system": "http://loinc.org",
+            "code": loinc,
+            "display": total["code"]["coding"][0]["display"],
+        }
+        assert total["valueInteger"] == n
+        assert total["interpretation"] == [{"text": "mild"}]
+        assert total["derivedFrom"] == [{"reference": "QuestionnaireResponse/r1"}]
+
+
+def test_subscales_and_fractional_totals_become_observations() -> None:
+    instrument = load("relationship-checkin")
+    answers = {"trust": 9, "empathy": 8, "genuineness": 8, "not-right": "It felt rushed"}
+    resource = questionnaire_response(instrument, answers)
+    assert resource["status"] == "in-progress"
+    assert {
+        "linkId": "not-right",
+        "text": instrument.item("not-right").text,
+        "answer": [{"valueString": "It felt rushed"}],
+    } in resource["item"]
+    obs = observations(instrument, instrument.score(answers), response_id=resource["id"])
+    assert obs[0]["valueQuantity"]["value"] == pytest.approx(83.33)
+    assert [o["code"]["coding"][0]["code"] for o in obs[1:]] == [
+        "relationship-checkin/trust",
+        "relationship-checkin/empathy",
+        "relationship-checkin/genuineness",
+    ]
+
+
+def test_goal_progress_round_trips() -> None:
+    instrument = goal_progress(["g1", "g2"])
+    resource = questionnaire_response(instrument, {"g1": 3, "g2": 8})
+    assert score_questionnaire_response(resource).subscales == {"g1": 3, "g2": 8}
+
+
+def test_practice_instrument_with_every_item_type(practice_dir: Path) -> None:
+    instrument = load("wellbeing-demo")
+    answers = {
+        "wb-1": 1,
+        "wb-2": 0,
+        "wb-3": 2,
+        "wb-4": 0,
+        "wb-rating": 7.5,
+        "wb-count": 3,
+        "wb-yes": True,
+        "wb-note": "fine",
+    }
+    resource = questionnaire_response(instrument, answers)
+    read, back = read_questionnaire_response(resource)
+    assert read.id == "wellbeing-demo"
+    assert read.score(back).to_json() == instrument.score(answers).to_json()
+
+
+def test_reading_back_reports_bad_answers_as_scoring_errors() -> None:
+    resource = questionnaire_response(load("phq2"), {"phq2-1": 1, "phq2-2": 1})
+    resource["item"][0]["answer"].append({"valueCoding": {"code": "not-at-all"}})
+    resource["item"][1]["answer"] = [{"valueInteger": 9}]
+    score = score_questionnaire_response(resource)
+    assert [e.link_id for e in score.errors] == ["phq2-1", "phq2-2"]
+
+
+def test_invalid_resources_are_refused() -> None:
+    with pytest.raises(ValueError, match="not a valid Observation"):
+        validate_resource({"resourceType": "Observation", "status": "final"})
+    with pytest.raises(ValueError, match="unknown resourceType"):
+        validate_resource({"resourceType": "Nonsense"})
+    with pytest.raises(ValueError, match="not one of our questionnaires"):
+        read_questionnaire_response(
+            {
+                "resourceType": "QuestionnaireResponse",
+                "status": "completed",
+                "questionnaire": "http://example.org/Questionnaire/x",
+            }
+        )
