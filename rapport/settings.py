@@ -106,6 +106,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_scopes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rapport.core",
     "rapport.accounts",
     "rapport.audit",
@@ -119,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rapport.accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "rapport.core.middleware.SecurityHeadersMiddleware",
@@ -163,6 +168,13 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "care-caseload"
 LOGOUT_REDIRECT_URL = "accounts-login"
+
+# Two-factor login (TOTP, with single-use recovery codes) is required for every staff account.
+OTP_TOTP_ISSUER = "Rapport"
+RECOVERY_CODES = 10
+# Sensitive actions (exports, erasure, role changes) ask for the password and a code again when
+# the last confirmation is older than this.
+REAUTH_MINUTES = int(os.getenv("RAPPORT_REAUTH_MINUTES", "10"))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

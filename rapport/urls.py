@@ -1,5 +1,6 @@
 from django.urls import path
 
+from rapport.accounts import twofactor
 from rapport.accounts import views as accounts_views
 from rapport.audit import views as audit_views
 from rapport.care import views as care_views
@@ -10,6 +11,11 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", accounts_views.LoginView.as_view(), name="accounts-login"),
     path("logout/", accounts_views.LogoutView.as_view(), name="accounts-logout"),
+    path("login/two-factor/setup/", twofactor.setup, name="accounts-2fa-setup"),
+    path("login/two-factor/", twofactor.verify, name="accounts-2fa-verify"),
+    path("login/two-factor/recovery-codes/", twofactor.recovery_codes, name="accounts-2fa-recovery-codes"),
+    path("account/confirm/", twofactor.reauth, name="accounts-reauth"),
+    path("account/password/", accounts_views.PasswordChangeView.as_view(), name="accounts-password"),
     path("caseload/", care_views.caseload, name="care-caseload"),
     path("clients/<uuid:code>/", care_views.client_detail, name="care-client"),
     path("episodes/<uuid:code>/", care_views.episode_detail, name="care-episode"),

@@ -28,6 +28,7 @@ def trail(client, practice, other_practice):
 @pytest.mark.parametrize(("who", "expected"), [("admin", 200), ("supervisor", 404), ("therapist", 404)])
 def test_only_admins_reach_the_trail(client, practice, who, expected):
     login(client, getattr(practice, who))
+    client.reauthenticate()
     assert client.get(reverse("audit-trail")).status_code == expected
     assert client.get(reverse("audit-export")).status_code == expected
 
@@ -38,6 +39,7 @@ def test_anonymous_is_sent_to_login(client, db):
 
 def test_admin_sees_only_their_practice(client, trail, other_practice):
     login(client, trail.admin)
+    client.reauthenticate()
     body = client.get(reverse("audit-trail")).content.decode()
     assert "user:therapist@riverside.test" in body
     assert "user:therapist@hillside.test" not in body
@@ -52,6 +54,7 @@ def test_admin_sees_only_their_practice(client, trail, other_practice):
 )
 def test_filters(client, trail, params, actors):
     login(client, trail.admin)
+    client.reauthenticate()
     response = client.get(reverse("audit-export"), params)
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert {r["actor"] for r in rows} == actors
@@ -59,6 +62,7 @@ def test_filters(client, trail, params, actors):
 
 def test_filter_by_client(client, trail):
     login(client, trail.admin)
+    client.reauthenticate()
     response = client.get(reverse("audit-export"), {"client": str(trail.client.code)})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows and {r["client"] for r in rows} == {trail.client.name}
@@ -67,6 +71,7 @@ def test_filter_by_client(client, trail):
 
 def test_filter_by_date_range(client, trail):
     login(client, trail.admin)
+    client.reauthenticate()
     response = client.get(reverse("audit-export"), {"date_from": "2000-01-01", "date_to": "2000-01-02"})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == []
@@ -74,6 +79,7 @@ def test_filter_by_date_range(client, trail):
 
 def test_invalid_filters_show_an_error_and_no_rows(client, trail):
     login(client, trail.admin)
+    client.reauthenticate()
     response = client.get(reverse("audit-trail"), {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     body = response.content.decode()
     assert "The start date is after the end date." in body
@@ -82,6 +88,7 @@ def test_invalid_filters_show_an_error_and_no_rows(client, trail):
 
 def test_reviewing_the_trail_is_itself_audited(client, trail):
     login(client, trail.admin)
+    client.reauthenticate()
     client.get(reverse("audit-trail"), {"action": "care"})
     b"".join(client.get(reverse("audit-export")).streaming_content)
     viewed = AuditEvent.objects.get(action="audit.trail.viewed")

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from rapport.accounts.models import Role
+from rapport.accounts.twofactor import reauth_redirect
 from rapport.audit.forms import AuditFilterForm
 from rapport.audit.models import AuditEvent
 from rapport.audit.services import record
@@ -69,8 +70,10 @@ class _Echo:
 
 
 @login_required
-def export(request: HttpRequest) -> StreamingHttpResponse:
+def export(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
+    if (confirm := reauth_redirect(request)) is not None:
+        return confirm
     form, events, filters, names = _filtered(request)
     record(request, "audit.trail.exported", organisation=request.organisation, detail={"filters": filters})
     writer = csv.writer(_Echo())

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
@@ -85,7 +86,11 @@ STEPS: list[Step] = []
 
 
 def _user(email: str, name: str) -> User:
-    return User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+    user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+    # Staff log in with a second factor. Demo accounts come enrolled; the demo server prints
+    # each current code in its terminal (rapport.accounts.twofactor), as it prints emails.
+    TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return user
 
 
 def _build_staff(org: Organisation) -> Staff:
