@@ -12,8 +12,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
-from rapport.accounts.twofactor import REAUTH_SESSION_KEY
 from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
+from rapport.accounts.twofactor import REAUTH_SESSION_KEY
 from rapport.care.models import CareEpisode, Client, Session
 
 PASSWORD = "correct horse battery staple"
