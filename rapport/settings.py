@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "rapport.accounts",
     "rapport.audit",
     "rapport.care",
+    "rapport.privacy",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from rapport.accounts import views as accounts_views
 from rapport.audit import views as audit_views
 from rapport.care import views as care_views
 from rapport.core import views as core_views
+from rapport.privacy import views as privacy_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -22,4 +23,7 @@ urlpatterns = [
     path("sessions/<uuid:code>/", care_views.session_detail, name="care-session"),
     path("audit/", audit_views.trail, name="audit-trail"),
     path("audit/export.csv", audit_views.export, name="audit-export"),
+    path("clients/<uuid:code>/erase/", privacy_views.erase, name="privacy-erase"),
+    path("privacy/erasures/", privacy_views.erasures, name="privacy-erasures"),
+    path("privacy/retention/", privacy_views.retention, name="privacy-retention"),
 ]
