@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -47,7 +47,11 @@ class ReauthForm(CodeForm):
 
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    # Only a path on this site: never another host, and never a bare word that redirect() would
+    # take for a view name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse(settings.LOGIN_REDIRECT_URL)
 
@@ -104,7 +108,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 def verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():
-        return redirect(_next(request))
+        return HttpResponseRedirect(_next(request))
     totp_device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if totp_device is None:
         return redirect("accounts-2fa-setup")
@@ -115,7 +119,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             record(request, "accounts.2fa.verified",
                    detail={"method": "recovery code" if isinstance(device, StaticDevice) else "app"})
-            return redirect(_next(request))
+            return HttpResponseRedirect(_next(request))
         form.add_error("code", "That code did not match. Try the newest code from your app, or a recovery code.")
     _demo_hint(user, totp_device)
     return render(request, "accounts/2fa_verify.html", {"form": form, "next": _next(request)})
@@ -127,7 +131,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Shows newly made recovery codes once; asking again makes a fresh set (after re-confirming)."""
     codes = request.session.pop(RECOVERY_SESSION_KEY, None)
     if codes is None:
-        return redirect(_next(request))
+        return HttpResponseRedirect(_next(request))
     return render(request, "accounts/2fa_recovery_codes.html", {"codes": codes, "next": _next(request)})
 
 
@@ -160,7 +164,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
         else:
             request.session[REAUTH_SESSION_KEY] = time.time()
             record(request, "accounts.reauthenticated")
-            return redirect(_next(request))
+            return HttpResponseRedirect(_next(request))
     totp_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     if totp_device is not None:
         _demo_hint(request.user, totp_device)

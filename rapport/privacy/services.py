@@ -27,8 +27,9 @@ ERASED_NAME = "Erased client"
 
 
 def policy_for(organisation) -> RetentionPolicy:
-    policy, _ = RetentionPolicy.objects.get_or_create(organisation=organisation)
-    return policy
+    """The practice's policy; until one is saved, the defaults (an unsaved row, nothing stored)."""
+    policy = RetentionPolicy.objects.filter(organisation=organisation).first()
+    return policy or RetentionPolicy(organisation=organisation)
 
 
 def _mask_audit_trail(client_code, object_codes: set[str], erasure: Erasure) -> int:
