@@ -201,6 +201,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "rapport" / "static"]
 if MODE == "production":
     # `rapport manage collectstatic` fills it; WhiteNoise serves it from gunicorn.
     STATIC_ROOT = Path(os.getenv("RAPPORT_STATIC_ROOT", VAR_DIR / "static"))

@@ -145,12 +145,15 @@ def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: 
         weeks_ago = rng.randint(1, 3) if story == "new" else rng.randint(8, 26)
         start = today - timedelta(weeks=weeks_ago, days=rng.randint(0, 6))
         weekday_hour = time(rng.choice([9, 10, 11, 13, 14, 15, 16, 17]))
-        past = min(weeks_ago, rng.randint(10, 16)) if story != "new" else weeks_ago
+        # Active episodes meet weekly up to today; completed ones ran 12–16 sessions; drop-outs
+        # stop after a few.
+        past = weeks_ago + 1
         status = EpisodeStatus.ACTIVE
         if story == "dropping_out":
             past = rng.randint(3, 6)
             status = EpisodeStatus.DROPPED_OUT
-        elif story in ("improving",) and weeks_ago >= 20 and rng.random() < 0.5:
+        elif story == "improving" and weeks_ago >= 20 and rng.random() < 0.5:
+            past = rng.randint(12, 16)
             status = EpisodeStatus.COMPLETED
         episode = CareEpisode.objects.create(
             organisation=org, client=client, therapist=therapist, started_on=start, status=status,
