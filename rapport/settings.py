@@ -106,6 +106,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_scopes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rapport.core",
     "rapport.accounts",
     "rapport.audit",
@@ -115,6 +118,7 @@ INSTALLED_APPS = [
     "rapport.portal",
     "rapport.goals",
     "rapport.notes",
+    "rapport.privacy",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rapport.accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "rapport.core.middleware.SecurityHeadersMiddleware",
@@ -170,6 +176,13 @@ LOGIN_URL = "accounts-login"
 LOGIN_REDIRECT_URL = "care-caseload"
 LOGOUT_REDIRECT_URL = "accounts-login"
 
+# Two-factor login (TOTP, with single-use recovery codes) is required for every staff account.
+OTP_TOTP_ISSUER = "Rapport"
+RECOVERY_CODES = 10
+# Sensitive actions (exports, erasure, role changes) ask for the password and a code again when
+# the last confirmation is older than this.
+REAUTH_MINUTES = int(os.getenv("RAPPORT_REAUTH_MINUTES", "10"))
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -194,6 +207,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "rapport" / "static"]
 if MODE == "production":
     # `rapport manage collectstatic` fills it; WhiteNoise serves it from gunicorn.
     STATIC_ROOT = Path(os.getenv("RAPPORT_STATIC_ROOT", VAR_DIR / "static"))

@@ -1,14 +1,22 @@
 from django.urls import include, path
 
+from rapport.accounts import twofactor
 from rapport.accounts import views as accounts_views
+from rapport.audit import views as audit_views
 from rapport.care import views as care_views
 from rapport.core import views as core_views
+from rapport.privacy import views as privacy_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("login/", accounts_views.LoginView.as_view(), name="accounts-login"),
     path("logout/", accounts_views.LogoutView.as_view(), name="accounts-logout"),
+    path("login/two-factor/setup/", twofactor.setup, name="accounts-2fa-setup"),
+    path("login/two-factor/", twofactor.verify, name="accounts-2fa-verify"),
+    path("login/two-factor/recovery-codes/", twofactor.recovery_codes, name="accounts-2fa-recovery-codes"),
+    path("account/confirm/", twofactor.reauth, name="accounts-reauth"),
+    path("account/password/", accounts_views.PasswordChangeView.as_view(), name="accounts-password"),
     path("caseload/", care_views.caseload, name="care-caseload"),
     path("clients/<uuid:code>/", care_views.client_detail, name="care-client"),
     path("episodes/<uuid:code>/", care_views.episode_detail, name="care-episode"),
@@ -18,4 +26,9 @@ urlpatterns = [
     path("", include("rapport.goals.urls")),
     path("", include("rapport.notes.urls")),
     path("alerts/", include("rapport.alerts.urls")),
+    path("audit/", audit_views.trail, name="audit-trail"),
+    path("audit/export.csv", audit_views.export, name="audit-export"),
+    path("clients/<uuid:code>/erase/", privacy_views.erase, name="privacy-erase"),
+    path("privacy/erasures/", privacy_views.erasures, name="privacy-erasures"),
+    path("privacy/retention/", privacy_views.retention, name="privacy-retention"),
 ]

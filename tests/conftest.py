@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.test import Client as HttpClient
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
+from rapport.accounts.twofactor import REAUTH_SESSION_KEY
 from rapport.care.models import CareEpisode, Client, Session
 
 PASSWORD = "correct horse battery staple"
@@ -64,6 +68,35 @@ def make_practice(name: str) -> Practice:
     return Practice(org, admin, supervisor, therapist, colleague, client, episode, session, c2, e2, s2)
 
 
+class StaffClient(HttpClient):
+    """The test client, whose force_login passes both login steps (password and second factor).
+
+    Staff pages require two-factor login; tests that are not about it log in fully. Pass
+    `verified=False` to be logged in with the password step only.
+    """
+
+    def force_login(self, user, backend=None, *, verified: bool = True):
+        super().force_login(user, backend)
+        if verified:
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    def reauthenticate(self):
+        """As if the user had just re-entered their password and a code (for sensitive actions)."""
+        session = self.session
+        session[REAUTH_SESSION_KEY] = time.time()
+        session.save()
+
+
+@pytest.fixture
+def client(db) -> StaffClient:
+    return StaffClient()
+
+
 @pytest.fixture
 def practice(db) -> Practice:
     return make_practice("Riverside")
@@ -76,8 +109,8 @@ def other_practice(db) -> Practice:
 
 @pytest.fixture
 def web(db) -> HttpClient:
-    """Django's test client with CSRF checks enforced, as a browser would meet them."""
-    return HttpClient(enforce_csrf_checks=True)
+    """The test client with CSRF checks enforced, as a browser would meet them."""
+    return StaffClient(enforce_csrf_checks=True)
 
 
 def login(http: HttpClient, user: User) -> HttpClient:

@@ -59,3 +59,14 @@ def test_same_seed_same_practice(db):
         transaction.set_rollback(True)
     b = generate(seed=3, today=TODAY)
     assert [(p.client.name, p.story, len(p.sessions)) for p in b.plans] == first
+
+
+def test_active_episodes_are_current(demo):
+    """An active episode has met within the last fortnight and has its next appointment booked."""
+    for plan in demo.plans:
+        if plan.episode.status != EpisodeStatus.ACTIVE:
+            continue
+        past = [s.scheduled_at.date() for s in plan.sessions if s.attendance != Attendance.SCHEDULED]
+        upcoming = [s for s in plan.sessions if s.attendance == Attendance.SCHEDULED]
+        assert past and (TODAY - max(past)).days <= 14, plan.story
+        assert upcoming, plan.story

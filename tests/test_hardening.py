@@ -65,3 +65,9 @@ def test_deploy_check_is_clean_in_production(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_stylesheet_is_served(client, db):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("rapport/site.css") is not None

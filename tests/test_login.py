@@ -17,7 +17,8 @@ def test_staff_log_in_and_out(web, practice):
                               "csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert response["Location"] == reverse("care-caseload")
-    assert web.get(reverse("care-caseload")).status_code == 200
+    # The password alone is not enough: the second factor comes next.
+    assert web.get(reverse("care-caseload"))["Location"].startswith(reverse("accounts-2fa-setup"))
 
     token = web.cookies["csrftoken"].value
     web.post(reverse("accounts-logout"), {"csrfmiddlewaretoken": token})

@@ -32,3 +32,35 @@ class OrganisationScopeMiddleware:
         # An empty list filters everything out: a user with no membership sees nothing.
         with scope(organisation=[organisation] if organisation else []):
             return self.get_response(request)
+
+
+class RequireTwoFactorMiddleware:
+    """Staff who passed the password step but not the second factor reach only the 2FA pages.
+
+    A user with no confirmed device is sent to set one up; everyone else to enter a code.
+    """
+
+    OPEN = {"accounts-login", "accounts-logout", "accounts-2fa-setup", "accounts-2fa-verify",
+            "accounts-2fa-recovery-codes", "healthz"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN:
+            return None
+        from django.shortcuts import redirect
+        from django.utils.http import urlencode
+        from django_otp import devices_for_user
+
+        target = "accounts-2fa-verify" if any(devices_for_user(user, confirmed=True)) else "accounts-2fa-setup"
+        response = redirect(target)
+        response["Location"] += "?" + urlencode({"next": request.get_full_path()})
+        return response

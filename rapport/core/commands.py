@@ -41,7 +41,12 @@ def demo(host: str = "127.0.0.1", port: str = "8000") -> int:
     )
     for role, email, password in logins():
         print(f"  {role:40} {email:32} password: {password}")
-    print("\nEmails (check-in links, portal logins) are printed here, in this terminal.\n", flush=True)
+    print(
+        "\nTwo-factor login: after the password, each login asks for a 6-digit code. In the demo the"
+        "\ncurrent code is printed here, in this terminal, as are emails (check-in links, portal"
+        "\nlogins).\n",
+        flush=True,
+    )
     call_command("runserver", f"{host}:{port}", use_reloader=False)
     return 0
 

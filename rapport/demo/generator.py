@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
@@ -85,7 +86,11 @@ STEPS: list[Step] = []
 
 
 def _user(email: str, name: str) -> User:
-    return User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+    user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+    # Staff log in with a second factor. Demo accounts come enrolled; the demo server prints
+    # each current code in its terminal (rapport.accounts.twofactor), as it prints emails.
+    TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return user
 
 
 def _build_staff(org: Organisation) -> Staff:
@@ -140,12 +145,15 @@ def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: 
         weeks_ago = rng.randint(1, 3) if story == "new" else rng.randint(8, 26)
         start = today - timedelta(weeks=weeks_ago, days=rng.randint(0, 6))
         weekday_hour = time(rng.choice([9, 10, 11, 13, 14, 15, 16, 17]))
-        past = min(weeks_ago, rng.randint(10, 16)) if story != "new" else weeks_ago
+        # Active episodes meet weekly up to today; completed ones ran 12–16 sessions; drop-outs
+        # stop after a few.
+        past = weeks_ago + 1
         status = EpisodeStatus.ACTIVE
         if story == "dropping_out":
             past = rng.randint(3, 6)
             status = EpisodeStatus.DROPPED_OUT
-        elif story in ("improving",) and weeks_ago >= 20 and rng.random() < 0.5:
+        elif story == "improving" and weeks_ago >= 20 and rng.random() < 0.5:
+            past = rng.randint(12, 16)
             status = EpisodeStatus.COMPLETED
         episode = CareEpisode.objects.create(
             organisation=org, client=client, therapist=therapist, started_on=start, status=status,
