@@ -53,3 +53,9 @@ def test_login_page_is_accessible_markup(client, db):
     assert '<main id="main"' in body
     assert '<label for="id_username">' in body
     assert 'lang="en"' in body
+
+
+def test_hints_and_errors_are_tied_to_their_field(client, db):
+    body = client.post(reverse("accounts-login"), {"username": "not-an-email", "password": ""}).content.decode()
+    assert 'id="id_username_error"' in body
+    assert 'aria-describedby="id_username_error"' in body or "id_username_error" in body.split('id="id_username"')[0]

@@ -3,7 +3,7 @@ from django.urls import include, path
 from rapport.portal import views
 
 urlpatterns = [
-    # The goals and summaries pages come from those apps (they take over the placeholders below).
+    # The goals and summaries pages come from those apps.
     path("", include("rapport.goals.portal_urls")),
     path("", include("rapport.notes.portal_urls")),
     path("", views.home, name="portal-home"),
@@ -12,8 +12,6 @@ urlpatterns = [
     path("logout/", views.logout, name="portal-logout"),
     path("checkins/<uuid:code>/start/", views.start_checkin, name="portal-start-checkin"),
     path("progress/", views.progress, name="portal-progress"),
-    path("goals/", views.goals, name="portal-goals"),
-    path("summaries/", views.summaries, name="portal-summaries"),
     path("data/", views.my_data, name="portal-data"),
     path("data/download/", views.download, name="portal-download"),
 ]

@@ -172,20 +172,6 @@ def _step(top: float) -> float:
     return top / 5
 
 
-@client_required
-def goals(request: HttpRequest) -> HttpResponse:
-    # Shared goals arrive with the goals app; until then this page says so honestly.
-    _audit(request, "portal.goals.viewed")
-    return render(request, "portal/goals.html", {"client": request.portal_client, "goals": []})
-
-
-@client_required
-def summaries(request: HttpRequest) -> HttpResponse:
-    # Session summaries shared with the client arrive with the session notes work.
-    _audit(request, "portal.summaries.viewed")
-    return render(request, "portal/summaries.html", {"client": request.portal_client, "summaries": []})
-
-
 def _my_responses(client) -> list[Response]:
     return list(
         Response.objects.filter(episode__in=_episodes(client), respondent=Respondent.CLIENT)
