@@ -1,57 +1,149 @@
 """Every URL pattern, checked for every kind of visitor.
 
-The first test enumerates the URL patterns, so a new view cannot be forgotten: add it to MATRIX
-with the status each visitor should get. Objects belong to `practice.therapist` (supervised by
-`practice.supervisor`); "other" visitors are the colleague, a supervisor who does not supervise
-that therapist, and the staff of another practice.
+The first test enumerates the URL patterns, so a new view cannot be forgotten: add it to ARGS
+(how to build its URL) and MATRIX (the status each visitor gets). Objects belong to
+`practice.therapist`'s client (the therapist is supervised by `practice.supervisor`); the "other"
+visitors are the colleague, a supervisor who does not supervise that therapist, the staff of
+another practice, and another client of the same practice in the portal.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from django.core import mail, signing
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_scopes import scope
 
 from rapport.accounts.models import Membership, Role
+from rapport.alerts.services import raise_alert
+from rapport.checkins import services as checkins
+from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.goals.models import Side
+from rapport.goals.services import propose_goal
+from rapport.notes.services import add_homework, share
+from rapport.portal import services as portal
 
-VISITORS = ["anonymous", "therapist_own", "therapist_other", "supervisor_team",
-            "supervisor_outside", "admin_own", "admin_other"]
+VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
+            "supervisor_team", "supervisor_outside", "admin_own", "admin_other"]
 
-OK, LOGIN, HIDDEN = 200, 302, 404
-REDIRECT = 302  # a page that sends a logged-in visitor on (e.g. to the caseload)
-
-
-def row(anonymous, therapist_own, therapist_other, supervisor_team, supervisor_outside,
-        admin_own, admin_other):
-    return dict(zip(VISITORS, (anonymous, therapist_own, therapist_other, supervisor_team,
-                               supervisor_outside, admin_own, admin_other), strict=True))
+OK, LOGIN, HIDDEN, GONE, NO = 200, 302, 404, 410, 405
+MOVE = 302  # sent on elsewhere (to the portal's login, to the caseload, to the next step)
 
 
-STAFF_PAGE = row(LOGIN, OK, OK, OK, OK, OK, OK)
-CLINICAL = row(LOGIN, OK, HIDDEN, OK, HIDDEN, OK, HIDDEN)
-ADMIN_ONLY = row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK, HIDDEN)
-ADMIN_PAGE = row(LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK, OK)  # each admin sees their own practice's
+def row(*statuses):
+    return dict(zip(VISITORS, statuses, strict=True))
 
-# url name -> (arguments from the world, expected GET status per visitor)
+
+#                anon   c_own  c_oth  t_own  t_oth  s_team s_out  a_own  a_oth
+STAFF = row(LOGIN, LOGIN, LOGIN, OK, OK, OK, OK, OK, OK)
+CLINICAL = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, OK, HIDDEN, OK, HIDDEN)  # admins administer
+CLINICAL_TEXT = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN)  # no admins
+TREATING = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN)
+ADMIN_OWN = row(LOGIN, LOGIN, LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK, HIDDEN)
+ADMIN_PAGE = row(LOGIN, LOGIN, LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, OK, OK)  # their own practice's
+PORTAL = row(MOVE, OK, OK, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
+PORTAL_OWN = row(MOVE, OK, HIDDEN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
+PUBLIC = row(OK, OK, OK, OK, OK, OK, OK, OK, OK)
+STAFF_SENT_ON = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
+
+# url name -> how to build its arguments from the world
+ARGS = {
+    "home": lambda w: [],
+    "healthz": lambda w: [],
+    "accounts-login": lambda w: [],
+    "accounts-logout": lambda w: [],
+    "accounts-2fa-setup": lambda w: [],
+    "accounts-2fa-verify": lambda w: [],
+    "accounts-2fa-recovery-codes": lambda w: [],
+    "accounts-reauth": lambda w: [],
+    "accounts-password": lambda w: [],
+    "care-caseload": lambda w: [],
+    "care-client": lambda w: [w.client.code],
+    "care-episode": lambda w: [w.episode.code],
+    "care-session": lambda w: [w.session.code],
+    "checkins-answer": lambda w: [w.link_token],
+    "checkins-session": lambda w: [w.session.code],
+    "checkins-reflection": lambda w: [w.session.code],
+    "checkins-schedule": lambda w: [w.episode.code],
+    "goals-episode": lambda w: [w.episode.code],
+    "goals-goal": lambda w: [w.goal.code],
+    "notes-record": lambda w: [w.session.code],
+    "alerts-list": lambda w: [],
+    "alerts-detail": lambda w: [w.alert.code],
+    "audit-trail": lambda w: [],
+    "audit-export": lambda w: [],
+    "privacy-erase": lambda w: [w.client.code],
+    "privacy-erasures": lambda w: [],
+    "privacy-retention": lambda w: [],
+    "portal-home": lambda w: [],
+    "portal-login": lambda w: [],
+    "portal-login-link": lambda w: [w.login_token],
+    "portal-logout": lambda w: [],
+    "portal-start-checkin": lambda w: [w.checkin.code],
+    "portal-progress": lambda w: [],
+    "portal-goals": lambda w: [],
+    "portal-summaries": lambda w: [],
+    "portal-data": lambda w: [],
+    "portal-download": lambda w: [],
+    "goals-portal-propose": lambda w: [],
+    "goals-portal-agree": lambda w: [w.goal.code],
+    "notes-portal-tick": lambda w: [w.homework.code],
+}
+
+REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
+POST_ONLY_PORTAL = row(MOVE, NO, NO, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
+TWO_FACTOR = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)  # done already: sent on
+
 MATRIX = {
-    "home": (lambda w: [], row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
-    "healthz": (lambda w: [], row(OK, OK, OK, OK, OK, OK, OK)),
-    "accounts-login": (lambda w: [], row(OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts-logout": (lambda w: [], row(405, 405, 405, 405, 405, 405, 405)),  # POST only
-    # Fully logged-in staff are sent on from the two-factor pages.
-    "accounts-2fa-setup": (lambda w: [], row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts-2fa-verify": (lambda w: [], row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts-2fa-recovery-codes": (lambda w: [], row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
-    "accounts-reauth": (lambda w: [], STAFF_PAGE),
-    "accounts-password": (lambda w: [], STAFF_PAGE),
-    "care-caseload": (lambda w: [], STAFF_PAGE),
-    "care-client": (lambda w: [w.client.code], CLINICAL),
-    "care-episode": (lambda w: [w.episode.code], CLINICAL),
-    "care-session": (lambda w: [w.session.code], CLINICAL),
-    "audit-trail": (lambda w: [], ADMIN_PAGE),
-    "audit-export": (lambda w: [], ADMIN_PAGE),
-    "privacy-erase": (lambda w: [w.client.code], ADMIN_ONLY),
-    "privacy-erasures": (lambda w: [], ADMIN_PAGE),
-    "privacy-retention": (lambda w: [], ADMIN_PAGE),
+    "home": row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE),
+    "healthz": PUBLIC,
+    "accounts-login": row(OK, OK, OK, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE),
+    "accounts-logout": row(NO, NO, NO, NO, NO, NO, NO, NO, NO),  # POST only
+    "accounts-2fa-setup": TWO_FACTOR,
+    "accounts-2fa-verify": TWO_FACTOR,
+    "accounts-2fa-recovery-codes": TWO_FACTOR,
+    "accounts-reauth": STAFF,
+    "accounts-password": STAFF,
+    "care-caseload": STAFF,
+    "care-client": CLINICAL,
+    "care-episode": CLINICAL,
+    "care-session": CLINICAL,
+    "checkins-answer": PUBLIC,  # the signed, single-use link is the credential
+    "checkins-session": CLINICAL,
+    "checkins-reflection": REFLECTION,
+    "checkins-schedule": CLINICAL,
+    "goals-episode": CLINICAL_TEXT,
+    "goals-goal": CLINICAL_TEXT,
+    "notes-record": CLINICAL_TEXT,
+    "alerts-list": STAFF,  # everyone's own list (empty for those who treat nobody)
+    "alerts-detail": CLINICAL_TEXT,
+    "audit-trail": ADMIN_PAGE,
+    "audit-export": ADMIN_PAGE,
+    "privacy-erase": ADMIN_OWN,
+    "privacy-erasures": ADMIN_PAGE,
+    "privacy-retention": ADMIN_PAGE,
+    "portal-home": PORTAL,
+    "portal-login": PUBLIC,
+    "portal-login-link": row(*[HIDDEN] * 9),  # an unknown token; the portal tests cover real ones
+    "portal-logout": row(*[NO] * 9),  # POST only
+    "portal-start-checkin": POST_ONLY_PORTAL,
+    "portal-progress": PORTAL,
+    "portal-goals": PORTAL,
+    "portal-summaries": PORTAL,
+    "portal-data": PORTAL,
+    "portal-download": POST_ONLY_PORTAL,
+    "goals-portal-propose": POST_ONLY_PORTAL,
+    "goals-portal-agree": POST_ONLY_PORTAL,
+    "notes-portal-tick": POST_ONLY_PORTAL,
+}
+
+# Portal actions on one client's objects, posted by every visitor: only that client may act.
+PORTAL_ACTIONS = {
+    "goals-portal-agree": {},
+    "notes-portal-tick": {"done": "1"},
+    "portal-start-checkin": {},
 }
 
 
@@ -67,38 +159,83 @@ def _names(patterns, prefix=""):
 
 
 def test_every_url_pattern_is_in_the_matrix():
-    names = set(_names(get_resolver().url_patterns))
-    assert names - MATRIX.keys() == set(), "new views: add them to MATRIX"
-    assert MATRIX.keys() - names == set(), "MATRIX lists views that no longer exist"
+    names = list(_names(get_resolver().url_patterns))
+    assert len(names) == len(set(names)), "two URL patterns share a name"
+    assert set(names) - MATRIX.keys() == set(), "new views: add them to ARGS and MATRIX"
+    assert MATRIX.keys() - set(names) == set(), "MATRIX lists views that no longer exist"
+    assert ARGS.keys() == MATRIX.keys()
 
 
-@pytest.fixture
-def visitors(practice, other_practice, django_user_model):
+def _portal_login(client_obj):
+    def login(http):
+        session = http.session
+        session[portal.SESSION_KEY] = signing.dumps({"c": str(client_obj.code)}, salt=portal.SESSION_SALT)
+        session.save()
+    return login
+
+
+def _staff_login(user):
+    def login(http):
+        http.force_login(user)
+        http.reauthenticate()  # sensitive pages then answer with their access decision
+    return login
+
+
+def world_and_visitors(practice, other_practice, django_user_model):
     outsider = django_user_model.objects.create_user("outside-supervisor@riverside.test", "x", name="O")
     Membership.objects.create(organisation=practice.org, user=outsider, role=Role.SUPERVISOR)
-    return {
-        "anonymous": None,
-        "therapist_own": practice.therapist,
-        "therapist_other": practice.colleague,
-        "supervisor_team": practice.supervisor,
-        "supervisor_outside": outsider,
-        "admin_own": practice.admin,
-        "admin_other": other_practice.admin,
+    with scope(organisation=[practice.org]):
+        goal = propose_goal(practice.episode, "Sleep through the night", side=Side.THERAPIST,
+                            user=practice.therapist)
+        homework = add_homework(practice.session, "Keep a sleep diary")
+        share(practice.session, user=practice.therapist)
+        alert = raise_alert(episode=practice.episode, kind="rupture", severity="warning",
+                            key="rupture:relationship-checkin:1", evidence={"score": 40, "usual": 80})
+        checkin = CheckIn.objects.create(
+            organisation=practice.org, episode=practice.episode, session=practice.session,
+            when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["session-prep"])
+        _, link_token = checkins.create_invitation(checkin)
+    world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
+                            checkin=checkin, link_token=link_token, login_token="unknown-token")
+    visitors = {
+        "anonymous": lambda http: None,
+        "client_own": _portal_login(practice.client),
+        "client_other": _portal_login(practice.colleague_client),
+        "therapist_own": _staff_login(practice.therapist),
+        "therapist_other": _staff_login(practice.colleague),
+        "supervisor_team": _staff_login(practice.supervisor),
+        "supervisor_outside": _staff_login(outsider),
+        "admin_own": _staff_login(practice.admin),
+        "admin_other": _staff_login(other_practice.admin),
     }
+    mail.outbox.clear()
+    return world, visitors
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_matrix(client, practice, visitors, name):
-    args_of, expected = MATRIX[name]
-    url = reverse(name, args=args_of(practice))
+def test_matrix(client, practice, other_practice, django_user_model, name):
+    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+    url = reverse(name, args=ARGS[name](world))
     got = {}
-    for visitor, user in visitors.items():
+    for visitor, login in visitors.items():
         client.logout()
-        if user is not None:
-            client.force_login(user)
-            client.reauthenticate()  # sensitive pages then answer with their access decision
+        login(client)
         got[visitor] = client.get(url).status_code
-    assert got == expected
+    assert got == MATRIX[name]
+
+
+@pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS))
+def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, other_practice,
+                                                              django_user_model, name):
+    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+    url = reverse(name, args=ARGS[name](world))
+    got = {}
+    for visitor in ("client_other", "anonymous", "therapist_own", "admin_own", "client_own"):
+        client.logout()
+        visitors[visitor](client)
+        got[visitor] = client.post(url, PORTAL_ACTIONS[name]).status_code
+    assert got == {"client_other": HIDDEN, "anonymous": MOVE, "therapist_own": MOVE,
+                   "admin_own": MOVE, "client_own": MOVE}
 
 
 @pytest.mark.parametrize(
@@ -106,16 +243,36 @@ def test_matrix(client, practice, visitors, name):
     [
         ("care-episode", {"presenting_concerns": "x"}),
         ("care-session", {"attendance": "no_show"}),
+        ("checkins-schedule", {}),
+        ("checkins-reflection", {}),
+        ("goals-episode", {}),
+        ("notes-record", {}),
+        ("alerts-detail", {"to_status": "acknowledged"}),
         ("privacy-erase", {"reason": "asked", "confirm": "on"}),
         ("privacy-retention", {"retain_days_after_last_episode": "10"}),
         ("accounts-password", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("accounts-logout", {}),
     ],
 )
-def test_csrf_is_enforced_on_every_form(web, practice, name, data):
-    """A POST without the CSRF token is refused for a fully logged-in administrator."""
-    web.force_login(practice.admin)
+def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
+    """A POST without the CSRF token is refused, even for a fully logged-in administrator."""
+    world, _ = world_and_visitors(practice, other_practice, django_user_model)
+    user = practice.admin if name.startswith("privacy") else practice.therapist
+    web.force_login(user)
     web.reauthenticate()
-    args = MATRIX[name][0](practice)
-    response = web.post(reverse(name, args=args), data)
+    response = web.post(reverse(name, args=ARGS[name](world)), data)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS) + ["goals-portal-propose", "portal-download"])
+def test_csrf_is_enforced_on_every_portal_form(web, practice, other_practice, django_user_model, name):
+    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+    visitors["client_own"](web)
+    response = web.post(reverse(name, args=ARGS[name](world)), {})
+    assert response.status_code == 403
+
+
+def test_csrf_is_enforced_on_a_check_in_link(web, practice, other_practice, django_user_model):
+    world, _ = world_and_visitors(practice, other_practice, django_user_model)
+    response = web.post(reverse("checkins-answer", args=[world.link_token]), {"action": "submit"})
     assert response.status_code == 403
