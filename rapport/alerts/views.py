@@ -71,6 +71,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/list.html", {"alerts": alerts})
 
 
+# Alerts about the relationship itself open the short repair guide.
+REPAIR_GUIDE_KINDS = frozenset({"rupture", "alliance_dip", "alliance_low", "component_drop", "discrepancy"})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def alert_detail(request: HttpRequest, code) -> HttpResponse:
@@ -101,6 +105,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             "evidence": evidence_rows(alert.evidence),
             "steps": steps,
             "form": form,
+            "repair_guide": alert.kind in REPAIR_GUIDE_KINDS,
         },
         status=400 if form is not None and form.is_bound and form.errors else 200,
     )
