@@ -72,6 +72,7 @@ ARGS = {
     "notes-record": lambda w: [w.session.code],
     "alerts-list": lambda w: [],
     "alerts-detail": lambda w: [w.alert.code],
+    "analytics-overview": lambda w: [],
     "audit-trail": lambda w: [],
     "audit-export": lambda w: [],
     "privacy-erase": lambda w: [w.client.code],
@@ -119,6 +120,7 @@ MATRIX = {
     "notes-record": CLINICAL_TEXT,
     "alerts-list": STAFF,  # everyone's own list (empty for those who treat nobody)
     "alerts-detail": CLINICAL_TEXT,
+    "analytics-overview": STAFF,  # aggregates only; each sees their own scope and the practice
     "audit-trail": ADMIN_PAGE,
     "audit-export": ADMIN_PAGE,
     "privacy-erase": ADMIN_OWN,

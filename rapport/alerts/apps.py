@@ -9,3 +9,7 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         # Connects the receiver that refreshes an episode's findings when a response is stored.
         from rapport.alerts import receivers  # noqa: F401
+        from rapport.alerts.erasure import erase
+        from rapport.privacy.registry import register
+
+        register("alerts", erase)

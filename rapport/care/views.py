@@ -1,41 +1,34 @@
-"""The first cut of the staff pages: caseload, client, episode and session."""
+"""The therapist's workspace: the caseload, a client, an episode's story, and a session's hub."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from rapport.accounts.models import Role
 from rapport.audit.services import record
-from rapport.care import access
+from rapport.care import access, story
 from rapport.care.forms import AttendanceForm, ConcernsForm
-from rapport.care.models import Attendance, EpisodeStatus
+from rapport.care.models import Attendance
+from rapport.checkins.services import session_number
 
 
 @login_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    episodes = (
-        access.episodes_for(request)
-        .filter(status=EpisodeStatus.ACTIVE)
-        .select_related("client", "therapist")
-        .annotate(
-            attended=Count("sessions", filter=Q(sessions__attendance=Attendance.ATTENDED)),
-            missed=Count("sessions", filter=Q(sessions__attendance=Attendance.NO_SHOW)),
-            last_session=Max("sessions__scheduled_at", filter=Q(sessions__scheduled_at__lte=now)),
-            next_session=Min("sessions__scheduled_at", filter=Q(sessions__scheduled_at__gt=now)),
-        )
-        .order_by("client__name")
-    )
-    episodes = list(episodes)
+    rows = story.caseload(request)
     record(request, "care.caseload.viewed", organisation=request.organisation,
-           detail={"episodes": len(episodes)})
-    return render(request, "care/caseload.html", {"episodes": episodes})
+           detail={"episodes": len(rows)})
+    return render(request, "care/caseload.html", {
+        "rows": rows,
+        "shows_therapist": bool(request.roles & {Role.ADMIN, Role.SUPERVISOR}),
+        "is_admin": Role.ADMIN in request.roles,
+        "any_clinical": any(r.clinical for r in rows),
+    })
 
 
 @login_required
@@ -65,13 +58,14 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
                 return redirect("care-episode", episode.code)
     elif request.method == "POST":
         return render(request, "403.html", status=403)
-    sessions = episode.sessions.all()
+    page = story.episode_story(request, episode, clinical=can_read_text)
     record(request, "care.episode.viewed", episode,
            detail={"clinical_text": can_read_text})
     return render(
         request,
         "care/episode_detail.html",
-        {"episode": episode, "sessions": sessions, "form": form, "can_read_text": can_read_text},
+        {"episode": episode, "story": page, "form": form, "can_read_text": can_read_text,
+         "is_therapist": request.user == episode.therapist},
     )
 
 
@@ -97,4 +91,11 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
             return redirect("care-session", session.code)
     else:
         record(request, "care.session.viewed", session, client=session.episode.client)
-    return render(request, "care/session_detail.html", {"session": session, "form": form})
+    episode = session.episode
+    return render(request, "care/session_detail.html", {
+        "session": session, "form": form,
+        "number": session_number(session) if session.attendance not in story.CANCELLED else None,
+        "can_read_text": access.can_read_clinical_text(request, episode),
+        "is_therapist": request.user == episode.therapist,
+        "is_past": session.scheduled_at <= timezone.now(),
+    })

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,9 +43,45 @@ from rapport.checkins.models import (
 )
 from rapport.checkins.signals import response_stored
 
+log = logging.getLogger(__name__)
+
 INVITATION_SALT = "rapport.checkins.invitation"
 # The signature's own limit; each invitation's practice-specific expiry is checked in the database.
 MAX_LINK_AGE = timedelta(days=31)
+
+
+# -- instruments -----------------------------------------------------------------------------
+
+GOAL_PROGRESS = "goal-progress"
+
+
+def goals_to_rate(episode: CareEpisode) -> dict[str, str]:
+    """{linkId: title} of the episode's goals the client rates now (the goals app decides)."""
+    from rapport.goals.progress import rated_goals
+
+    return rated_goals(episode)
+
+
+def goal_instrument(goals: Mapping[str, str]) -> instruments.Instrument:
+    """goal-progress with one 0-10 item per goal; each item shows the goal's wording with the
+    template item's anchors, e.g. "Sleep better (0 = not at all, 10 = fully achieved)"."""
+    hint = instruments.load(GOAL_PROGRESS).template.text
+    hint = hint[hint.rindex(" ("):] if hint.endswith(")") and " (" in hint else ""
+    return instruments.goal_progress({k: f"{title}{hint}" for k, title in goals.items()})
+
+
+def instrument_for(episode: CareEpisode, instrument_id: str,
+                   goals: Mapping[str, str] | None = None) -> instruments.Instrument:
+    """The instrument as this episode's client answers it: goal-progress is expanded into one
+    item per goal (`goals`, by default the goals rated now); every other id is loaded as is."""
+    if instrument_id != GOAL_PROGRESS:
+        return instruments.load(instrument_id)
+    return goal_instrument(goals_to_rate(episode) if goals is None else goals)
+
+
+def applies(episode: CareEpisode, instrument_id: str) -> bool:
+    """False for goal-progress while the episode has no goal to rate: it is skipped."""
+    return instrument_id != GOAL_PROGRESS or bool(goals_to_rate(episode))
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -144,14 +182,21 @@ def submit(
     submitted_at: datetime | None = None,
     request: HttpRequest | None = None,
     actor_label: str | None = None,
+    goals: Mapping[str, str] | None = None,
 ) -> Submission:
     """Validate, score and store one response; audit it, alert on risk, send `response_stored`.
 
     Raises `InvalidAnswers` (nothing stored) when the instrument rejects the answers or a
     required answer is missing. A repeated `submission_token`, or a second answer to the same
     instrument of the same check-in, returns the response already stored (created=False).
+
+    goal-progress is validated and scored as the concrete instrument for `goals` ({linkId:
+    wording}; by default the episode's goals rated now, see `instrument_for`): every goal
+    needs a rating and an answer about any other goal is refused.
     """
-    instrument = instruments.load(instrument_id)
+    instrument = instrument_for(episode, instrument_id, goals)
+    if instrument.id == GOAL_PROGRESS and not instrument.items:
+        raise InvalidAnswers({None: "There are no agreed goals to rate at the moment."})
     if respondent == Respondent.THERAPIST and respondent_user is None:
         raise ValueError("a therapist's response needs respondent_user")
     if submission_token is not None and not isinstance(submission_token, uuid.UUID):
@@ -177,9 +222,15 @@ def submit(
         actor_label = f"client:{episode.client.code}"
 
     with transaction.atomic():
-        existing = _existing(submission_token, checkin, instrument.id)
-        if existing is not None:
-            return Submission(existing, False, score)
+        # Duplicates are refused by the unique constraints (token; one answer per instrument of
+        # a check-in), and the savepoint below turns that into the stored response, so the
+        # common path makes no look-up first. The constraint does not cover a correction
+        # (supersedes set) given with a check-in: that one is looked up, and as before the
+        # check-in's stored answer stands.
+        if checkin is not None and supersedes is not None:
+            existing = _existing(None, checkin, instrument.id)
+            if existing is not None:
+                return Submission(existing, False, score)
         response = Response(
             organisation_id=episode.organisation_id,
             episode=episode,
@@ -256,9 +307,14 @@ def answered_instruments(checkin: CheckIn) -> set[str]:
 
 
 def next_instrument(checkin: CheckIn) -> str | None:
-    """The first instrument of the check-in not yet answered, or None when it is complete."""
+    """The first instrument of the check-in not yet answered, or None when it is complete.
+
+    goal-progress is passed over when the episode has no goal to rate any more (all closed
+    since the check-in was planned).
+    """
     done = answered_instruments(checkin)
-    return next((i for i in checkin.instruments if i not in done), None)
+    return next((i for i in checkin.instruments
+                 if i not in done and applies(checkin.episode, i)), None)
 
 
 # -- drafts ----------------------------------------------------------------------------------
@@ -267,7 +323,7 @@ def next_instrument(checkin: CheckIn) -> str | None:
 def save_draft(checkin: CheckIn, instrument_id: str, answers: dict[str, Any],
                request: HttpRequest | None = None) -> Draft:
     """Keep what was entered so far (free text encrypted), replacing any earlier draft."""
-    instrument = instruments.load(instrument_id)
+    instrument = instrument_for(checkin.episode, instrument_id)
     scored, free = split_answers(instrument, answers)
     with transaction.atomic():
         draft, _ = Draft.objects.update_or_create(
@@ -403,8 +459,12 @@ def session_number(session: Session) -> int:
 
 
 def plan_session(session: Session, rules: list[dict] | None = None,
-                 number: int | None = None) -> list[CheckIn]:
-    """Create the session's check-ins (client before, client after, therapist after) if due."""
+                 number: int | None = None, *, has_goals: bool | None = None) -> list[CheckIn]:
+    """Create the session's check-ins (client before, client after, therapist after) if due.
+
+    goal-progress is left out while the episode has no goal to rate (`has_goals`: whether it
+    has, by default looked up now).
+    """
     if rules is None:
         rules = schedule_for(session.episode).rules
     if number is None:
@@ -413,6 +473,11 @@ def plan_session(session: Session, rules: list[dict] | None = None,
     for when in (When.BEFORE, When.AFTER):
         by_respondent: dict[str, list[str]] = {}
         for instrument_id in instruments_due(rules, number, when):
+            if instrument_id == GOAL_PROGRESS:
+                if has_goals is None:
+                    has_goals = bool(goals_to_rate(session.episode))
+                if not has_goals:
+                    continue
             by_respondent.setdefault(respondent_of(instrument_id), []).append(instrument_id)
         for respondent, ids in by_respondent.items():
             checkin, _ = CheckIn.objects.get_or_create(
@@ -491,11 +556,23 @@ def invitation_path(token: str) -> str:
 
 
 def absolute(request: HttpRequest | None, path: str) -> str:
+    """The full link: from the request when there is one, otherwise from RAPPORT_BASE_URL.
+
+    Without either (production, a job sending email, RAPPORT_BASE_URL unset) only the path can
+    be given; a warning says so, so the installer can set it.
+    """
     if request is not None:
         return request.build_absolute_uri(path)
     from django.conf import settings
 
-    return getattr(settings, "RAPPORT_BASE_URL", "http://127.0.0.1:8000").rstrip("/") + path
+    base = (getattr(settings, "RAPPORT_BASE_URL", "") or "").rstrip("/")
+    if not base:
+        log.warning(
+            "RAPPORT_BASE_URL is not set: a link emailed outside a web request cannot name this "
+            "server, so the email holds only the link's path. Set RAPPORT_BASE_URL to the "
+            "site's address, e.g. https://rapport.example.org."
+        )
+    return base + path
 
 
 def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tuple[Invitation, str]:
@@ -544,7 +621,8 @@ def resolve_token(token: str) -> LinkState:
         invitation = (
             Invitation.objects.select_related(
                 "checkin", "checkin__episode", "checkin__episode__client", "organisation",
-                "checkin__session",
+                "checkin__session", "checkin__episode__organisation",
+                "checkin__episode__client__organisation",
             )
             .filter(token_hash=_hash(token))
             .first()

@@ -71,7 +71,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     instrument_id = services.next_instrument(checkin)
     if instrument_id is None:
         return _done(request, checkin)
-    instrument = instruments.load(instrument_id)
+    instrument = services.instrument_for(checkin.episode, instrument_id)
     if request.method == "POST" and request.POST.get("action") != "consent":
         posted_id = request.POST.get("instrument", "")
         if posted_id != instrument_id:
@@ -93,7 +93,8 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             services.save_draft(checkin, instrument_id, form.answers(), request)
             form.errors = exc.errors
             return _form(request, invitation, checkin, instrument, form, status=200)
-        checkin.refresh_from_db()
+        if not submission.created:  # stored by an earlier tap: see where the check-in stands
+            checkin.refresh_from_db(fields=["completed_at"])
         if checkin.is_complete:
             done = request.session.get(DONE_KEY, [])
             request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
@@ -139,8 +140,7 @@ def _support(request, organisation, token):
 
 
 def _done(request, checkin: CheckIn) -> HttpResponse:
-    responses = list(Response.objects.filter(checkin=checkin))
-    risk = any(r.is_risk for r in responses)
+    risk = any(r.is_risk for r in Response.objects.filter(checkin=checkin).only("flags"))
     organisation = checkin.episode.organisation
     crisis = services.practice_settings(organisation).crisis_resources if risk else ""
     return render(request, "checkins/done.html",

@@ -11,6 +11,14 @@ trajectories are invented for the demo and follow the story types of the generat
   client's usual level (more than 2 SD, DESIGN.md), then recovers or stays low;
 - dropping_out: the alliance wears down over the last sessions before they stop coming;
 - new: one to three sessions so far.
+
+Goal ratings (goal-progress, before each session once goals are agreed) follow the same stories:
+improving clients' ratings rise towards 7-9 (so the goals app notices milestones), stalling
+clients' stay exactly where they started (so it suggests revisiting the goals), deteriorating
+and dropping-out clients' slip, ruptured ones rise a little or stall. Each session rates the
+goals that were agreed and not yet closed at the time (from the goals step's history, which
+runs before this one), and they are drawn from their own random stream, so the rest of the
+practice is the same with or without goals.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import TYPE_CHECKING
 from rapport.care.models import Attendance
 from rapport.checkins import services
 from rapport.checkins.models import Respondent
+from rapport.goals.models import EventKind, GoalEvent
 
 if TYPE_CHECKING:
     from rapport.demo.generator import ClientPlan, Practice
@@ -84,7 +93,55 @@ def _alliance(story: str, k: int, n: int, rupture_at: int) -> float:
     return base + 0.6 * (k / max(n - 1, 1))
 
 
-def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool) -> None:
+# (first rating range, change over the episode) per story: invented for the demo.
+GOAL_PATHS = {
+    "improving": ((2, 4), 5.5),
+    "rupture_repaired": ((2, 4), 3.0),
+    "rupture_unrepaired": ((3, 4), 1.0),
+    "stalling": ((3, 5), 0.0),
+    "deteriorating": ((3, 5), -2.0),
+    "dropping_out": ((3, 5), -1.5),
+    "new": ((2, 5), 1.0),
+}
+
+
+class GoalHistory:
+    """When each of the episode's goals was rated: from agreement by both until it closed."""
+
+    def __init__(self, episode, rng: random.Random) -> None:
+        self.spans: dict[str, list] = {}
+        for event in GoalEvent.objects.filter(episode=episode, goal__isnull=False).select_related(
+                "goal").order_by("at", "id"):
+            span = self.spans.setdefault(event.goal.link_id, [event.goal.title, None, None])
+            if event.kind == EventKind.ACTIVATED and span[1] is None:
+                span[1] = event.at
+            elif event.kind in (EventKind.ACHIEVED, EventKind.CLOSED):
+                span[2] = event.at
+        # Each goal's first rating is drawn once, in the order the goals were proposed.
+        self.start = {link_id: rng.random() for link_id in self.spans}
+
+    def rated_at(self, at) -> dict[str, str]:
+        """{linkId: title} of the goals rated at this time."""
+        return {k: title for k, (title, agreed, ended) in self.spans.items()
+                if agreed is not None and agreed <= at and (ended is None or ended > at)}
+
+    def answers(self, story: str, goals: dict[str, str], k: int, n: int,
+                rng: random.Random) -> dict[str, int]:
+        (low, high), change = GOAL_PATHS.get(story, ((3, 5), 0.0))
+        t = k / max(n - 1, 1)
+        answers = {}
+        for link_id in goals:
+            first = low + (high - low) * self.start[link_id]
+            if change == 0:
+                answers[link_id] = round(first)  # stalling: exactly flat
+                continue
+            noise = rng.uniform(-0.6, 0.6)
+            answers[link_id] = _clamp(first + change * (1 - (1 - t) ** 1.5) + noise, 0, 10)
+        return answers
+
+
+def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool,
+               goal_rng: random.Random) -> None:
     sessions = [s for s in plan.sessions if s.attendance not in services.CANCELLED]
     past = [s for s in sessions if s.attendance != Attendance.SCHEDULED]
     upcoming = [s for s in sessions if s.attendance == Attendance.SCHEDULED]
@@ -97,13 +154,16 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool) -> None:
     rupture_at = max(2, n // 2)
     # The client's starting level is drawn once: every session re-creates the same generator.
     level_seed = rng.random()
+    goal_history = GoalHistory(episode, goal_rng)
     for number, session in enumerate(past, start=1):
         if session.attendance != Attendance.ATTENDED:
             continue
         k = attended.index(session)
         phq = _phq9_path(plan.story, random.Random(level_seed), k, n)
         phq = _clamp(phq + rng.uniform(-1.5, 1.5), 0, 24)
-        planned = services.plan_session(session, rules, number)
+        # A before check-in is answered at most 30 hours ahead (below): its goals are agreed.
+        has_goals = bool(goal_history.rated_at(session.scheduled_at - timedelta(hours=30)))
+        planned = services.plan_session(session, rules, number, has_goals=has_goals)
         for checkin in planned:
             if rng.random() < 0.06 and checkin.respondent == Respondent.CLIENT \
                     and k not in (rupture_at, n - 1):
@@ -113,6 +173,15 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool) -> None:
                 else timedelta(hours=rng.randint(1, 6))
             )
             for instrument_id in checkin.instruments:
+                if instrument_id == services.GOAL_PROGRESS:
+                    goals = goal_history.rated_at(at)
+                    if goals:
+                        services.submit(
+                            episode=episode, instrument_id=instrument_id, checkin=checkin,
+                            answers=goal_history.answers(plan.story, goals, k, n, goal_rng),
+                            goals=goals, submitted_at=at, actor_label="demo",
+                        )
+                    continue
                 answers = _answers(instrument_id, plan.story, rng, phq, k, n, rupture_at,
                                    risk=risk_client and k == n - 1)
                 services.submit(
@@ -122,7 +191,7 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool) -> None:
                     submitted_at=at, actor_label="demo",
                 )
     if upcoming:
-        services.plan_session(upcoming[0], rules, len(past) + 1)
+        services.plan_session(upcoming[0], rules, len(past) + 1)  # goals rated now, if any
 
 
 def _answers(instrument_id: str, story: str, rng: random.Random, phq: int, k: int, n: int,
@@ -162,8 +231,9 @@ def _answers(instrument_id: str, story: str, rng: random.Random, phq: int, k: in
 def checkin_histories(practice: Practice) -> None:
     """The generator step: check-in histories for every client, in story order."""
     rng = random.Random(practice.rng.random())
+    goal_rng = random.Random(f"goal-ratings-{practice.today.isoformat()}")
     risk_given = False
     for plan in practice.plans:
         risk_client = plan.story == "deteriorating" and not risk_given
         risk_given = risk_given or risk_client
-        _story_for(plan, rng, risk_client)
+        _story_for(plan, rng, risk_client, goal_rng)

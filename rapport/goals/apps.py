@@ -7,3 +7,7 @@ class GoalsConfig(AppConfig):
 
     def ready(self) -> None:
         from rapport.goals import signals  # noqa: F401  (connects the check-in receiver)
+        from rapport.goals.erasure import erase
+        from rapport.privacy.registry import register
+
+        register("goals", erase)

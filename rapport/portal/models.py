@@ -1,4 +1,4 @@
-"""The client portal's own rows: emailed login links and the login rate limit."""
+"""The client portal's own rows: emailed login links."""
 
 from __future__ import annotations
 
@@ -21,17 +21,3 @@ class LoginLink(models.Model):
 
     def __str__(self) -> str:
         return f"Login link {self.pk}"
-
-
-class Throttle(models.Model):
-    """A fixed-window counter for one hashed key (an email address or an IP address).
-
-    Not tenant data: the key is a hash and says nothing about any practice or client.
-    """
-
-    key = models.CharField(max_length=64, unique=True)
-    window_start = models.DateTimeField(default=timezone.now)
-    count = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return self.key[:12]

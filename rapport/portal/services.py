@@ -12,7 +12,6 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
@@ -24,36 +23,36 @@ from django_scopes import scope, scopes_disabled
 
 from rapport.audit.services import client_ip, record
 from rapport.care.models import Client
-from rapport.portal.models import LoginLink, Throttle
+from rapport.core.models import TokenBucket
+from rapport.core.ratelimit import Limit, available, consume
+from rapport.portal.models import LoginLink
 
 LOGIN_SALT = "rapport.portal.login"
 SESSION_SALT = "rapport.portal.client"
 SESSION_KEY = "rapport_portal_client"
 LINK_AGE = timedelta(minutes=30)
 SESSION_AGE = timedelta(hours=2)
-# Asking for a login link: per address and per IP address, in a rolling hour.
-EMAIL_LIMIT = (5, timedelta(hours=1))
-IP_LIMIT = (20, timedelta(hours=1))
+# Asking for a login link (rapport.core.ratelimit token buckets): 5 per address and 20 per IP
+# address, each refilling over an hour. Only the link-sending requests count.
+EMAIL_LIMIT = Limit("portal-login-email", capacity=5, period=60 * 60)
+IP_LIMIT = Limit("portal-login-ip", capacity=20, period=60 * 60)
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{text}".encode()).hexdigest()
+def normalise(email: str) -> str:
+    return email.strip().lower()
 
 
-def allow(key: str, limit: int, window: timedelta) -> bool:
-    """Count one attempt for `key`; False when the window's limit is already reached."""
-    now = timezone.now()
-    hashed = _hash(key)
-    with transaction.atomic():
-        Throttle.objects.get_or_create(key=hashed, defaults={"window_start": now})
-        throttle = Throttle.objects.select_for_update().get(key=hashed)
-        if now - throttle.window_start >= window:
-            throttle.window_start, throttle.count = now, 0
-        if throttle.count >= limit:
-            return False
-        throttle.count += 1
-        throttle.save(update_fields=["window_start", "count"])
-    return True
+def allow(email: str, ip: str) -> bool:
+    """Count one request for a login link; False (nothing counted) when a limit is reached."""
+    email = normalise(email)
+    if not (available(IP_LIMIT, ip) and available(EMAIL_LIMIT, email)):
+        return False
+    return consume(IP_LIMIT, ip) and consume(EMAIL_LIMIT, email)
+
+
+def forget_login_limits(email: str) -> int:
+    """Delete the rate-limit bucket of this address (erasure: it would outlive the address)."""
+    return TokenBucket.objects.filter(key=EMAIL_LIMIT.key(normalise(email))).delete()[0]
 
 
 def request_login(request: HttpRequest, email: str) -> bool:
@@ -61,9 +60,8 @@ def request_login(request: HttpRequest, email: str) -> bool:
 
     The caller answers the same whether or not the address is known.
     """
-    email = email.strip().lower()
-    ip = client_ip(request) or "unknown"
-    if not allow(f"ip:{ip}", *IP_LIMIT) or not allow(f"email:{email}", *EMAIL_LIMIT):
+    email = normalise(email)
+    if not allow(email, client_ip(request) or "unknown"):
         return False
     with scopes_disabled():
         clients = list(Client.objects.filter(email__iexact=email).select_related("organisation"))

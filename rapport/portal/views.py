@@ -15,8 +15,8 @@ from rapport.audit.services import record
 from rapport.care.models import CareEpisode
 from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, Response
+from rapport.core.charts import Series, line_chart
 from rapport.portal import export, services
-from rapport.portal.charts import Series, line_chart
 from rapport.portal.services import client_required
 
 COMPONENTS = ["trust", "empathy", "genuineness", "respect", "listening", "safety", "goals"]

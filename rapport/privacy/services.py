@@ -3,8 +3,9 @@
 What goes: the client's identifying data (name, contact, date of birth), all free text written
 by or about them, and, unless the practice keeps de-identified scores, every row about them.
 What stays: an `Erasure` record (who erased, when, why, what was kept) and the audit trail with
-the client masked: their code and the codes of their records are removed from every event, so
-the trail still shows what staff did but no longer says to whom.
+the client masked: their code and the codes of their records (client, episodes, sessions, and
+every row the apps' erasers handled: see rapport.privacy.registry) are removed from every event,
+so the trail still shows what staff did but no longer says to whom.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -33,14 +34,31 @@ def policy_for(organisation) -> RetentionPolicy:
 
 
 def _mask_audit_trail(client_code, object_codes: set[str], erasure: Erasure) -> int:
-    """Remove the client from the trail (PostgreSQL's append-only guard allows only this)."""
-    events = AuditEvent.objects.filter(Q(client_code=client_code) | Q(object_code__in=object_codes))
+    """Remove the client from the trail (PostgreSQL's append-only guard allows only this).
+
+    An event is masked when it names the client (client_code, an actor label "client:<code>", or
+    the code anywhere in its detail, e.g. an audit search by client) or is about one of
+    `object_codes`: the client's, episodes', sessions' and every code the erasers returned.
+    Masking keeps when, who among staff, and what action; it drops which object, which client
+    and the detail.
+    """
+    label = f"client:{client_code}"
+    named = Q(client_code=client_code) | Q(actor_label=label) | Q(detail__icontains=str(client_code))
+    codes = sorted(object_codes)
+    # The object codes in batches: a long episode has thousands, more than one query should carry.
+    about = [Q(object_code__in=codes[start:start + 500]) for start in range(0, len(codes), 500)]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL rapport.audit_masking = 'on'")
     # QuerySet.update bypasses AuditEvent.save(), which refuses changes: masking is the one
-    # change the trail allows.
-    count = events.update(client_code=None, object_code="", detail={"masked_by_erasure": str(erasure.code)})
+    # change the trail allows. An event masked once no longer matches (its codes are gone).
+    count = 0
+    for condition in (named, *about):
+        count += AuditEvent.objects.filter(condition).update(
+            client_code=None, object_code="",
+            actor_label=Case(When(actor_label=label, then=Value("client:erased")), default=F("actor_label")),
+            detail={"masked_by_erasure": str(erasure.code)},
+        )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL rapport.audit_masking = 'off'")
@@ -61,8 +79,10 @@ def erase_client(client: Client, *, request=None, by=None, trigger=Erasure.Trigg
 
         counts: dict[str, int] = {}
         for name, eraser in registry.erasers():
-            for kind, n in eraser(client, keep_scores=keep).items():
+            erased = eraser(client, keep_scores=keep)
+            for kind, n in erased.counts.items():
                 counts[f"{name}.{kind}"] = n
+            object_codes |= erased.codes
 
         if keep:
             # The rows stay, so scores keep their sessions and episodes; nothing identifies them.

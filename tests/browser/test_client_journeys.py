@@ -105,3 +105,30 @@ def test_portal_pages_are_accessible(live_server, phone, axe_check, practice):
     assert page.locator("svg.chart").count() == 2
     page.goto(f"{live_server.url}/c/not-a-real-link/")
     axe_check(page)
+
+
+def test_a_client_rates_their_goals_on_a_phone(live_server, phone, axe_check, practice):
+    from rapport.goals import services as goals
+    from rapport.goals.models import Side
+    from rapport.goals.progress import goal_progress
+    from tests.checkins.conftest import accept_consent
+
+    accept_consent(practice)
+    with scope(organisation=[practice.org]):
+        goal = goals.propose_goal(practice.episode, "Take the bus to work", side=Side.THERAPIST,
+                                  user=practice.therapist)
+        goals.agree_goal(goal, side=Side.CLIENT)
+    link = make_link(practice, make_checkin(practice, instruments=("goal-progress",)))
+    page = phone
+    page.goto(live_server.url + link)
+    page.get_by_role("heading", name="Progress on your goals").wait_for()
+    assert page.get_by_text("Take the bus to work").first.is_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Send my answers").click()
+    assert page.get_by_text("Please answer this question.").first.is_visible()
+    axe_check(page)
+    page.locator("label.scale-point", has_text=re.compile(r"^\s*7\s*$")).first.tap()
+    page.get_by_role("button", name="Send my answers").click()
+    page.get_by_role("heading", name=re.compile("Thank you")).wait_for()
+    with scope(organisation=[practice.org]):
+        assert [p.rating for p in goal_progress(practice.episode)[goal.link_id]] == [7]

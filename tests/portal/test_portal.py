@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 
@@ -53,16 +54,52 @@ def test_the_answer_is_the_same_whether_or_not_the_address_is_known(practice, cl
 
 
 def test_login_requests_are_rate_limited_per_address(practice, client):
-    for _ in range(services.EMAIL_LIMIT[0]):
+    assert services.EMAIL_LIMIT.capacity == 5 and services.EMAIL_LIMIT.period == 3600
+    for _ in range(services.EMAIL_LIMIT.capacity):
         assert client.post("/portal/login/", {"email": "x@y.test"}).status_code == 200
-    assert client.post("/portal/login/", {"email": "x@y.test"}).status_code == 429
+    assert client.post("/portal/login/", {"email": "X@y.test "}).status_code == 429
     assert client.post("/portal/login/", {"email": "z@y.test"}).status_code == 200
+    # The bucket refills over the hour: one more request is allowed after a fifth of it.
+    with time_machine.travel(timezone.now() + timedelta(minutes=13)):
+        assert client.post("/portal/login/", {"email": "x@y.test"}).status_code == 200
 
 
 def test_login_requests_are_rate_limited_per_ip(practice, client):
-    for n in range(services.IP_LIMIT[0]):
+    assert services.IP_LIMIT.capacity == 20 and services.IP_LIMIT.period == 3600
+    for n in range(services.IP_LIMIT.capacity):
         client.post("/portal/login/", {"email": f"a{n}@y.test"})
     assert client.post("/portal/login/", {"email": "fresh@y.test"}).status_code == 429
+    other_ip = client.post("/portal/login/", {"email": "fresh@y.test"}, REMOTE_ADDR="192.0.2.7")
+    assert other_ip.status_code == 200
+
+
+def test_a_limited_request_sends_no_email_and_says_the_same_for_any_address(practice, client):
+    set_email(practice, practice.client, "client@riverside.test")
+    for _ in range(services.EMAIL_LIMIT.capacity):
+        client.post("/portal/login/", {"email": "client@riverside.test"})
+    sent = len(mail.outbox)
+    assert sent == services.EMAIL_LIMIT.capacity
+    known = client.post("/portal/login/", {"email": "client@riverside.test"})
+    assert len(mail.outbox) == sent
+    for _ in range(services.EMAIL_LIMIT.capacity):
+        client.post("/portal/login/", {"email": "nobody@nowhere.test"})
+    unknown = client.post("/portal/login/", {"email": "nobody@nowhere.test"})
+    assert known.status_code == unknown.status_code == 429
+
+    def page(reply):  # the form's CSRF token is masked afresh on every page
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", reply.content.decode())
+
+    assert page(known) == page(unknown)
+    assert "Too many login requests" in page(known)
+
+
+def test_the_rate_limit_keeps_no_address_and_can_be_forgotten(practice, client):
+    from rapport.core.models import TokenBucket
+
+    client.post("/portal/login/", {"email": "Someone@Example.test"})
+    keys = list(TokenBucket.objects.values_list("key", flat=True))
+    assert keys and not any("example" in k.lower() or "127.0.0.1" in k for k in keys)
+    assert services.forget_login_limits("someone@example.test ") == 1
 
 
 def test_a_login_link_works_once(practice, client):
@@ -165,10 +202,47 @@ def test_download_my_data_is_a_valid_fhir_bundle_and_a_summary_of_my_answers(pra
 
     Bundle.model_validate(bundle)
     assert bundle["type"] == "collection"
-    assert len(bundle["entry"]) == 2  # mine only
+    responses = [e["resource"] for e in bundle["entry"]
+                 if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+    assert len(responses) == 2  # mine only
     summary = archive.read("summary.txt").decode()
     assert "Felt rushed at the end" in summary
     assert "PHQ-9" in summary
+
+
+def test_the_export_carries_scores_as_coded_observations(practice, client):
+    from rapport.goals import services as goals
+    from rapport.goals.models import Side
+
+    _history(practice)
+    with scope(organisation=[practice.org]):
+        goal = goals.propose_goal(practice.episode, "Take the bus to work", side=Side.THERAPIST,
+                                  user=practice.therapist)
+        goals.agree_goal(goal, side=Side.CLIENT)
+        checkins.submit(episode=practice.episode, instrument_id="goal-progress",
+                        answers={goal.link_id: 6})
+    log_in(client, practice)
+    archive = zipfile.ZipFile(io.BytesIO(client.post("/portal/data/download/").content))
+    bundle = json.loads(archive.read("responses.fhir.json"))
+    resources = [e["resource"] for e in bundle["entry"]]
+    responses = [r for r in resources if r["resourceType"] == "QuestionnaireResponse"]
+    assert [r["questionnaire"].split("|")[0] for r in responses] == [
+        "urn:rapport:questionnaire:phq9", "urn:rapport:questionnaire:relationship-checkin",
+        "urn:rapport:questionnaire:goal-progress"]
+    phq9 = responses[0]
+    first = next(i for i in phq9["item"] if i["linkId"] == "phq9-1")
+    assert first["answer"][0]["valueCoding"]["code"] == "more-than-half"
+    total = next(r for r in resources if r["resourceType"] == "Observation"
+                 and any(c["code"] == "44261-6" for c in r["code"]["coding"]))
+    loinc = next(c for c in total["code"]["coding"] if c["code"] == "44261-6")
+    assert loinc["system"] == "http://loinc.org"
+    assert total["valueInteger"] == 16
+    assert total["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{phq9['id']}"}]
+    assert total["interpretation"] == [{"text": "moderately severe"}]
+    rated = responses[2]["item"][0]
+    assert rated["linkId"] == goal.link_id and rated["answer"] == [{"valueInteger": 6}]
+    assert rated["text"].startswith("Take the bus to work")
+    assert "Take the bus to work" in archive.read("summary.txt").decode()
 
 
 def test_goals_and_summaries_say_honestly_that_there_are_none_yet(practice, client):

@@ -1,0 +1,632 @@
+"""The data behind the therapist's workspace: the caseload, and an episode's story on one page.
+
+Nothing here scores or detects anything: scores are the stored responses' totals (scored by
+`rapport.instruments`), ruptures and repairs are the monitoring core's findings, expected
+trajectories come from `rapport.alerts.findings.trajectories_for` and the core's
+`TrajectoryModel.expected`. This module only gathers them, in a fixed number of queries.
+
+- `caseload(request)`: every active episode the user reaches, with its latest outcome and
+  relationship scores and their direction, open alerts, check-ins due or missed, and the next
+  session. Three queries whatever the caseload's size (plus the role look-ups of the access
+  helpers): the episodes with their counts as subqueries, the last two scores of each measure
+  by a window function, and nothing per row.
+- `episode_story(request, episode, clinical=...)`: the charts and tables of the episode page.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from rapport import instruments
+from rapport import monitoring as mon
+from rapport.alerts.models import Alert, Severity, Status
+from rapport.alerts.suggestions import COMPONENT_LABELS, COMPONENTS
+from rapport.care import access
+from rapport.care.models import Attendance, CareEpisode, EpisodeStatus, Session
+from rapport.checkins.models import CheckIn, Respondent, Response
+from rapport.checkins.models import When as CheckinWhen
+from rapport.checkins.services import DUE_WINDOW
+from rapport.core.charts import Band, Line, Mark, session_chart
+from rapport.monitoring import thresholds as th
+
+CLIENT_ALLIANCE = "relationship-checkin"
+THERAPIST_ALLIANCE = "therapist-reflection"
+GOAL_PROGRESS = "goal-progress"
+CANCELLED = (Attendance.CANCELLED_CLIENT, Attendance.CANCELLED_CLINIC)
+# A client's "before" check-in can still be answered until an hour after the session starts
+# (rapport.checkins.services.due_checkins); after that it counts as missed.
+BEFORE_GRACE = 60  # minutes
+
+
+# ---- measures: what each instrument's total is ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str  # short, e.g. "PHQ-9"
+    kind: str  # "outcome", "alliance" or "other"
+    higher_is_better: bool
+    low: float
+    high: float
+    reliable_change: float | None = None
+    cutoff: float | None = None
+    title: str = ""
+
+
+def _total_range(instrument: Any) -> tuple[float, float] | None:
+    """The total's possible range, from its items' ranges."""
+    scale = instrument.scoring.total
+    try:
+        ranges = [instrument.item(i).value_range for i in scale.items]
+    except KeyError:
+        return None
+    if not ranges or any(r is None for r in ranges):
+        return None
+    lows, highs = [float(r[0]) for r in ranges], [float(r[1]) for r in ranges]
+    lo, hi = (min(lows), max(highs)) if scale.method == "mean" else (sum(lows), sum(highs))
+    return lo * scale.multiplier, hi * scale.multiplier
+
+
+@lru_cache(maxsize=64)
+def measure(instrument_id: str) -> Measure | None:
+    """How an instrument's total reads (None: it has no total, or is unknown)."""
+    try:
+        instrument = instruments.load(instrument_id)
+    except (instruments.UnknownInstrument, instruments.DefinitionError):
+        return None
+    total = instrument.scoring.total
+    if total is None or instrument_id == GOAL_PROGRESS:
+        return None
+    psy = instrument.psychometrics
+    low, high = _total_range(instrument) or (0.0, 100.0)
+    label = total.label.removesuffix(" total")
+    if instrument.alliance:
+        return Measure(instrument_id, "Relationship", "alliance", True, low, high,
+                       title=instrument.title)
+    if psy is None:
+        return Measure(instrument_id, label, "other", True, low, high, title=instrument.title)
+    return Measure(instrument_id, label, "outcome", bool(psy.higher_is_better), low, high,
+                   psy.reliable_change, psy.cutoff, instrument.title)
+
+
+@lru_cache(maxsize=1)
+def outcome_ids() -> tuple[str, ...]:
+    """The outcome measures of the instrument library, the common pair (PHQ-9, GAD-7) first."""
+    ids = [i for i in instruments.instrument_ids() if (m := measure(i)) and m.kind == "outcome"]
+    first = ("phq9", "gad7")
+    return tuple(sorted(ids, key=lambda i: (first.index(i) if i in first else len(first), i)))
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+# ---- directions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The latest score of a measure and its direction since the previous one."""
+
+    measure: Measure
+    value: float
+    previous: float | None = None
+
+    @property
+    def change(self) -> float | None:
+        return None if self.previous is None else self.value - self.previous
+
+    @property
+    def direction(self) -> str:
+        """"up", "down", "same", or "first" (no earlier score)."""
+        if self.change is None:
+            return "first"
+        return "up" if self.change > 0 else "down" if self.change < 0 else "same"
+
+    @property
+    def arrow(self) -> str:
+        return {"up": "↑", "down": "↓", "same": "→"}.get(self.direction, "")
+
+    @property
+    def verdict(self) -> str:
+        """"better", "worse" or "same" by the measure's own direction ("" for a first score)."""
+        if self.direction in ("first", "same"):
+            return "" if self.direction == "first" else "same"
+        up_is_good = self.measure.higher_is_better
+        return "better" if (self.direction == "up") == up_is_good else "worse"
+
+    @property
+    def reliable(self) -> bool:
+        """A change of at least the measure's reliable-change amount (Jacobson & Truax 1991)."""
+        rc = self.measure.reliable_change
+        return rc is not None and self.change is not None and abs(self.change) >= rc
+
+    @property
+    def text(self) -> str:
+        """The direction in words, for screen readers and the printed page."""
+        if self.direction == "first":
+            return "first score"
+        if self.direction == "same":
+            return f"no change since {_fmt(self.previous)}"
+        good = "higher is better" if self.measure.higher_is_better else "lower is better"
+        reliable = ", a reliable change" if self.reliable else ""
+        return (f"{self.direction} {_fmt(abs(self.change))} from {_fmt(self.previous)}: "
+                f"{self.verdict} ({good}){reliable}")
+
+
+def trend_of(instrument_id: str, values: list[float]) -> Trend | None:
+    """Trend from scores newest first."""
+    m = measure(instrument_id)
+    if m is None or not values:
+        return None
+    return Trend(m, values[0], values[1] if len(values) > 1 else None)
+
+
+# ---- the caseload -------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseloadRow:
+    episode: CareEpisode
+    clinical: bool  # the user treats or supervises it: alerts are shown
+    outcomes: list[Trend] = field(default_factory=list)
+    relationship: Trend | None = None
+    alerts_urgent: int = 0
+    alerts_warning: int = 0
+    alerts_other: int = 0
+    top_alert: str | None = None  # the code of the most urgent open alert
+    checkins_due: int = 0
+    checkins_missed: int = 0
+    next_session_at: datetime | None = None
+    next_session: str | None = None  # its code
+    last_session_at: datetime | None = None
+
+    @property
+    def alerts(self) -> int:
+        return self.alerts_urgent + self.alerts_warning + self.alerts_other
+
+    @property
+    def rank(self) -> int:
+        """0 urgent, 1 warning, 2 other open alerts, 3 none: the caseload's order."""
+        if self.alerts_urgent:
+            return 0
+        if self.alerts_warning:
+            return 1
+        return 2 if self.alerts_other else 3
+
+
+def _count(queryset) -> Coalesce:
+    """A correlated COUNT over `queryset` (already filtered on episode=OuterRef("pk"))."""
+    counted = queryset.order_by().values("episode").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _first(queryset, column: str) -> Subquery:
+    return Subquery(queryset.values(column)[:1])
+
+
+def caseload(request: HttpRequest, now: datetime | None = None) -> list[CaseloadRow]:
+    """Active episodes the user reaches, most urgent first, then by client name."""
+    now = now or timezone.now()
+    episode = OuterRef("pk")
+    unresolved = Alert.objects.filter(episode=episode).exclude(status=Status.RESOLVED)
+    priority = Case(When(severity=Severity.URGENT, then=0), When(severity=Severity.WARNING, then=1),
+                    default=2)
+    client_open = CheckIn.objects.filter(
+        episode=episode, respondent=Respondent.CLIENT, completed_at__isnull=True,
+    ).exclude(session__attendance__in=CANCELLED)
+    # The windows of rapport.checkins.services.due_checkins: due while it can be answered,
+    # missed once it cannot any more.
+    due = (Q(session__isnull=True)
+           | Q(when=CheckinWhen.BEFORE, session__scheduled_at__gt=now - timedelta(minutes=BEFORE_GRACE),
+               session__scheduled_at__lte=now + DUE_WINDOW)
+           | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now,
+               session__scheduled_at__gt=now - DUE_WINDOW))
+    missed = (Q(when=CheckinWhen.BEFORE,
+                session__scheduled_at__lte=now - timedelta(minutes=BEFORE_GRACE))
+              | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now - DUE_WINDOW))
+    upcoming = Session.objects.filter(episode=episode, scheduled_at__gt=now,
+                                      attendance=Attendance.SCHEDULED).order_by("scheduled_at")
+    past = Session.objects.filter(episode=episode, scheduled_at__lte=now).exclude(
+        attendance__in=CANCELLED).order_by("-scheduled_at")
+    episodes = list(
+        access.episodes_for(request)
+        .filter(status=EpisodeStatus.ACTIVE)
+        .select_related("client", "therapist")
+        .annotate(
+            clinical=Exists(access.clinical_episodes_for(request).filter(pk=episode)),
+            alerts_urgent=_count(unresolved.filter(severity=Severity.URGENT)),
+            alerts_warning=_count(unresolved.filter(severity=Severity.WARNING)),
+            alerts_other=_count(unresolved.exclude(severity__in=[Severity.URGENT, Severity.WARNING])),
+            top_alert=_first(unresolved.alias(priority=priority).order_by("priority", "-opened_at"),
+                             "code"),
+            checkins_due=_count(client_open.filter(due)),
+            checkins_missed=_count(client_open.filter(missed)),
+            next_session_at=_first(upcoming, "scheduled_at"),
+            next_session_code=_first(upcoming, "code"),
+            last_session_at=_first(past, "scheduled_at"),
+        )
+    )
+    latest = _latest_scores([e.pk for e in episodes])
+    rows = []
+    for e in episodes:
+        scores = latest.get(e.pk, {})
+        row = CaseloadRow(
+            e, e.clinical,
+            outcomes=[t for i in outcome_ids() if (t := trend_of(i, scores.get(i, [])))],
+            relationship=trend_of(CLIENT_ALLIANCE, scores.get(CLIENT_ALLIANCE, [])),
+            checkins_due=e.checkins_due, checkins_missed=e.checkins_missed,
+            next_session_at=e.next_session_at,
+            next_session=str(e.next_session_code) if e.next_session_code else None,
+            last_session_at=e.last_session_at,
+        )
+        if e.clinical:  # alerts are clinical: an administrator alone does not see them
+            row.alerts_urgent, row.alerts_warning = e.alerts_urgent, e.alerts_warning
+            row.alerts_other, row.top_alert = e.alerts_other, e.top_alert
+        rows.append(row)
+    rows.sort(key=lambda r: (r.rank, r.episode.client.display_name.casefold(), r.episode.pk))
+    return rows
+
+
+def _latest_scores(episode_ids: list[int]) -> dict[int, dict[str, list[float]]]:
+    """{episode id: {instrument: [latest total, previous total]}} in one query.
+
+    Client responses only (the therapist's reflection is not the relationship's score), and
+    corrections replace what they supersede.
+    """
+    if not episode_ids:
+        return {}
+    rows = (
+        Response.objects.filter(
+            episode_id__in=episode_ids,
+            instrument_id__in=[*outcome_ids(), CLIENT_ALLIANCE],
+            respondent=Respondent.CLIENT,
+            total__isnull=False,
+            superseded_by__isnull=True,
+        )
+        .annotate(rank=Window(
+            RowNumber(),
+            partition_by=[F("episode_id"), F("instrument_id")],
+            order_by=[F("submitted_at").desc(), F("id").desc()],
+        ))
+        .filter(rank__lte=2)
+        .order_by()
+        .values_list("episode_id", "instrument_id", "rank", "total")
+    )
+    out: dict[int, dict[str, list[float]]] = {}
+    for episode_id, instrument_id, _rank, total in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
+        out.setdefault(episode_id, {}).setdefault(instrument_id, []).append(total)
+    return out
+
+
+# ---- the episode's story ------------------------------------------------------------------------
+
+
+@dataclass
+class OutcomeRow:
+    session: int
+    at: datetime | None
+    score: float
+    expected: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def position(self) -> str:
+        if self.low is None or self.high is None:
+            return ""
+        if self.low <= self.score <= self.high:
+            return "within"
+        return "above" if self.score > self.high else "below"
+
+
+@dataclass
+class OutcomeStory:
+    measure: Measure
+    chart: str
+    rows: list[OutcomeRow]
+    trend: Trend | None
+    band_note: str
+    chart_id: str
+
+    def position_text(self, row: OutcomeRow) -> str:
+        if not row.position:
+            return "—"
+        if row.position == "within":
+            return "within range"
+        worse = (row.position == "above") != self.measure.higher_is_better
+        return "worse" if worse else "better"
+
+    @property
+    def table(self) -> list[tuple[OutcomeRow, str, str]]:
+        return [(r, f"{_fmt(r.low)}–{_fmt(r.high)}" if r.low is not None else "—",
+                 self.position_text(r)) for r in self.rows]
+
+
+@dataclass
+class RelationshipRow:
+    session: int
+    at: datetime | None
+    client: float | None
+    therapist: float | None
+    components: list[float | None]
+    events: list[str]
+
+    @property
+    def difference(self) -> float | None:
+        if self.client is None or self.therapist is None:
+            return None
+        return self.therapist - self.client
+
+
+@dataclass
+class RelationshipStory:
+    total_chart: str
+    components_chart: str
+    rows: list[RelationshipRow]
+    component_labels: list[str]
+    trend: Trend | None
+    therapist_trend: Trend | None
+    ruptures: int
+    repairs: int
+
+
+@dataclass
+class SessionRow:
+    session: Session
+    number: int | None
+    relationship: float | None
+    reflection: float | None
+
+
+@dataclass
+class GoalRow:
+    goal: Any
+    ratings: list[tuple[int | None, float]]  # (session number, rating)
+
+    @property
+    def latest(self) -> float | None:
+        return self.ratings[-1][1] if self.ratings else None
+
+    @property
+    def first(self) -> float | None:
+        return self.ratings[0][1] if self.ratings else None
+
+    @property
+    def trend(self) -> str:
+        return " → ".join(_fmt(r) for _, r in self.ratings)
+
+
+@dataclass
+class EpisodeStory:
+    outcomes: list[OutcomeStory]
+    relationship: RelationshipStory | None
+    sessions: list[SessionRow]
+    next_session: Session | None
+    alerts: list[Alert] | None  # None: not shown to this user
+    goals: list[GoalRow] | None  # None: not shown to this user
+    marks: list[Mark]
+
+
+NARROW = 360  # a phone's width in CSS pixels, so the chart's text keeps its size there
+
+
+def responsive(lines: list[Line], *, chart_id: str, wide: int = 560, height: int = 260,
+               legend_columns: int = 2, **kwargs: Any) -> SafeString:
+    """The chart drawn twice, for wide and for narrow screens (the stylesheet shows one): an
+    SVG scales as a whole, so one drawing would have unreadably small text on a phone."""
+    large = session_chart(lines, chart_id=chart_id, width=wide, height=height,
+                          legend_columns=legend_columns, **kwargs)
+    crowded = legend_columns > 2  # many long names: one per row on a phone
+    small = session_chart(lines, chart_id=f"{chart_id}-sm", width=NARROW,
+                          height=height + 110 * crowded, legend_columns=1 if crowded else 2,
+                          **kwargs)
+    return format_html('<div class="chart-lg">{}</div><div class="chart-sm">{}</div>', large, small)
+
+
+def _band_for(model: mon.TrajectoryModel | None, series: mon.OutcomeSeries, horizon: int,
+              m: Measure) -> tuple[list[tuple[int, float, float, float]], str]:
+    """[(session, expected, low, high)] from the intake to `horizon`, and how it was made.
+
+    The band is the expected score ± the not-on-track tolerance (ETR_WARNING_Z tolerance SDs,
+    rapport.monitoring.thresholds; Finch, Lambert & Schaalje 2001): a score beyond its worse
+    edge is what the core flags as not on track.
+    """
+    if model is None or not series.sessions:
+        return [], "No expected trajectory: this measure has no reliable-change amount."
+    intake_session, intake = series.sessions[0], series.scores[0]
+    band = []
+    for s in range(intake_session, horizon + 1):
+        expected, sd = model.expected(intake, s - intake_session + 1)
+        tol = th.ETR_WARNING_Z * sd
+        band.append((s, expected, max(expected - tol, m.low), min(expected + tol, m.high)))
+    if model.fitted:
+        note = (f"Expected range fitted on {model.episodes} episodes of this practice "
+                "(Finch, Lambert & Schaalje 2001).")
+    else:
+        note = ("Expected range from the default curve (one reliable change of improvement by "
+                "session 8) until the practice has enough episodes to fit its own.")
+    return band, note
+
+
+def _y_step(low: float, high: float) -> float:
+    span = high - low
+    for step in (1, 2, 3, 5, 10, 20, 25, 50):
+        if span / step <= 10:
+            return step
+    return span / 10
+
+
+def _outcome_stories(history: mon.EpisodeHistory, sessions: dict[int, Session],
+                     trajectories: mon.ExpectedTrajectories, horizon: int) -> list[OutcomeStory]:
+    stories = []
+    for series in history.outcomes:
+        m = measure(series.instrument)
+        if m is None or not series.sessions:
+            continue
+        model = trajectories.model_for(series.instrument, series.scale)
+        band, note = _band_for(model, series, max(horizon, series.sessions[-1]), m)
+        by_session = {s: (e, lo, hi) for s, e, lo, hi in band}
+        rows = []
+        for s, score in zip(series.sessions, series.scores, strict=True):
+            e, lo, hi = by_session.get(s, (None, None, None))
+            rows.append(OutcomeRow(s, getattr(sessions.get(s), "scheduled_at", None), score, e, lo, hi))
+        chart_id = f"chart-{m.id}"
+        good = "higher is better" if m.higher_is_better else "lower is better"
+        chart = responsive(
+            [Line(f"{m.label} score", list(zip(series.sessions, series.scores, strict=True)))],
+            title=f"{m.label} by session ({good})",
+            description=(f"{m.label} scores by session with the expected range shaded; "
+                         "the same figures are in the table beside it."),
+            chart_id=chart_id, y_min=m.low, y_max=m.high, y_step=_y_step(m.low, m.high),
+            band=Band("Expected range", [(s, lo, hi) for s, _, lo, hi in band]) if band else None,
+        )
+        values = list(reversed(series.scores[-2:]))
+        stories.append(OutcomeStory(m, chart, rows, trend_of(m.id, values), note, chart_id))
+    order = {i: n for n, i in enumerate(outcome_ids())}
+    stories.sort(key=lambda s: order.get(s.measure.id, 99))
+    return stories
+
+
+def rupture_marks(history: mon.EpisodeHistory,
+                  trajectories: mon.ExpectedTrajectories) -> list[Mark]:
+    """Ruptures and confirmed repairs in the client's ratings, from the monitoring core."""
+    marks = []
+    for f in mon.analyze_episode(history, trajectories=trajectories):
+        if f.kind == "rupture":
+            marks.append(Mark(f.session, "Rupture", "rupture"))
+        elif f.kind == "rupture_repaired":
+            marks.append(Mark(f.session, "Repaired", "repair"))
+    return marks
+
+
+def _relationship_story(history: mon.EpisodeHistory, sessions: dict[int, Session],
+                        marks: list[Mark]) -> RelationshipStory | None:
+    client = next((a for a in history.alliance if a.respondent == "client"
+                   and a.instrument == CLIENT_ALLIANCE), None)
+    client = client or next((a for a in history.alliance if a.respondent == "client"), None)
+    therapist = next((a for a in history.alliance if a.respondent == "therapist"), None)
+    if client is None and therapist is None:
+        return None
+    numbers = sorted(set(client.sessions if client else ()) | set(therapist.sessions if therapist else ()))
+    c_total = dict(zip(client.sessions, client.totals, strict=True)) if client else {}
+    t_total = dict(zip(therapist.sessions, therapist.totals, strict=True)) if therapist else {}
+    comps = {name: dict(zip(client.sessions, values, strict=True))
+             for name, values in (client.components.items() if client else ())}
+    names = [c for c in COMPONENTS if c in comps]
+    events: dict[int, list[str]] = {}
+    for m in marks:
+        events.setdefault(m.session, []).append(m.label)
+    rows = []
+    for n in numbers:
+        values = [comps[c].get(n) for c in names]
+        rows.append(RelationshipRow(
+            n, getattr(sessions.get(n), "scheduled_at", None), c_total.get(n), t_total.get(n),
+            [None if v is None or math.isnan(v) else v for v in values], events.get(n, []),
+        ))
+    lines = []
+    if client:
+        lines.append(Line("Client’s rating", list(zip(client.sessions, client.totals, strict=True))))
+    if therapist:
+        lines.append(Line("Therapist’s rating", list(zip(therapist.sessions, therapist.totals, strict=True))))
+    total_chart = responsive(
+        lines, title="The relationship by session: the client’s and the therapist’s ratings (0 to 100)",
+        description=("Relationship totals by session, the client's and the therapist's, with "
+                     "ruptures and repairs marked; the same figures are in the table beside it."),
+        chart_id="chart-relationship", y_min=0, y_max=100, y_step=20, marks=marks,
+        sessions=(numbers[0], numbers[-1]),
+    )
+    component_lines = [
+        Line(COMPONENT_LABELS[c].capitalize(),
+             [(n, v) for n, v in comps[c].items() if not math.isnan(v)])
+        for c in names
+    ]
+    components_chart = responsive(
+        component_lines, title="The seven parts of the relationship by session (0 to 10)",
+        description=("The client's rating of each part of the relationship by session, with "
+                     "ruptures and repairs marked; the same figures are in the table below it."),
+        chart_id="chart-components", y_min=0, y_max=10, y_step=2, marks=marks, height=330,
+        legend_columns=3, wide=640, sessions=(numbers[0], numbers[-1]),
+    ) if component_lines else ""
+    def trend(series):
+        return trend_of(series.instrument, list(reversed(series.totals[-2:]))) if series else None
+    return RelationshipStory(
+        total_chart, components_chart, rows, [COMPONENT_LABELS[c].capitalize() for c in names],
+        trend(client), trend(therapist),
+        sum(m.kind == "rupture" for m in marks), sum(m.kind == "repair" for m in marks),
+    )
+
+
+def episode_story(request: HttpRequest, episode: CareEpisode, *, clinical: bool) -> EpisodeStory:
+    """Everything the episode page shows; alerts, goals and ruptures only when `clinical`."""
+    from rapport.alerts.findings import build_history, trajectories_for
+
+    data = build_history(episode)
+    trajectories = trajectories_for(episode.organisation)
+    all_sessions = list(Session.objects.filter(episode=episode).order_by("scheduled_at", "id"))
+    number_of = {s.pk: n for n, s in data.sessions.items()}
+    now = timezone.now()
+    next_session = next((s for s in all_sessions if s.scheduled_at > now
+                         and s.attendance == Attendance.SCHEDULED), None)
+    horizon = number_of.get(next_session.pk, 0) if next_session else 0
+    marks = rupture_marks(data.history, trajectories) if clinical else []
+    relationship = _relationship_story(data.history, data.sessions, marks)
+    by_number = {r.session: r for r in relationship.rows} if relationship else {}
+    sessions = []
+    for s in all_sessions:
+        n = number_of.get(s.pk)
+        rel = by_number.get(n)
+        sessions.append(SessionRow(s, n, rel.client if rel else None, rel.therapist if rel else None))
+    alerts = goals = None
+    if clinical:
+        alerts = list(Alert.objects.filter(episode=episode).unresolved()
+                      .select_related("session").by_priority())
+        for a in alerts:  # "Not on track: GAD-7" tells two such alerts apart
+            m = measure(a.subject) if a.subject else None
+            a.subject_label = m.label if m and m.kind == "outcome" else ""
+        goals = _goals(episode, number_of)
+    return EpisodeStory(
+        _outcome_stories(data.history, data.sessions, trajectories, horizon),
+        relationship, sessions, next_session, alerts, goals, marks,
+    )
+
+
+def _goals(episode: CareEpisode, number_of: dict[int, int]) -> list[GoalRow]:
+    from rapport.goals.models import Goal, GoalStatus
+    from rapport.goals.progress import goal_progress
+
+    progress = goal_progress(episode)
+    goals = list(Goal.objects.filter(episode=episode))
+    ended = (GoalStatus.ACHIEVED, GoalStatus.CLOSED)
+    goals.sort(key=lambda g: (g.status in ended, g.created_at))
+    return [
+        GoalRow(g, [(number_of.get(p.session.pk) if p.session else None, p.rating)
+                    for p in progress.get(g.link_id, [])])
+        for g in goals
+    ]
