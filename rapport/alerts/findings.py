@@ -111,11 +111,12 @@ def _current(responses: list[dict]) -> list[dict]:
     return [r for r in responses if r["id"] not in superseded]
 
 
-_RESPONSE_FIELDS = ("id", "code", "episode_id", "session_id", "instrument_id", "instrument_version",
+# The response columns `history_from_rows` reads; other readers (analytics) query the same.
+RESPONSE_FIELDS = ("id", "code", "episode_id", "session_id", "instrument_id", "instrument_version",
                     "respondent", "total", "subscales", "flags", "supersedes_id")
 
 
-def _history(
+def history_from_rows(
     key: str,
     sessions: list[Session],
     responses: list[dict],
@@ -123,6 +124,11 @@ def _history(
     *,
     outcomes_only: bool = False,
 ) -> tuple[mon.EpisodeHistory, dict[int, Session]]:
+    """The monitoring core's history from rows already read (`RESPONSE_FIELDS` of each response).
+
+    Sessions are numbered as the alerts number them; callers that read many episodes at once
+    (analytics) use this so their numbers agree with the alerts'.
+    """
     numbers = _numbered_sessions(sessions)
     by_number = {numbers[s.pk]: s for s in sessions if s.pk in numbers}
     outcomes: dict[str, dict[int, float]] = {}
@@ -205,13 +211,13 @@ def build_history(episode: CareEpisode) -> EpisodeData:
     sessions = list(Session.objects.filter(episode=episode).order_by("scheduled_at", "id"))
     responses = list(
         Response.objects.filter(episode=episode).order_by("submitted_at", "id")
-        .values(*_RESPONSE_FIELDS)
+        .values(*RESPONSE_FIELDS)
     )
     checkins = list(
         CheckIn.objects.filter(episode=episode, respondent="client", session__isnull=False)
         .values("session_id", "completed_at", "session__scheduled_at")
     )
-    history, by_number = _history(str(episode.code), sessions, responses, checkins)
+    history, by_number = history_from_rows(str(episode.code), sessions, responses, checkins)
     return EpisodeData(history, by_number, frozenset(r["code"] for r in responses))
 
 
@@ -232,10 +238,10 @@ def fit_trajectories(organisation: Any) -> mon.ExpectedTrajectories:
     responses_by_episode: dict[int, list[dict]] = {}
     for r in Response.objects.filter(organisation=organisation, total__isnull=False).order_by(
         "submitted_at", "id"
-    ).values(*_RESPONSE_FIELDS):
+    ).values(*RESPONSE_FIELDS):
         responses_by_episode.setdefault(r["episode_id"], []).append(r)
     histories = [
-        _history(str(episode_id), sessions_by_episode.get(episode_id, []), responses,
+        history_from_rows(str(episode_id), sessions_by_episode.get(episode_id, []), responses,
                  outcomes_only=True)[0]
         for episode_id, responses in responses_by_episode.items()
     ]

@@ -18,7 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from rapport import monitoring as mon
-from rapport.alerts.findings import _RESPONSE_FIELDS, _history, trajectories_for
+from rapport.alerts.findings import RESPONSE_FIELDS, history_from_rows, trajectories_for
 from rapport.analytics.stats import EpisodeFacts, intake_sd, outcome_facts
 from rapport.care.models import Attendance, CareEpisode, EpisodeStatus, Session
 from rapport.checkins.models import CheckIn, Respondent, Response
@@ -90,7 +90,7 @@ def load(organisation: Any, period: Period) -> PracticeData:
 
     responses: dict[int, list[dict]] = {}
     for r in (Response.objects.filter(episode__in=episodes, submitted_at__lt=end, total__isnull=False)
-              .order_by("submitted_at", "id").values(*_RESPONSE_FIELDS, "submitted_at")):
+              .order_by("submitted_at", "id").values(*RESPONSE_FIELDS, "submitted_at")):
         responses.setdefault(r["episode_id"], []).append(r)
 
     # Check-ins due at the period's sessions that have taken place (a cancelled session's
@@ -113,7 +113,7 @@ def load(organisation: Any, period: Period) -> PracticeData:
                    and r["respondent"] == Respondent.CLIENT and period.contains(r["submitted_at"])]
         if ratings:
             facts[episode_id].relationship = sum(ratings) / len(ratings)
-        history, by_number = _history(str(episode_id), sessions.get(episode_id, []), episode_responses)
+        history, by_number = history_from_rows(str(episode_id), sessions.get(episode_id, []), episode_responses)
         histories.append((episode_id, history, by_number))
 
     trajectories = trajectories_for(organisation)
