@@ -135,8 +135,16 @@ def _outcome_rules(
             continue
         expected, sd, band = model.expected_u(u1, t)
         z = (u - expected) / sd
+        # Only a session still in the clinical range can be off track: a score below the
+        # caseness cutoff is functioning in the normal range, where OQ-Analyst gives no alarm
+        # either ("white" feedback: Lambert et al., OQ-45 administration and scoring manual).
+        at_risk = later
+        if scale.cutoff is not None:
+            at_risk = later & (
+                (flat.value < scale.cutoff) if scale.higher_is_better else (flat.value >= scale.cutoff)
+            )
         level = np.where(
-            later, (z > th.ETR_WARNING_Z + EPS).astype(np.int8) + (z > th.ETR_STRONG_Z + EPS), 0
+            at_risk, (z > th.ETR_WARNING_Z + EPS).astype(np.int8) + (z > th.ETR_STRONG_Z + EPS), 0
         )
         r = runs(flat.grp, bridge(flat.grp, level))
         if not len(r.start):

@@ -63,6 +63,24 @@ def test_higher_is_better_not_on_track_is_below_expected():
     assert not kinds(analyze_episode(ep), "not_on_track")
 
 
+def test_no_alarm_in_the_normal_range_at_and_around_the_cutoff():
+    """A mild client (PHQ-9 9) who does not improve: off the expected curve, but not a case."""
+    import dataclasses
+
+    def nott(scale, scores):
+        ep = EpisodeHistory("e", outcomes=(OutcomeSeries.of("phq9", dict(enumerate(scores, 1)), scale),))
+        return kinds(analyze_episode(ep), "not_on_track")
+
+    flat = [9] * 7
+    # Without a cutoff the flat course is off track from session 5 ...
+    (f,) = nott(dataclasses.replace(PHQ9, cutoff=None), [*flat, 9])
+    assert f.session == 5
+    # ... with PHQ-9's caseness cutoff (10) it is not, until a session reaches the cutoff.
+    assert nott(PHQ9, [*flat, 9]) == []
+    (g,) = nott(PHQ9, [*flat, 10])
+    assert (g.session, g.evidence["score"]) == (8, 10)
+
+
 def _cohort(n: int, seed: int = 0) -> list[EpisodeHistory]:
     rng = np.random.default_rng(seed)
     out = []
