@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
+	@mkdir -p var
 	$(BIN)/ruff check .
 	RAPPORT_MODE=test $(BIN)/python manage.py makemigrations --check --dry-run
 
