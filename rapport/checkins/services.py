@@ -135,6 +135,16 @@ def check_answers(instrument: instruments.Instrument, answers: dict[str, Any]):
     return score, errors
 
 
+def as_token(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    """A submission token as a UUID; None for a missing or malformed one."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 @dataclass
 class Submission:
     response: Response
@@ -199,11 +209,7 @@ def submit(
         raise InvalidAnswers({None: "There are no agreed goals to rate at the moment."})
     if respondent == Respondent.THERAPIST and respondent_user is None:
         raise ValueError("a therapist's response needs respondent_user")
-    if submission_token is not None and not isinstance(submission_token, uuid.UUID):
-        try:
-            submission_token = uuid.UUID(str(submission_token))
-        except ValueError:
-            submission_token = None
+    submission_token = as_token(submission_token)
     if checkin is not None:
         session = checkin.session
         if instrument_id not in checkin.instruments:
@@ -296,6 +302,12 @@ def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | 
 
 
 def _complete_if_done(checkin: CheckIn, at: datetime) -> None:
+    # Lock the check-in first: two steps of it stored at once (the portal and a link) would each
+    # see only their own answer and neither would complete it. Under the lock the second one
+    # sees the first one's committed answer.
+    checkin.completed_at = (
+        CheckIn.objects.select_for_update().filter(pk=checkin.pk).values_list("completed_at", flat=True).first()
+    )
     if next_instrument(checkin) is None and checkin.completed_at is None:
         checkin.completed_at = at
         checkin.save(update_fields=["completed_at"])

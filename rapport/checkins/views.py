@@ -37,17 +37,34 @@ def qr_svg(url: str) -> str:
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     state = services.resolve_token(token)
     invitation = state.invitation
-    if state.status == "used" and invitation is not None and (
-        str(invitation.code) in request.session.get(DONE_KEY, [])
-    ):
-        # The person who just finished (or a retry of their last tap): thank them again.
+    if state.status == "used" and invitation is not None:
         with scope(organisation=[invitation.organisation]):
-            return _done(request, invitation.checkin)
+            # The person who just finished, or a retry of their last tap whose reply was lost
+            # (a dropped connection, another browser session): thank them again.
+            if str(invitation.code) in request.session.get(DONE_KEY, []) or _resent(
+                request, invitation.checkin
+            ):
+                _remember_done(request, invitation)
+                return _done(request, invitation.checkin)
     if state.status != "ok":
         status = 404 if state.status == "invalid" else 410
         return render(request, "checkins/link_problem.html", {"status": state.status}, status=status)
     with scope(organisation=[invitation.organisation]):
         return _answer(request, invitation, token)
+
+
+def _resent(request: HttpRequest, checkin: CheckIn) -> bool:
+    """A POST of a form already stored for this check-in: its submission token (a random UUID
+    only the browser that was shown the form knows) is on one of the check-in's responses."""
+    token = services.as_token(request.POST.get("submission")) if request.method == "POST" else None
+    return token is not None and Response.objects.filter(
+        checkin=checkin, submission_token=token).exists()
+
+
+def _remember_done(request: HttpRequest, invitation) -> None:
+    done = request.session.get(DONE_KEY, [])
+    if str(invitation.code) not in done:
+        request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
 
 
 def _client_label(checkin: CheckIn) -> str:
@@ -70,6 +87,9 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
 
     instrument_id = services.next_instrument(checkin)
     if instrument_id is None:
+        if request.method == "POST" and not _resent(request, checkin):
+            # Answered from another device since the link was checked: as for a used link.
+            return render(request, "checkins/link_problem.html", {"status": "used"}, status=410)
         return _done(request, checkin)
     instrument = services.instrument_for(checkin.episode, instrument_id)
     if request.method == "POST" and request.POST.get("action") != "consent":
@@ -95,9 +115,15 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             return _form(request, invitation, checkin, instrument, form, status=200)
         if not submission.created:  # stored by an earlier tap: see where the check-in stands
             checkin.refresh_from_db(fields=["completed_at"])
+            if submission.response.submission_token != services.as_token(form.token):
+                # Another device answered this step at the same moment and its answer stands:
+                # say so, as for a link used before, rather than thank for answers not kept.
+                if checkin.is_complete:
+                    return render(request, "checkins/link_problem.html", {"status": "used"},
+                                  status=410)
+                return redirect("checkins-answer", token)
         if checkin.is_complete:
-            done = request.session.get(DONE_KEY, [])
-            request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
+            _remember_done(request, invitation)
             return _done(request, checkin)
         if submission.response.is_risk:
             return _support(request, organisation, token)

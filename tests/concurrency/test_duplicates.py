@@ -1,0 +1,190 @@
+"""Simultaneous submissions of one answer store one response (issue 7, item 7).
+
+Eight callers submit at the same moment; the database's unique constraints decide, and every
+caller must get the stored response back: no error, no second row, one audit event, one alert.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from django.test import Client as HttpClient
+from django_scopes import scope
+
+from rapport.alerts.models import Alert
+from rapport.audit.models import AuditEvent
+from rapport.checkins import services
+from rapport.checkins.models import Response
+from tests.checkins.conftest import accept_consent, make_link
+from tests.concurrency.conftest import PHQ9_MILD, PHQ9_RISK, at_once, phq9_checkin, phq9_form
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+N = 8
+
+
+def stored(practice, checkin):
+    with scope(organisation=[practice.org]):
+        responses = list(Response.objects.filter(checkin=checkin))
+        alerts = list(Alert.objects.filter(episode=checkin.episode, kind="risk"))
+    events = AuditEvent.objects.filter(action="checkins.response.submitted")
+    return responses, alerts, list(events)
+
+
+@pytest.fixture
+def all_past_the_lookup(monkeypatch):
+    """Hold every caller after submit's look-up of its token until all have made it.
+
+    Without this the first caller often commits before the last one looks, and the race is
+    decided by the look-up; with it, every caller reaches the insert and the unique
+    constraint has to decide.
+    """
+    barriers = {}
+    real = services.check_answers
+
+    def check_answers(instrument, answers):
+        barrier = barriers.get("now")
+        if barrier is not None:
+            barrier.wait()
+        return real(instrument, answers)
+
+    monkeypatch.setattr(services, "check_answers", check_answers)
+    return barriers
+
+
+def test_the_same_token_at_once_through_submit_stores_one(practice, all_past_the_lookup):
+    checkin = phq9_checkin(practice)
+    token = uuid.uuid4()
+
+    def work(i, barrier):
+        barrier.wait()
+        with scope(organisation=[practice.org]):
+            return services.submit(episode=practice.episode, instrument_id="phq9",
+                                   answers=PHQ9_RISK, checkin=checkin, submission_token=token)
+
+    all_past_the_lookup["now"] = threading.Barrier(N, timeout=20)
+    results, errors = at_once(N, work)
+
+    assert errors == []
+    responses, alerts, events = stored(practice, checkin)
+    assert len(responses) == 1
+    [response] = responses
+    assert response.submission_token == token
+    assert {r.response.pk for r in results} == {response.pk}
+    assert sum(r.created for r in results) == 1
+    assert [e.object_code for e in events] == [str(response.code)]
+    assert [a.key for a in alerts] == [f"risk:{response.code}"]
+    checkin.refresh_from_db()
+    assert checkin.completed_at == response.submitted_at
+
+
+def test_two_tokens_for_one_questionnaire_at_once_store_one(practice, all_past_the_lookup):
+    """Two devices answer the same check-in at once: the first answer stands, the other caller
+    learns that its answers were not the ones stored (created=False, another token)."""
+    checkin = phq9_checkin(practice)
+    tokens = [uuid.uuid4() for _ in range(N)]
+
+    def work(i, barrier):
+        barrier.wait()
+        with scope(organisation=[practice.org]):
+            return services.submit(episode=practice.episode, instrument_id="phq9",
+                                   answers=PHQ9_MILD, checkin=checkin, submission_token=tokens[i])
+
+    all_past_the_lookup["now"] = threading.Barrier(N, timeout=20)
+    results, errors = at_once(N, work)
+
+    assert errors == []
+    responses, _, events = stored(practice, checkin)
+    assert len(responses) == 1 and len(events) == 1
+    [response] = responses
+    winners = [i for i, r in enumerate(results) if r.created]
+    assert len(winners) == 1
+    assert response.submission_token == tokens[winners[0]]
+    for i, result in enumerate(results):
+        assert result.response.pk == response.pk
+        if i not in winners:
+            assert result.response.submission_token != tokens[i]
+
+
+def test_the_same_tap_at_once_through_the_link_thanks_everyone(practice):
+    """Eight posts of one form (a double tap, a flaky network resending) from separate
+    connections: one response, and every one of them is thanked (none sees an error)."""
+    accept_consent(practice)
+    checkin = phq9_checkin(practice)
+    link = make_link(practice, checkin)
+    data = phq9_form(PHQ9_RISK, str(uuid.uuid4()))
+
+    def work(i, barrier):
+        web = HttpClient()
+        barrier.wait()
+        page = web.post(link, data)
+        return page.status_code, page.content
+
+    results, errors = at_once(N, work)
+
+    assert errors == []
+    assert [status for status, _ in results] == [200] * N
+    assert all(b"your answers have been sent" in content for _, content in results)
+    assert all(b"Your therapist has been alerted" in content for _, content in results)
+    responses, alerts, events = stored(practice, checkin)
+    assert len(responses) == 1 and len(events) == 1 and len(alerts) == 1
+    assert str(responses[0].submission_token) == data["submission"]
+
+
+def test_two_devices_at_once_through_the_link_one_is_told(practice):
+    """Two phones post different answers to the same link at once: one is stored and thanked;
+    the other is told the check-in was already answered, never thanked for answers not kept."""
+    accept_consent(practice)
+    checkin = phq9_checkin(practice)
+    link = make_link(practice, checkin)
+    forms = [phq9_form(PHQ9_MILD | {"phq9-1": i % 4}, str(uuid.uuid4())) for i in range(N)]
+
+    def work(i, barrier):
+        web = HttpClient()
+        barrier.wait()
+        page = web.post(link, forms[i])
+        return page.status_code, page.content
+
+    results, errors = at_once(N, work)
+
+    assert errors == []
+    responses, _, events = stored(practice, checkin)
+    assert len(responses) == 1 and len(events) == 1
+    winner = next(i for i, f in enumerate(forms)
+                  if f["submission"] == str(responses[0].submission_token))
+    for i, (status, content) in enumerate(results):
+        if i == winner:
+            assert status == 200 and b"your answers have been sent" in content
+        else:
+            assert status == 410 and b"already been used" in content
+
+
+def test_two_steps_of_one_check_in_at_once_complete_it(practice, all_past_the_lookup):
+    """The portal and a link store different questionnaires of one check-in at the same moment:
+    both are stored and the check-in ends complete (the check-in row is locked while the
+    second one looks at what has been answered)."""
+    with scope(organisation=[practice.org]):
+        from rapport.checkins.models import CheckIn, Respondent, When
+
+        checkin = CheckIn.objects.create(
+            organisation=practice.org, episode=practice.episode, session=practice.session,
+            when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["phq9", "session-prep"])
+    answers = {"phq9": PHQ9_MILD, "session-prep": {"focus": "sleep", "since-last": 5}}
+
+    def work(i, barrier):
+        barrier.wait()
+        instrument = ["phq9", "session-prep"][i]
+        with scope(organisation=[practice.org]):
+            return services.submit(episode=practice.episode, instrument_id=instrument,
+                                   answers=answers[instrument], checkin=checkin,
+                                   submission_token=uuid.uuid4())
+
+    all_past_the_lookup["now"] = threading.Barrier(2, timeout=20)
+    results, errors = at_once(2, work)
+    assert errors == []
+    responses, _, _ = stored(practice, checkin)
+    assert sorted(r.instrument_id for r in responses) == ["phq9", "session-prep"]
+    checkin.refresh_from_db()
+    assert checkin.completed_at is not None
