@@ -70,3 +70,22 @@ def test_active_episodes_are_current(demo):
         upcoming = [s for s in plan.sessions if s.attendance == Attendance.SCHEDULED]
         assert past and (TODAY - max(past)).days <= 14, plan.story
         assert upcoming, plan.story
+
+
+def test_therapist_one_has_the_unrepaired_rupture_and_not_the_risk(demo):
+    """The demo's story: Sam Rivera's caseload opens on the rupture; risk is elsewhere."""
+    first = demo.staff.therapists[0]
+    mine = Counter(p.story for p in demo.plans if p.episode.therapist_id == first.pk)
+    assert mine["rupture_unrepaired"] == 1 and mine["rupture_repaired"] == 1
+    assert mine["deteriorating"] == 0 and mine["stalling"] == 0
+
+
+def test_most_ended_episodes_are_planned_endings(demo):
+    """About 20% of adults drop out (DESIGN.md): most ended episodes are completed, 12-16 sessions."""
+    ended = [p for p in demo.plans if p.episode.status != EpisodeStatus.ACTIVE]
+    dropped = [p for p in ended if p.episode.status == EpisodeStatus.DROPPED_OUT]
+    assert ended and len(dropped) / len(ended) <= 1 / 3
+    for plan in ended:
+        if plan.episode.status == EpisodeStatus.COMPLETED:
+            past = [s for s in plan.sessions if s.attendance != Attendance.SCHEDULED]
+            assert 12 <= len(past) <= 16

@@ -4,13 +4,15 @@ Every response goes through `rapport.checkins.services.submit`, like a real one,
 flags, the audit trail, risk alerts and the `response_stored` signal are all genuine. The
 trajectories are invented for the demo and follow the story types of the generator:
 
-- improving: PHQ-9 falls from the moderate-to-severe range towards remission (< 5);
+- improving: PHQ-9 falls from the moderate-to-severe range towards remission (< 5), most of the
+  way within the first eight to twelve sessions, then levels off;
 - stalling: stays where it started, give or take a couple of points;
 - deteriorating: rises by more than the reliable-change amount (6 points on the PHQ-9);
 - rupture_repaired / rupture_unrepaired: one session's alliance drops well below the
-  client's usual level (more than 2 SD, DESIGN.md), then recovers or stays low;
+  client's usual level (more than 2 SD, DESIGN.md), then recovers or stays low; after a rupture
+  that is not repaired the PHQ-9 climbs above where it started;
 - dropping_out: the alliance wears down over the last sessions before they stop coming;
-- new: one to three sessions so far.
+- new: one to three sessions so far, with the early change of most clients who improve.
 
 Goal ratings (goal-progress, before each session once goals are agreed) follow the same stories:
 improving clients' ratings rise towards 7-9 (so the goals app notices milestones), stalling
@@ -23,6 +25,7 @@ practice is the same with or without goals.
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -66,17 +69,27 @@ def _spread(rng: random.Random, total: int, items: list[str], top: int = 3) -> d
 
 
 def _phq9_path(story: str, rng: random.Random, k: int, n: int) -> float:
-    """The PHQ-9 total at the k-th of n sessions (0-based) for this story."""
-    t = k / max(n - 1, 1)
+    """The PHQ-9 total at the k-th of n sessions (0-based) for this story.
+
+    Clients who improve do so early and then level off: change follows the logarithm of the
+    number of sessions (the dose-effect curve, Howard et al. 1986), most of it within the first
+    eight to twelve sessions, as the expected-response curves of `rapport.monitoring` assume.
+    """
     start = rng.uniform(14, 19) if story != "deteriorating" else rng.uniform(9, 12)
-    if story in ("improving", "rupture_repaired"):
-        end = rng.uniform(3, 7) if story == "improving" else rng.uniform(6, 9)
-        return start + (end - start) * (1 - (1 - t) ** 1.6)
+    if story in ("improving", "rupture_repaired", "new"):
+        end = rng.uniform(6, 9) if story == "rupture_repaired" else rng.uniform(3, 7)
+        plateau = rng.randint(8, 12)  # the session by which the change is mostly done
+        return start + (end - start) * min(1.0, math.log(k + 1) / math.log(plateau))
     if story == "deteriorating":
-        return start + rng.uniform(8, 11) * t
+        return start + rng.uniform(8, 11) * k / max(n - 1, 1)
     if story == "rupture_unrepaired":
-        return start - 3 * t + (4 * t if t > 0.5 else 0)
-    return start  # stalling, dropping out, new
+        # A little better until the rupture, then worse than at the start: unrepaired ruptures
+        # go with poorer outcomes (DESIGN.md).
+        rupture_at = max(2, n // 2)
+        if k <= rupture_at:
+            return start - 2 * k / rupture_at
+        return start - 2 + 8 * (k - rupture_at) / max(n - 1 - rupture_at, 1)
+    return start  # stalling, dropping out
 
 
 def _alliance(story: str, k: int, n: int, rupture_at: int) -> float:
@@ -202,7 +215,7 @@ def _answers(instrument_id: str, story: str, rng: random.Random, phq: int, k: in
         answers["phq9-difficulty"] = _clamp(phq / 7, 0, 3)
         return answers
     if instrument_id == "gad7":
-        return _spread(rng, round(phq * 21 / 27 + rng.uniform(-2, 2)),
+        return _spread(rng, round(phq * 21 / 27 + rng.uniform(-1, 1)),
                        [f"gad7-{i}" for i in range(1, 8)])
     if instrument_id == "session-prep":
         answers: dict = {"since-last": _clamp(10 - phq / 2.6 + rng.uniform(-1, 1), 0, 10)}

@@ -27,17 +27,31 @@ DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - printed for the local demo only
 DEMO_DOMAIN = "riverside.example"
 
 # Story mix for 36 clients: most improve, some stall, a few deteriorate (in routine care about
-# 5–10% deteriorate), two alliance ruptures (one repaired, one not) and a share who drop out
-# (about 20% in adult therapy, DESIGN.md).
+# 5–10% deteriorate), two alliance ruptures (one repaired, one not) and a few who drop out.
+# Most clients who started long ago have finished with a planned ending, so of the ended
+# episodes about a quarter are drop-outs (about 20% in adult therapy, DESIGN.md).
 STORIES = (
-    ["improving"] * 14
-    + ["stalling"] * 6
-    + ["deteriorating"] * 3
+    ["improving"] * 18
+    + ["stalling"] * 4
+    + ["deteriorating"] * 2
     + ["rupture_repaired"] * 2
     + ["rupture_unrepaired"] * 2
-    + ["dropping_out"] * 6
-    + ["new"] * 3
+    + ["dropping_out"] * 3
+    + ["new"] * 5
 )
+
+# Who sees whom. Caseloads are 12 each; these stories are placed deliberately so the demo tells
+# its story: therapist 1 (Sam Rivera) has an unrepaired rupture at the top of the caseload, a
+# repaired one, improvers and new clients; the risk answer, the deteriorating and the stalling
+# clients are with therapists 2 and 3. (A flat course is soon "not on track", often at the
+# stronger level, which would compete with the rupture for the top of therapist 1's list.)
+PLACED = {
+    "rupture_unrepaired": [0, 1],
+    "rupture_repaired": [0, 2],
+    "stalling": [1, 2, 1, 2],
+    "deteriorating": [1, 2],
+}
+CASELOAD = 12
 
 FIRST_NAMES = [
     "Amira", "Ben", "Chloé", "Dmitri", "Esi", "Farah", "Gabriel", "Hana", "Ines", "Jonah",
@@ -114,8 +128,11 @@ def _attendance(rng: random.Random, story: str, index: int, count: int) -> str:
     if story == "dropping_out" and index >= count - 2:
         return rng.choice([Attendance.NO_SHOW, Attendance.CANCELLED_CLIENT])
     roll = rng.random()
-    # Roughly 85% attended, 6% no-show, 6% cancelled by client, 3% by the practice.
-    if roll < 0.85:
+    # Roughly 85% attended, 6% no-show, 6% cancelled by client, 3% by the practice; clients
+    # who are improving miss fewer sessions (missed sessions go with disengagement and drop-out,
+    # DESIGN.md), so their no-shows are halved.
+    no_show = 0.03 if story == "improving" else 0.06
+    if roll < 0.91 - no_show:
         return Attendance.ATTENDED
     if roll < 0.91:
         return Attendance.NO_SHOW
@@ -124,14 +141,36 @@ def _attendance(rng: random.Random, story: str, index: int, count: int) -> str:
     return Attendance.CANCELLED_CLINIC
 
 
+def _therapists(stories: list[str], count: int) -> list[int]:
+    """Each client's therapist (an index): the PLACED stories first, then the rest in turn."""
+    chosen: list[int | None] = [None] * len(stories)
+    seen: dict[str, int] = {}
+    load = [0] * count
+    for i, story in enumerate(stories):
+        if story in PLACED:
+            n = seen[story] = seen.get(story, 0) + 1
+            chosen[i] = PLACED[story][(n - 1) % len(PLACED[story])]
+            load[chosen[i]] += 1
+    turn = 0
+    for i in range(len(stories)):
+        if chosen[i] is None:
+            while load[turn % count] >= CASELOAD:
+                turn += 1
+            chosen[i] = turn % count
+            load[chosen[i]] += 1
+            turn += 1
+    return [c for c in chosen if c is not None]
+
+
 def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: date) -> list[ClientPlan]:
     stories = STORIES[:]
     rng.shuffle(stories)
     names = rng.sample([(f, last) for f in FIRST_NAMES for last in LAST_NAMES], len(stories))
     tz = timezone.get_current_timezone()
     plans = []
+    assigned = _therapists(stories, len(staff.therapists))
     for i, (story, (first, last)) in enumerate(zip(stories, names, strict=True)):
-        therapist = staff.therapists[i % 3]
+        therapist = staff.therapists[assigned[i]]
         client = Client.objects.create(
             organisation=org,
             name=f"{first} {last}",
@@ -145,15 +184,16 @@ def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: 
         weeks_ago = rng.randint(1, 3) if story == "new" else rng.randint(8, 26)
         start = today - timedelta(weeks=weeks_ago, days=rng.randint(0, 6))
         weekday_hour = time(rng.choice([9, 10, 11, 13, 14, 15, 16, 17]))
-        # Active episodes meet weekly up to today; completed ones ran 12–16 sessions; drop-outs
-        # stop after a few.
+        # Active episodes meet weekly up to today; drop-outs stop after a few. Most improving
+        # clients who started more than 15 weeks ago have finished: a planned ending after
+        # 12–16 sessions.
         past = weeks_ago + 1
         status = EpisodeStatus.ACTIVE
         if story == "dropping_out":
             past = rng.randint(3, 6)
             status = EpisodeStatus.DROPPED_OUT
-        elif story == "improving" and weeks_ago >= 20 and rng.random() < 0.5:
-            past = rng.randint(12, 16)
+        elif story == "improving" and weeks_ago >= 15 and rng.random() < 0.85:
+            past = rng.randint(12, min(16, weeks_ago - 1))
             status = EpisodeStatus.COMPLETED
         episode = CareEpisode.objects.create(
             organisation=org, client=client, therapist=therapist, started_on=start, status=status,

@@ -1,4 +1,4 @@
-"""Browser tests: Playwright driving Debian's chromium at a phone-sized viewport.
+"""Browser tests: Playwright driving Debian's chromium at phone- and desktop-sized viewports.
 
 Outside CI they skip when chromium or Playwright is missing; under CI=true that is a failure.
 """
@@ -15,6 +15,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
 def _missing(reason: str):
@@ -23,10 +24,9 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture
-def phone(monkeypatch):
-    """A fresh phone-sized browser page. Playwright is started and stopped per test, so its
-    event loop never outlives the test (Django refuses ORM calls while one is running)."""
+def _page(monkeypatch, **context_options):
+    """A fresh browser page. Playwright is started and stopped per test, so its event loop never
+    outlives the test (Django refuses ORM calls while one is running)."""
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} not found: install Debian's chromium package")
     try:
@@ -38,12 +38,25 @@ def phone(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(**PHONE)
+        context = browser.new_context(**context_options)
         page = context.new_page()
         page.set_default_timeout(15000)
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def phone(monkeypatch):
+    """A fresh phone-sized browser page."""
+    yield from _page(monkeypatch, **PHONE)
+
+
+@pytest.fixture
+def desktop(monkeypatch):
+    """A fresh desktop-sized browser page (resize it with `page.set_viewport_size(PHONE[...])`
+    to check the narrow layout in the same session)."""
+    yield from _page(monkeypatch, **DESKTOP)
 
 
 @pytest.fixture
