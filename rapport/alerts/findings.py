@@ -56,19 +56,6 @@ class _Meta:
     component_range: tuple[float, float] | None = None
 
 
-def _range(instrument: Any, scale: Any) -> tuple[float, float] | None:
-    """A total's or subscale's possible range, from its items' ranges."""
-    try:
-        ranges = [instrument.item(i).value_range for i in scale.items]
-    except KeyError:
-        return None
-    if not ranges or any(r is None for r in ranges):
-        return None
-    lows, highs = [float(r[0]) for r in ranges], [float(r[1]) for r in ranges]
-    lo, hi = (min(lows), max(highs)) if scale.method == "mean" else (sum(lows), sum(highs))
-    return lo * scale.multiplier, hi * scale.multiplier
-
-
 @lru_cache(maxsize=256)
 def _meta(instrument_id: str, version: str) -> _Meta:
     """How an instrument enters the history. `version` keys the cache only."""
@@ -82,12 +69,12 @@ def _meta(instrument_id: str, version: str) -> _Meta:
         return _Meta("other")
     psy = instrument.psychometrics
     if instrument.alliance:
-        lo, hi = _range(instrument, instrument.scoring.total) or (0.0, 100.0)
+        lo, hi = instrument.score_range(instrument.scoring.total) or (0.0, 100.0)
         # The instrument's own published cutoff, where it has one (see monitoring thresholds).
         cutoff = float(psy.cutoff) if psy and psy.cutoff is not None and psy.higher_is_better else None
         comp = [
             r for s in instrument.scoring.subscales
-            if s.name in COMPONENTS and (r := _range(instrument, s)) is not None
+            if s.name in COMPONENTS and (r := instrument.score_range(s)) is not None
         ]
         comp_range = (min(r[0] for r in comp), max(r[1] for r in comp)) if comp else None
         return _Meta("alliance", None, lo, hi, cutoff, comp_range)

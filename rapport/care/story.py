@@ -77,20 +77,6 @@ class Measure:
     title: str = ""
 
 
-def _total_range(instrument: Any) -> tuple[float, float] | None:
-    """The total's possible range, from its items' ranges."""
-    scale = instrument.scoring.total
-    try:
-        ranges = [instrument.item(i).value_range for i in scale.items]
-    except KeyError:
-        return None
-    if not ranges or any(r is None for r in ranges):
-        return None
-    lows, highs = [float(r[0]) for r in ranges], [float(r[1]) for r in ranges]
-    lo, hi = (min(lows), max(highs)) if scale.method == "mean" else (sum(lows), sum(highs))
-    return lo * scale.multiplier, hi * scale.multiplier
-
-
 @lru_cache(maxsize=64)
 def measure(instrument_id: str) -> Measure | None:
     """How an instrument's total reads (None: it has no total, or is unknown)."""
@@ -102,7 +88,7 @@ def measure(instrument_id: str) -> Measure | None:
     if total is None or instrument_id == GOAL_PROGRESS:
         return None
     psy = instrument.psychometrics
-    low, high = _total_range(instrument) or (0.0, 100.0)
+    low, high = instrument.score_range() or (0.0, 100.0)
     label = total.label.removesuffix(" total")
     if instrument.alliance:
         return Measure(instrument_id, "Relationship", "alliance", True, low, high,

@@ -324,6 +324,22 @@ class Instrument:
     def item(self, link_id: str) -> Item:
         return self._by_id[link_id]
 
+    def score_range(self, scale: Scale | None = None) -> tuple[float, float] | None:
+        """The lowest and highest possible value of a total or subscale (the total by default),
+        from its items' ranges; None when it has no total or an item has no bounded range."""
+        scale = scale or self.scoring.total
+        if scale is None:
+            return None
+        try:
+            ranges = [self.item(i).value_range for i in scale.items]
+        except KeyError:
+            return None
+        if not ranges or any(r is None for r in ranges):
+            return None
+        lows, highs = [float(r[0]) for r in ranges], [float(r[1]) for r in ranges]
+        lo, hi = (min(lows), max(highs)) if scale.method == "mean" else (sum(lows), sum(highs))
+        return lo * scale.multiplier, hi * scale.multiplier
+
     # -- answers -----------------------------------------------------------------------------
 
     def _check(self, item: Item, raw: Any) -> tuple[Any, AnswerError | None]:

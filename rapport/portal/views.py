@@ -153,16 +153,8 @@ def progress(request: HttpRequest) -> HttpResponse:
 
 
 def _max_total(instrument) -> float:
-    scale = instrument.scoring.total
-    if scale is None:
-        return 10
-    total = 0.0
-    for link_id in scale.items:
-        bounds = instrument.item(link_id).value_range
-        total += bounds[1] if bounds else 0
-    if scale.method == "mean":
-        total /= max(len(scale.items), 1)
-    return total * scale.multiplier or 10
+    bounds = instrument.score_range()
+    return (bounds[1] if bounds else 0) or 10
 
 
 def _step(top: float) -> float:

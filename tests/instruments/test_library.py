@@ -133,3 +133,14 @@ def test_session_prep_and_goal_progress_items() -> None:
     ]
     goal = load("goal-progress")
     assert goal.template is not None and goal.template.max_value == 10
+
+
+def test_score_ranges_follow_the_items():
+    from rapport.instruments import load
+
+    assert load("phq9").score_range() == (0.0, 27.0)
+    assert load("gad7").score_range() == (0.0, 21.0)
+    assert load("relationship-checkin").score_range() == (0.0, 100.0)
+    rel = load("relationship-checkin")
+    trust = next(s for s in rel.scoring.subscales if s.name == "trust")
+    assert rel.score_range(trust) == (0.0, 10.0)
