@@ -41,6 +41,13 @@ def demo(host: str = "127.0.0.1", port: str = "8000") -> int:
     )
     for role, email, password in logins():
         print(f"  {role:40} {email:32} password: {password}")
+    with scopes_disabled():
+        from rapport.care.models import Client
+
+        client = Client.objects.exclude(email="").filter(episodes__status="active").order_by("name").first()
+    if client is not None:
+        print(f"\nClient portal: http://{host}:{port}/portal/login/ as {client.email} "
+              "(the login link is printed here)")
     print(
         "\nTwo-factor login: after the password, each login asks for a 6-digit code. In the demo the"
         "\ncurrent code is printed here, in this terminal, as are emails (check-in links, portal"
