@@ -7,21 +7,16 @@ from datetime import datetime, time, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from rapport.accounts.models import Role
 from rapport.accounts.twofactor import reauth_redirect
 from rapport.audit.forms import AuditFilterForm
 from rapport.audit.models import AuditEvent
 from rapport.audit.services import record
+from rapport.care import access
 from rapport.care.models import Client
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if request.organisation is None or Role.ADMIN not in request.roles:
-        raise Http404("No such page")
 
 
 def _filtered(request: HttpRequest):
@@ -52,7 +47,7 @@ def _filtered(request: HttpRequest):
 
 @login_required
 def trail(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    access.require_admin(request)
     form, events, filters, names = _filtered(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     for event in page:
@@ -71,7 +66,7 @@ class _Echo:
 
 @login_required
 def export(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    access.require_admin(request)
     if (confirm := reauth_redirect(request)) is not None:
         return confirm
     form, events, filters, names = _filtered(request)

@@ -59,6 +59,12 @@ def can_read_clinical_text(request: HttpRequest, episode: CareEpisode) -> bool:
     return clinical_episodes_for(request).filter(pk=episode.pk).exists()
 
 
+def require_admin(request: HttpRequest) -> None:
+    """Pages for the practice's administrators only (audit trail, privacy): 404 for everyone else."""
+    if request.organisation is None or Role.ADMIN not in request.roles:
+        raise Http404("No such page")
+
+
 def _uuid(code: UUID | str) -> UUID:
     try:
         return code if isinstance(code, UUID) else UUID(str(code))

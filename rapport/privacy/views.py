@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from rapport.accounts.models import Role
 from rapport.accounts.twofactor import reauth_redirect
 from rapport.audit.services import record
 from rapport.care import access
@@ -18,15 +17,10 @@ from rapport.privacy.models import Erasure
 from rapport.privacy.services import erase_client, policy_for
 
 
-def _require_admin(request: HttpRequest) -> None:
-    if request.organisation is None or Role.ADMIN not in request.roles:
-        raise Http404("No such page")
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def erase(request: HttpRequest, code) -> HttpResponse:
-    _require_admin(request)
+    access.require_admin(request)
     client = access.get_client_for(request, code)
     if (confirm := reauth_redirect(request)) is not None:
         return confirm
@@ -41,7 +35,7 @@ def erase(request: HttpRequest, code) -> HttpResponse:
 
 @login_required
 def erasures(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    access.require_admin(request)
     rows = Erasure.objects.filter(organisation=request.organisation).select_related("by")
     return render(request, "privacy/erasures.html", {"erasures": rows})
 
@@ -49,7 +43,7 @@ def erasures(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def retention(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    access.require_admin(request)
     policy = policy_for(request.organisation)
     form = RetentionForm(request.POST or None, initial={
         "retain_days_after_last_episode": policy.retain_days_after_last_episode,
