@@ -33,6 +33,17 @@ class Series:
     points: list[tuple[date, float]]
 
 
+def _line(out: list[str], n: int, pts: list[tuple[float, float]]) -> None:
+    """Draw the n-th series: a line in its style, and its markers."""
+    colour, dash, shape = STYLES[n % len(STYLES)]
+    if len(pts) > 1:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
+                   f'stroke-width="2.5"{dash_attr}/>')
+    out.extend(_marker(shape, x, y, colour) for x, y in pts)
+
+
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
     if shape == "square":
         return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
@@ -90,14 +101,8 @@ def line_chart(series: list[Series], *, title: str, y_min: float, y_max: float,
             out.append(f'<text x="{px(d):.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}" '
                        f'font-size="12" fill="#1b1f24">{d:%d %b %Y}</text>')
     for n, s in enumerate(series):
+        _line(out, n, [(px(d), py(val)) for d, val in s.points])
         colour, dash, shape = STYLES[n % len(STYLES)]
-        pts = [(px(d), py(val)) for d, val in s.points]
-        if len(pts) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                       f'stroke-width="2.5"{dash_attr}/>')
-        out.extend(_marker(shape, x, y, colour) for x, y in pts)
         if len(series) > 1:
             lx = left + (n % 3) * (plot_w / 3)
             ly = top + plot_h + 36 + 22 * (n // 3)
@@ -231,14 +236,7 @@ def session_chart(lines: list[Line], *, title: str, chart_id: str, y_min: float,
         out.append(f'<text x="{x + dx:.1f}" y="{y}" text-anchor="{anchor}" font-size="12" '
                    f'font-weight="600" fill="{colour}">{escape(m.label)}</text>')
     for n, line in enumerate(lines):
-        colour, dash, shape = STYLES[n % len(STYLES)]
-        pts = [(px(s), py(val)) for s, val in line.points]
-        if len(pts) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                       f'stroke-width="2.5"{dash_attr}/>')
-        out.extend(_marker(shape, x, y, colour) for x, y in pts)
+        _line(out, n, [(px(s), py(val)) for s, val in line.points])
     if rows:
         col_w = plot_w / cols
         for i, (kind, n, name) in enumerate(legend):
