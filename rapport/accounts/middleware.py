@@ -11,7 +11,9 @@ class OrganisationScopeMiddleware:
     A staff user works in one organisation at a time (the one chosen in their session, else their
     first). Every scoped query in the request is then limited to it. Anonymous requests get no
     scope at all: clinical queries made for them raise, unless a view opens a scope deliberately
-    (a check-in link, for example, opens its own client's organisation).
+    (a check-in link, for example, opens its own client's organisation). Neither does a user who
+    has given their password but not yet their second factor: until then they are treated as
+    anonymous here, so no page (the two-factor page, an error page) can show clinical data.
     """
 
     def __init__(self, get_response):
@@ -20,7 +22,7 @@ class OrganisationScopeMiddleware:
     def __call__(self, request):
         request.organisation = None
         request.roles = frozenset()
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated or not request.user.is_verified():
             return self.get_response(request)
         organisations = organisations_of(request.user)
         chosen = request.session.get(SESSION_ORGANISATION_KEY)

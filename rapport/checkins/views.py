@@ -200,6 +200,11 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
             services.send_invitation(checkin, request)
             messages.success(request, f"Check-in link emailed to {episode.client.display_name}.")
             return redirect("checkins-session", session.code)
+        if request.user != episode.therapist:
+            # A link in hand opens the client's draft and answers as the client: only the
+            # therapist who sees the client gets one. Anyone else may only email it to the
+            # client's own address.
+            return render(request, "403.html", status=403)
         _, token = services.create_invitation(checkin, channel="link", request=request)
         url = services.absolute(request, services.invitation_path(token))
         return render(request, "checkins/invitation.html",

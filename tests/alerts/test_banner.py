@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scope
 
 from rapport.alerts import services
@@ -58,10 +59,29 @@ def test_the_login_page_has_no_banner(client, practice):
     assert BANNER not in client.get(reverse("accounts-login")).content.decode()
 
 
+def test_no_banner_or_name_before_the_second_factor(client, practice):
+    """A stolen password alone must not reveal which clients raised urgent alerts: neither the
+    two-factor page nor an error page shows the banner, a client's name or the practice."""
+    make_alert(practice, kind="risk", severity="urgent", key="risk:abc", evidence={})
+    TOTPDevice.objects.create(user=practice.therapist, name="phone", confirmed=True)
+    client.force_login(practice.therapist, verified=False)
+    for url, status in [(reverse("accounts-2fa-verify"), 200), ("/no-such-page/", 404),
+                        (reverse("care-caseload"), 302)]:
+        response = client.get(url)
+        body = response.content.decode()
+        assert response.status_code == status, url
+        assert BANNER not in body, url
+        assert practice.client.name not in body, url
+        assert practice.org.name not in body, url
+    client.force_login(practice.therapist)  # both steps: now the banner is there
+    assert BANNER in client.get("/no-such-page/").content.decode()
+
+
 def test_the_banner_costs_one_query(practice, django_assert_num_queries):
     make_alert(practice, kind="risk", severity="urgent", key="risk:abc", evidence={})
     request = RequestFactory().get("/")
     request.user, request.organisation = practice.therapist, practice.org
+    request.user.is_verified = lambda: True  # as django_otp's middleware sets it after both steps
     request.roles = frozenset({"therapist"})
     with scope(organisation=practice.org):
         context = urgent_alerts(request)

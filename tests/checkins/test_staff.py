@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core import mail
 from django_scopes import scope
 
-from rapport.checkins.models import CheckIn, Response, Schedule
+from rapport.checkins.models import CheckIn, Invitation, Response, Schedule
 from tests.conftest import login
 
 REFLECTION = {f"a-{k}": "8" for k in ("trust", "empathy", "genuineness", "respect", "listening",
@@ -118,3 +118,26 @@ def test_a_supervisor_cannot_change_the_schedule(practice, client):
     login(client, practice.supervisor)
     page = client.post(url("schedule", practice.episode.code), {"on-0": "yes", "every-0": "2"})
     assert page.status_code == 403
+
+
+def test_only_the_treating_therapist_is_given_a_link_in_hand(practice, other_practice, client):
+    """A link opens the client's draft and answers as the client: an administrator or supervisor
+    who may see the session page gets no link (only the emailed one, to the client's address),
+    and another practice's staff get 404. Nothing is created for them."""
+    login(client, practice.therapist)
+    client.get(url("session", practice.session.code))
+    with scope(organisation=[practice.org]):
+        before = CheckIn.objects.get(session=practice.session, when="before")
+    cases = [(practice.admin, 403), (practice.supervisor, 403), (practice.colleague, 404),
+             (other_practice.admin, 404), (other_practice.therapist, 404)]
+    for user, expected in cases:
+        login(client, user)
+        page = client.post(url("session", practice.session.code),
+                           {"checkin": before.code, "action": "link"})
+        assert page.status_code == expected, user
+        assert b"/c/" not in page.content
+        with scope(organisation=[practice.org]):
+            assert not Invitation.objects.filter(checkin=before).exists(), user
+    login(client, practice.admin)
+    page = client.get(url("session", practice.session.code))
+    assert b'value="link"' not in page.content and b'value="email"' in page.content
