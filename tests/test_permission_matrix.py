@@ -18,11 +18,11 @@ from django_scopes import scope
 
 from rapport.accounts.models import Membership, Role
 from rapport.alerts.services import raise_alert
-from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.checkins.services.invitations import create_invitation
 from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
-from rapport.notes.services import add_homework, share
+from rapport.notes.services import add_item, share
 from rapport.portal import services as portal
 
 VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
@@ -189,14 +189,14 @@ def world_and_visitors(practice, other_practice, django_user_model):
     with scope(organisation=[practice.org]):
         goal = propose_goal(practice.episode, "Sleep through the night", side=Side.THERAPIST,
                             user=practice.therapist)
-        homework = add_homework(practice.session, "Keep a sleep diary")
+        homework = add_item(practice.session, "homework", "Keep a sleep diary")
         share(practice.session, user=practice.therapist)
         alert = raise_alert(episode=practice.episode, kind="rupture", severity="warning",
                             key="rupture:relationship-checkin:1", evidence={"score": 40, "usual": 80})
         checkin = CheckIn.objects.create(
             organisation=practice.org, episode=practice.episode, session=practice.session,
             when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["session-prep"])
-        _, link_token = checkins.create_invitation(checkin)
+        _, link_token = create_invitation(checkin)
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
                             checkin=checkin, link_token=link_token, login_token="unknown-token")
     visitors = {

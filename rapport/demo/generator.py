@@ -4,15 +4,15 @@ One organisation, one administrator, one supervisor (supervising two of the thre
 the demo shows scoping), three therapists and 36 clients whose episodes run over the last six
 months with realistic attendance. Every client is given a *story* up front (improving, stalling,
 deteriorating, a rupture that is repaired, one that is not, dropping out ...). The people and
-appointments are built here; later layers (check-ins, goals, alerts) add their own step to
-`STEPS`, reading each plan's story, so the whole practice stays consistent and reproducible.
+appointments are built here; then each later layer's step in `STEPS` (goals, check-ins, alerts)
+reads each plan's story (rapport.demo.plans), so the whole practice stays consistent and
+reproducible.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -22,6 +22,17 @@ from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
 from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
+from rapport.demo.alerts import alerts_from_findings
+from rapport.demo.checkins import checkin_histories
+from rapport.demo.goals import goals_and_records
+from rapport.demo.plans import ClientPlan, Practice, Staff
+
+# The steps after the people and appointments, in order; each reads the plans.
+STEPS: tuple[Callable[[Practice], None], ...] = (
+    goals_and_records,  # before the check-ins, which may rate the goals
+    checkin_histories,
+    alerts_from_findings,  # after the check-ins: reads their responses
+)
 
 DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - printed for the local demo only
 DEMO_DOMAIN = "riverside.example"
@@ -66,37 +77,6 @@ LAST_NAMES = [
 ]
 PRONOUNS = ["she/her", "he/him", "they/them", "", ""]
 LANGUAGES = ["en", "en", "en", "en", "es", "de", "fr"]
-
-
-@dataclass
-class Staff:
-    admin: User
-    supervisor: User
-    therapists: list[User]
-
-
-@dataclass
-class ClientPlan:
-    """What the generator decided for one client; later steps read it."""
-
-    client: Client
-    episode: CareEpisode
-    story: str
-    sessions: list[Session] = field(default_factory=list)
-
-
-@dataclass
-class Practice:
-    organisation: Organisation
-    staff: Staff
-    plans: list[ClientPlan]
-    rng: random.Random
-    today: date
-
-
-Step = Callable[[Practice], None]
-# Later layers append their own steps (check-in histories, goals, alerts); each runs in order.
-STEPS: list[Step] = []
 
 
 def _user(email: str, name: str) -> User:
@@ -162,11 +142,40 @@ def _therapists(stories: list[str], count: int) -> list[int]:
     return [c for c in chosen if c is not None]
 
 
+def _plan_sessions(plan: ClientPlan, rng: random.Random, start: date, weekday_hour: time,
+                   past: int, today: date) -> None:
+    """The episode's weekly sessions up to today (with attendance), then the next two for an
+    active episode; an ended one ends on its last session. Saved by the caller."""
+    episode, status = plan.episode, plan.episode.status
+    tz = timezone.get_current_timezone()
+    for n in range(past):
+        day = start + timedelta(weeks=n)
+        if day >= today:
+            break
+        at = datetime.combine(day, weekday_hour, tzinfo=tz)
+        attendance = _attendance(rng, plan.story, n, past)
+        cancelled_at = None
+        if attendance == Attendance.CANCELLED_CLIENT:
+            cancelled_at = at - timedelta(hours=rng.choice([3, 12, 30, 72]))
+        plan.sessions.append(Session(organisation_id=episode.organisation_id, episode=episode,
+                                     scheduled_at=at, attendance=attendance, cancelled_at=cancelled_at))
+    if status == EpisodeStatus.ACTIVE:
+        # The next two appointments, weekly from the last one.
+        last = plan.sessions[-1].scheduled_at if plan.sessions else datetime.combine(start, weekday_hour, tzinfo=tz)
+        while last.date() <= today:
+            last += timedelta(weeks=1)
+        for k in range(2):
+            plan.sessions.append(Session(organisation_id=episode.organisation_id, episode=episode,
+                                         scheduled_at=last + timedelta(weeks=k)))
+    else:
+        episode.ended_on = plan.sessions[-1].scheduled_at.date()
+        episode.save(update_fields=["ended_on"])
+
+
 def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: date) -> list[ClientPlan]:
     stories = STORIES[:]
     rng.shuffle(stories)
     names = rng.sample([(f, last) for f in FIRST_NAMES for last in LAST_NAMES], len(stories))
-    tz = timezone.get_current_timezone()
     plans = []
     assigned = _therapists(stories, len(staff.therapists))
     for i, (story, (first, last)) in enumerate(zip(stories, names, strict=True)):
@@ -199,28 +208,7 @@ def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: 
             organisation=org, client=client, therapist=therapist, started_on=start, status=status,
         )
         plan = ClientPlan(client=client, episode=episode, story=story)
-        for n in range(past):
-            day = start + timedelta(weeks=n)
-            if day >= today:
-                break
-            at = datetime.combine(day, weekday_hour, tzinfo=tz)
-            attendance = _attendance(rng, story, n, past)
-            cancelled_at = None
-            if attendance == Attendance.CANCELLED_CLIENT:
-                cancelled_at = at - timedelta(hours=rng.choice([3, 12, 30, 72]))
-            plan.sessions.append(Session(organisation=org, episode=episode, scheduled_at=at,
-                                         attendance=attendance, cancelled_at=cancelled_at))
-        if status == EpisodeStatus.ACTIVE:
-            # The next two appointments, weekly from the last one.
-            last = plan.sessions[-1].scheduled_at if plan.sessions else datetime.combine(start, weekday_hour, tzinfo=tz)
-            while last.date() <= today:
-                last += timedelta(weeks=1)
-            for k in range(2):
-                plan.sessions.append(Session(organisation=org, episode=episode,
-                                             scheduled_at=last + timedelta(weeks=k)))
-        else:
-            episode.ended_on = plan.sessions[-1].scheduled_at.date()
-            episode.save(update_fields=["ended_on"])
+        _plan_sessions(plan, rng, start, weekday_hour, past, today)
         Session.objects.bulk_create(plan.sessions)
         plans.append(plan)
     return plans
@@ -250,17 +238,3 @@ def logins() -> list[tuple[str, str, str]]:
         ("therapist", f"therapist2@{DEMO_DOMAIN}", DEMO_PASSWORD),
         ("therapist (not supervised in the demo)", f"therapist3@{DEMO_DOMAIN}", DEMO_PASSWORD),
     ]
-
-
-# The layers' steps, in order (each module reads the plans; see STEPS above).
-from rapport.demo.goals import goals_and_records  # noqa: E402
-
-STEPS.append(goals_and_records)  # before the check-ins, which may rate the goals
-
-from rapport.demo.checkins import checkin_histories  # noqa: E402
-
-STEPS.append(checkin_histories)
-
-from rapport.demo.alerts import alerts_from_findings  # noqa: E402
-
-STEPS.append(alerts_from_findings)  # after the check-ins: reads their responses

@@ -113,7 +113,7 @@ def test_supervisor_reads_but_does_not_write(client, written):
 
 def test_removing_another_sessions_item_is_404(client, practice):
     with scope(organisation=[practice.org]):
-        theirs = services.add_homework(practice.colleague_session, "Theirs")
+        theirs = services.add_item(practice.colleague_session, "homework", "Theirs")
     login(client, practice.therapist)
     response = client.post(_url(practice.session), {"action": "homework_remove",
                                                     "item": str(theirs.code)})
@@ -138,7 +138,7 @@ def test_reflection_link_for_the_treating_therapist_only(client, practice):
 
 
 def test_the_clients_preparation_shows_as_agenda(client, practice):
-    from rapport.checkins.services import submit
+    from rapport.checkins.services.submission import submit
 
     with scope(organisation=[practice.org]):
         submit(episode=practice.episode, session=practice.session, instrument_id="session-prep",
@@ -154,7 +154,7 @@ def test_private_note_is_not_in_the_clients_data_download(client, practice):
 
     from django.core import mail
 
-    from rapport.checkins.services import submit
+    from rapport.checkins.services.submission import submit
 
     with scope(organisation=[practice.org]):
         services.save_private_note(practice.session, "Never to the client")
