@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Parallel test processes (pytest-xdist), each with its own test database: `make test TEST_WORKERS=1`
+# runs them in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test lint ci install clean
 
@@ -18,7 +21,7 @@ demo: $(STAMP)
 	RAPPORT_MODE=demo $(BIN)/rapport demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	@mkdir -p var

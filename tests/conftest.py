@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.db import transaction
 from django.test import Client as HttpClient
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -113,9 +116,46 @@ def web(db) -> HttpClient:
     return StaffClient(enforce_csrf_checks=True)
 
 
+def built_once_per_module(build):
+    """A module-scoped fixture for data that is slow to build (the demo practice) and that the
+    module's tests share: `build()` runs once per test module (and xdist worker), inside a
+    transaction that stays open while the module's tests run and is rolled back after them.
+
+    Request it through a function fixture that also requests `db` and takes `fresh(built)`: each
+    test then runs in a savepoint inside that transaction (what it writes is undone before the next
+    test) and gets its own copy of the built objects, as with Django's setUpTestData. Not for
+    transactional tests (`transaction=True`, live_server): they commit and flush.
+    """
+
+    @pytest.fixture(scope="module")
+    def built(django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+            try:
+                data = build()
+            except BaseException:
+                outer.__exit__(*sys.exc_info())
+                raise
+        try:
+            yield data
+        finally:
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+
+    return built
+
+
+def fresh(built):
+    """A test's own copy of data from a `built_once_per_module` fixture."""
+    return copy.deepcopy(built)
+
+
 def login(http: HttpClient, user: User) -> HttpClient:
     http.force_login(user)
     return http
 
 
-__all__ = ["PASSWORD", "Practice", "login", "make_practice", "timedelta"]
+__all__ = ["PASSWORD", "Practice", "built_once_per_module", "fresh", "login", "make_practice",
+           "timedelta"]

@@ -24,39 +24,50 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-def _page(monkeypatch, **context_options):
-    """A fresh browser page. Playwright is started and stopped per test, so its event loop never
-    outlives the test (Django refuses ORM calls while one is running)."""
+@pytest.fixture(scope="package")
+def browser():
+    """One chromium for the browser tests that run one after another in a process (under xdist,
+    one per worker); each test gets a fresh context (cookies, storage, viewport) of its own.
+
+    Between Playwright's calls its event loop counts as running in this thread, and Django
+    refuses ORM calls while one is: the async-safety check is relaxed while the browser lives.
+    It lives only while tests of this package run (pytest tears a package's fixtures down before
+    a test from elsewhere starts), so no other test runs with the check relaxed.
+    """
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} not found: install Debian's chromium package")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("playwright is not installed")
-    # The test's own ORM calls run while Playwright's loop is running in this thread; they are
-    # still synchronous, so Django's async-safety check is relaxed for these tests only.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(**context_options)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as p:
+            shared = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            yield shared
+            shared.close()
+
+
+def _page(browser, **context_options):
+    """A fresh page in a fresh context of the shared browser."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
 
 
 @pytest.fixture
-def phone(monkeypatch):
+def phone(browser):
     """A fresh phone-sized browser page."""
-    yield from _page(monkeypatch, **PHONE)
+    yield from _page(browser, **PHONE)
 
 
 @pytest.fixture
-def desktop(monkeypatch):
+def desktop(browser):
     """A fresh desktop-sized browser page (resize it with `page.set_viewport_size(PHONE[...])`
     to check the narrow layout in the same session)."""
-    yield from _page(monkeypatch, **DESKTOP)
+    yield from _page(browser, **DESKTOP)
 
 
 @pytest.fixture

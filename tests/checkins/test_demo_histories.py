@@ -9,15 +9,19 @@ from django_scopes import scopes_disabled
 
 from rapport.checkins.models import CheckIn, Consent, Response
 from rapport.demo.generator import generate
+from tests.conftest import built_once_per_module, fresh
 
 TODAY = date(2026, 11, 25)
 
 
+# Built once for the module's tests, which only read it (see built_once_per_module).
+demo_built = built_once_per_module(lambda: generate(seed=11, today=TODAY))
+
+
 @pytest.fixture
-def demo(db):
-    practice = generate(seed=11, today=TODAY)
+def demo(demo_built, db):
     with scopes_disabled():
-        yield practice
+        yield fresh(demo_built)
 
 
 def _phq9(plan):
