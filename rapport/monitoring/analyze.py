@@ -228,6 +228,7 @@ def _alliance_group(
         floor, min_drop, min_prior = th.SD_FLOOR_FRACTION * span, 0.0, th.MIN_PRIOR_SESSIONS
     else:
         floor, min_drop, min_prior = prior.sd_floor, prior.min_drop, th.MIN_PRIOR_SESSIONS_FITTED
+    min_dip = min_drop * th.MIN_DIP_STEPS / th.MIN_DROP_STEPS
     prior_var = prior.sd**2
     flat = flatten([a.sessions for _, a in items], [a.totals for _, a in items])
     owner = [i for i, _ in items]
@@ -324,7 +325,7 @@ def _alliance_group(
         mean_m[:, c], sd_m[:, c], raw_sd_m[:, c], n_m[:, c] = mean, sd, raw[:, 0], n
         # A notice needs a drop of at least 1 SD and of at least the smallest meaningful drop
         # (a number of the scale's steps, with a practice-fitted prior; see thresholds.py).
-        low = valid & (x <= mean - np.maximum(th.DIP_SD * sd, min_drop) + EPS)
+        low = valid & (x <= mean - np.maximum(th.DIP_SD * sd, min_dip) + EPS)
         any_open = bool(in_r.any())
         dist, c_back = no_dist, all_back
         # The components are read only where a session is low or a rupture open.

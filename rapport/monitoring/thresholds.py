@@ -59,6 +59,7 @@ REPAIR_SD = 1.0
 # weight is capped at MAX_PRIOR_WEIGHT pseudo-sessions so that a client's own SD still counts
 # after a dozen sessions.
 MIN_DROP_STEPS = 4.0
+MIN_DIP_STEPS = 4.0
 # With a fitted prior the SD no longer rests on the client's own few sessions, so two earlier
 # ratings are enough for a usual level (with the constants, MIN_PRIOR_SESSIONS): a missed
 # check-in early on no longer hides a rupture at session 4. Ours, tuned with the above.
