@@ -66,10 +66,10 @@ class VariabilityPrior:
 
 
 def resolution_of(values: np.ndarray, span: float) -> float:
-    """The smallest step between two different totals (rounded to 1e-6 of the span)."""
-    unique = np.unique(np.round(values[np.isfinite(values)] / span, 6)) * span
+    """The smallest step between two different totals (rounded to 1e-9 of the span)."""
+    unique = np.unique(np.round(values[np.isfinite(values)] / span, 9)) * span
     steps = np.diff(unique)
-    steps = steps[steps > span * 1e-5]
+    steps = steps[steps > span * 1e-6]
     return float(steps.min()) if len(steps) else span / 100
 
 
