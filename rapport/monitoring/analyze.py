@@ -576,7 +576,8 @@ def _basis(instrument: str, x: float, mean: float, sd: float, n: int, min_drop: 
            prior: VariabilityPrior, sessions: list[float], c: int) -> dict[str, Any]:
     """Why an alliance finding fired, in the client's own numbers: this session's score, the
     usual level and spread it was judged against, the lines it crossed, what the spread was
-    shrunk towards, and how many sessions had no rating before this one."""
+    shrunk towards, and how many sessions had no rating before this one (numbers only: the
+    alerts app keeps no free text in evidence; `explain.why` words it for a page)."""
     previous = int(sessions[c - 1]) if c > 0 else None
     return {
         "instrument": instrument,
@@ -591,10 +592,6 @@ def _basis(instrument: str, x: float, mean: float, sd: float, n: int, min_drop: 
         "sd_prior": prior.to_dict(),
         "previous_rated_session": previous,
         "unrated_sessions_before": (int(sessions[c]) - previous - 1) if previous else 0,
-        "why": (
-            f"This session {_r(x):g}; usual {_r(mean):g} (spread {_r(sd):g} over {n} earlier "
-            f"sessions); {_r(mean - max(th.RUPTURE_SD * sd, min_drop)):g} or lower is a rupture."
-        ),
     }
 
 
