@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
-from rapport.instruments.psychometrics import Measure, classify_paired
 from rapport.monitoring.analyze import THERAPIST_PAIRS, analyze_many
-from rapport.monitoring.outcome import summarize
+from rapport.monitoring.outcome import paired, summarize
 from rapport.monitoring.records import AllianceSeries, EpisodeHistory, OutcomeSeries, Scale
 from rapport.monitoring.trajectories import ExpectedTrajectories
 
@@ -43,10 +42,7 @@ HEADER = ("client", "session", "date", "instrument", "respondent", "score")
 # Ours: no course of therapy has more sessions; a larger number is a typing or export error
 # (and would overflow the analysis's 64-bit session arrays).
 MAX_SESSION = 10_000
-# NHS Talking Therapies pairs the PHQ-9 with the GAD-7 or an anxiety-disorder-specific measure
-# (psychometrics.classify_paired); the first of these the client has is used.
-PAIR_DEPRESSION = "phq9"
-PAIR_ANXIETY = ("gad7", "pcl5")
+
 USAGE = "usage: rapport analyze [--summary] FILE.csv\n"
 # Alliance-type instruments recognised even when the instruments library lacks them.
 KNOWN_ALLIANCE = frozenset({"relationship-checkin", *THERAPIST_PAIRS, *THERAPIST_PAIRS.values()})
@@ -295,31 +291,15 @@ def _summary_lines(episodes: Sequence[EpisodeHistory]) -> Iterator[str]:
 
 
 def _paired(ep: EpisodeHistory) -> dict | None:
-    """The NHS Talking Therapies paired outcome (psychometrics.classify_paired): PHQ-9 with
-    GAD-7 (or, without GAD-7, the PCL-5 as the anxiety-disorder-specific measure), from the
-    first to the last session where both were scored."""
-    by = {s.instrument: s for s in ep.outcomes}
-    dep = by.get(PAIR_DEPRESSION)
-    anx = next((by[i] for i in PAIR_ANXIETY if i in by), None)
-    if dep is None or anx is None:
+    """The NHS Talking Therapies paired outcome line (monitoring.outcome.paired)."""
+    p = paired(ep)
+    if p is None:
         return None
-    d_at, a_at = dict(zip(dep.sessions, dep.scores, strict=True)), dict(
-        zip(anx.sessions, anx.scores, strict=True))
-    both = sorted(set(d_at) & set(a_at))
-    out: dict = {"client": ep.episode, "paired": [dep.instrument, anx.instrument]}
-    measures = [(dep, d_at), (anx, a_at)]
-    if any(m.scale.reliable_change is None or m.scale.cutoff is None for m, _ in measures):
-        return None
-    if len(both) < 2:
-        return {**out, "classification": None,
-                "not_classifiable": "fewer than two sessions with both measures"}
-    first, last = both[0], both[-1]
-    result = classify_paired(*(
-        Measure(at[first], at[last], float(m.scale.reliable_change), float(m.scale.cutoff))
-        for m, at in measures
-    ))
-    return {**out, "first_session": first, "last_session": last,
-            **{k: v for k, v in dataclasses.asdict(result).items()}}
+    out: dict = {"client": ep.episode, "paired": [p.depression, p.anxiety]}
+    if p.outcome is None:
+        return {**out, "classification": None, "not_classifiable": p.reason}
+    return {**out, "first_session": p.first_session, "last_session": p.last_session,
+            **dataclasses.asdict(p.outcome)}
 
 
 def _finding_lines(
