@@ -80,15 +80,19 @@ def _trigamma_inverse(y: float) -> float:
 
 def fit_prior(series: Sequence[Sequence[float]], span: float) -> VariabilityPrior | None:
     """Fit on the totals of many clients' series (one instrument); None when too few clients."""
-    usable = [np.asarray(s, dtype=np.float64) for s in series]
-    usable = [s[np.isfinite(s)] for s in usable]
-    usable = [s for s in usable if len(s) >= th.MIN_RATINGS_FOR_PRIOR]
+    usable = [s for s in series
+              if len(s) >= th.MIN_RATINGS_FOR_PRIOR and all(map(math.isfinite, s))]
     if len(usable) < th.MIN_EPISODES_FOR_PRIOR:
         return None
-    resolution = resolution_of(np.concatenate(usable), span)
-    d = np.array([len(s) - 1 for s in usable], dtype=np.float64)
-    var = np.array([float(np.var(s, ddof=1)) for s in usable])
-    var = np.maximum(var, resolution**2 / 12.0)
+    # Every client's sample variance in one pass: the series laid end to end.
+    lengths = np.fromiter((len(s) for s in usable), dtype=np.int64, count=len(usable))
+    values = np.fromiter((x for s in usable for x in s), dtype=np.float64, count=int(lengths.sum()))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    means = np.add.reduceat(values, starts) / lengths
+    squares = np.add.reduceat((values - np.repeat(means, lengths)) ** 2, starts)
+    resolution = resolution_of(values, span)
+    d = (lengths - 1).astype(np.float64)
+    var = np.maximum(squares / d, resolution**2 / 12.0)
     e = np.log(var) - special.digamma(d / 2) + np.log(d / 2)
     excess = float(np.var(e, ddof=1) - np.mean(special.polygamma(1, d / 2)))
     if excess > special.polygamma(1, th.MAX_PRIOR_WEIGHT / 2):
