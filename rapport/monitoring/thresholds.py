@@ -54,8 +54,9 @@ REPAIR_SD = 1.0
 # resolution to be a notice or a rupture (5.7 points on the check-in, whose total moves in steps
 # of 10/7): a steady client's 2 SD can be smaller than one step, and one or two items down by
 # one point is not a meaningful break. Ours, tuned on the development seed (evaluation
-# families, README.md: 3 steps flagged 5.7% of the ceiling family's stable sessions, 4 steps
-# 3.7% at 0.94 found, 5 steps 2.3% at 0.92). A prior needs MIN_EPISODES_FOR_PRIOR clients with MIN_RATINGS_FOR_PRIOR
+# families, README.md: without the predictive spread, 3 steps flagged 5.7% of the ceiling
+# family's stable sessions; with it, 4 steps flag 3.7% with 0.94 of ruptures found, 5 steps
+# 2.3% with 0.92). A prior needs MIN_EPISODES_FOR_PRIOR clients with MIN_RATINGS_FOR_PRIOR
 # ratings each (ours: below about 30 the mean log variance moves by more than a tenth); its
 # weight is capped at MAX_PRIOR_WEIGHT pseudo-sessions so that a client's own SD still counts
 # after a dozen sessions.
