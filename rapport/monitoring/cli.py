@@ -340,6 +340,9 @@ def run(stream: TextIO, out: TextIO, err: TextIO, *, summary: bool) -> int:
     except UsageError as e:
         err.write(f"rapport analyze: {e}\n")
         return 2
+    except UnicodeDecodeError:
+        err.write("rapport analyze: the input is not UTF-8 text\n")
+        return 2
     episodes, notes = build(rows, errors, summary=summary)
     if any(message.startswith("line ") for message in errors):
         # Bad rows: nothing is analysed or written (a finding or a classification from a file
