@@ -128,19 +128,8 @@ class RuptureTracker:
         distance = self._drop_distance(values, levels, sds)
         step = Step(session, None, usual, sd)
 
-        # Rule 3: back at the pre-rupture level?
         op = self.open
-        repaired = two_back = back = False
-        if op is not None:
-            back = total >= op.level[0] - max(th.REPAIR_SD * op.sds[0], min_drop) - EPS
-            components_back = all(
-                math.isnan(x) or math.isnan(op.level[k])
-                or x >= op.level[k] - th.REPAIR_SD * op.sds[k] - EPS
-                for k, x in enumerate(values[1:], 1)
-            )
-            fully_back = back and total >= op.level[0] - EPS and components_back
-            two_back = back and op.back_since is not None
-            repaired = fully_back or two_back
+        back, repaired, two_back = self._back(values, min_drop)
         # Rule 2 (and 4: which rupture states allow a new one).
         may_open = n >= min_prior and not repaired and (
             op is None or op.settled or op.back_since is not None
@@ -182,6 +171,23 @@ class RuptureTracker:
                 self.usual = [_Running(r.n, r.s1, r.s2) for r in op.inside]
                 op.settled = True
         return step
+
+    def _back(self, values: list[float], min_drop: float) -> tuple[bool, bool, bool]:
+        """Rule 3 for the open rupture: (back within 1 SD of the pre-rupture level, repaired,
+        repaired because this is the second session back in a row)."""
+        op = self.open
+        if op is None:
+            return False, False, False
+        total = values[0]
+        back = total >= op.level[0] - max(th.REPAIR_SD * op.sds[0], min_drop) - EPS
+        components_back = all(
+            math.isnan(x) or math.isnan(op.level[k])
+            or x >= op.level[k] - th.REPAIR_SD * op.sds[k] - EPS
+            for k, x in enumerate(values[1:], 1)
+        )
+        fully_back = back and total >= op.level[0] - EPS and components_back
+        two_back = back and op.back_since is not None
+        return back, fully_back or two_back, two_back
 
     def _drop_distance(self, values: list[float], levels: list[float], sds: list[float]) -> float:
         """Length of the vector of component drops, each in its own SDs (rises count 0)."""
