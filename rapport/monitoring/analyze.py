@@ -69,7 +69,8 @@ def analyze_many(
     traj = trajectories if trajectories is not None else _DEFAULT_TRAJECTORIES
     out: list[list[Finding]] = [[] for _ in episodes]
     _outcome_rules(episodes, traj, out)
-    open_ruptures = _alliance_rules(episodes, out, traj.alliance)
+    # getattr: curves cached (pickled) by an older version have no alliance priors.
+    open_ruptures = _alliance_rules(episodes, out, getattr(traj, "alliance", None) or {})
     _discrepancy_rule(episodes, out)
     for i, ep in enumerate(episodes):
         found = out[i]
