@@ -26,6 +26,7 @@ from rapport.monitoring import (
     Scale,
     analyze_many,
 )
+from rapport.monitoring.rupture_tracker import RuptureTracker
 
 PHQ9 = Scale(reliable_change=6, cutoff=10, response_fraction=0.5, remission_below=5)
 GAD7 = Scale(reliable_change=4, cutoff=8)
@@ -107,6 +108,31 @@ def main() -> None:
     print(f"floor (per-episode means)  {floor:7.2f} s   ratio total/floor {total / floor:.1f}")
     per = analyse / len(episodes) * 1000
     print(f"per episode                {per:7.3f} ms")
+    vectorised, tracked = rupture_paths(episodes, trajectories)
+    print(f"rupture rules, vectorised  {vectorised:7.2f} s   readable tracker (one client at a "
+          f"time) {tracked:.2f} s: ratio {tracked / vectorised:.1f}")
+
+
+def rupture_paths(episodes: list[EpisodeHistory], trajectories: ExpectedTrajectories
+                  ) -> tuple[float, float]:
+    """The rupture rules alone on every client check-in series: vectorised (analyze.py) and
+    the readable per-session tracker (rupture_tracker.py), which give the same findings."""
+    alliance = [
+        EpisodeHistory(ep.episode, alliance=tuple(a for a in ep.alliance
+                                                  if a.respondent == "client"))
+        for ep in episodes
+    ]
+    t0 = time.perf_counter()
+    analyze_many(alliance, trajectories=trajectories)
+    vectorised = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for ep in alliance:
+        for a in ep.alliance:
+            names = sorted(a.components)
+            tracker = RuptureTracker(names, prior=trajectories.alliance.get(a.instrument))
+            for k, session in enumerate(a.sessions):
+                tracker.step(session, a.totals[k], {n: a.components[n][k] for n in names})
+    return vectorised, time.perf_counter() - t0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,13 @@ import argparse
 import json
 from pathlib import Path
 
-from rapport.monitoring.evaluation import REPORT_SEED, evaluate, real_data_run
+from rapport.monitoring.evaluation import (
+    REPORT_SEED,
+    Report,
+    evaluate,
+    evaluate_families,
+    real_data_run,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -30,6 +36,12 @@ def main() -> None:
         if row.note:
             print(f"  {row.kind}: {row.note}")
     print(f"caseload warned by session 4: {report.extra['caseload_warned_by_session_4']:.3f}")
+    families = Report(rows=evaluate_families(args.episodes, args.seed))
+    print("\nRupture families (client check-ins only; prior fitted on a training cohort):")
+    print(families.table())
+    for row in families.rows:
+        if row.note:
+            print(f"  {row.kind}: {row.note}")
     print("\nReal repeated-measures data (no ground truth for alerts; see README):")
     print(json.dumps(real_data_run(args.data), indent=2))
 

@@ -227,7 +227,9 @@ def _cache_key(organisation: Any) -> str:
 
 
 def fit_trajectories(organisation: Any) -> mon.ExpectedTrajectories:
-    """Fit the practice's curves on every episode's outcome scores (two queries)."""
+    """Fit the practice's curves on every episode's outcome scores, and the within-client
+    variability of its clients' alliance check-ins (the rupture rules' prior; monitoring's
+    variability.py), in two queries."""
     sessions_by_episode: dict[int, list[Session]] = {}
     for s in Session.objects.filter(organisation=organisation).order_by("scheduled_at", "id").only(
         "id", "episode_id", "scheduled_at", "attendance"
@@ -239,8 +241,7 @@ def fit_trajectories(organisation: Any) -> mon.ExpectedTrajectories:
     ).values(*RESPONSE_FIELDS):
         responses_by_episode.setdefault(r["episode_id"], []).append(r)
     histories = [
-        history_from_rows(str(episode_id), sessions_by_episode.get(episode_id, []), responses,
-                 outcomes_only=True)[0]
+        history_from_rows(str(episode_id), sessions_by_episode.get(episode_id, []), responses)[0]
         for episode_id, responses in responses_by_episode.items()
     ]
     return mon.ExpectedTrajectories.fit(histories)

@@ -15,6 +15,7 @@ from rapport.alerts.access import alerts_for, get_alert_for
 from rapport.alerts.forms import StepForm
 from rapport.alerts.suggestions import COMPONENT_LABELS
 from rapport.audit.services import record
+from rapport.monitoring.explain import why
 
 # Evidence keys that read better spelled out; the rest are shown as "some key" -> "Some key".
 EVIDENCE_LABELS = {
@@ -24,6 +25,11 @@ EVIDENCE_LABELS = {
     "sd_floor_applied": "SD floor applied",
     "earlier_sessions": "Earlier sessions counted",
     "tolerance_sd": "Tolerance SD",
+    "rupture_below": "A rupture at or below",
+    "dip_below": "A notice at or below",
+    "min_drop": "Smallest meaningful drop",
+    "sd_prior": "Spread shrunk towards (practice)",
+    "unrated_sessions_before": "Sessions without a rating just before",
 }
 
 
@@ -103,6 +109,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
         {
             "alert": alert,
             "evidence": evidence_rows(alert.evidence),
+            "why": why(alert.kind, alert.evidence or {}),
             "steps": steps,
             "form": form,
             "repair_guide": alert.kind in REPAIR_GUIDE_KINDS,

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from rapport import monitoring as mon
 from rapport.alerts.findings import RESPONSE_FIELDS, history_from_rows, trajectories_for
-from rapport.analytics.stats import EpisodeFacts, intake_sd, outcome_facts
+from rapport.analytics.stats import EpisodeFacts, OutcomeFacts, intake_sd, outcome_facts
 from rapport.care.models import Attendance, CareEpisode, EpisodeStatus, Session
 from rapport.checkins.models import CheckIn, Respondent, Response
 
@@ -146,6 +146,16 @@ def _outcomes(facts, histories, trajectories, period: Period) -> None:
         result = outcome_facts(series, model, sds[series.instrument])
         if result is not None and result.classification is not None:
             facts[episode_id].outcomes[series.instrument] = result
+    # NHS Talking Therapies judges the pair (PHQ-9 with GAD-7 or PCL-5), shown beside the
+    # per-measure figures, for pairs whose last paired session is in the period.
+    for episode_id, history, by_number in histories:
+        pair = mon.paired(history)
+        if pair is None or pair.outcome is None or pair.last_session is None:
+            continue
+        last = by_number.get(pair.last_session)
+        if last is not None and period.contains(last.scheduled_at):
+            facts[episode_id].outcomes[pair.key] = OutcomeFacts(
+                pair.outcome.classification, pair.outcome.caseness_at_start, None)
 
 
 def _ruptures(facts, histories, trajectories, period: Period) -> None:

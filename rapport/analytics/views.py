@@ -79,6 +79,8 @@ BREAKDOWN = [
 
 
 def _title(instrument_id: str) -> str:
+    if "+" in instrument_id:  # an NHS Talking Therapies pair (monitoring.paired), e.g. phq9+gad7
+        return " and ".join(_title(i) for i in instrument_id.split("+")) + " together"
     try:
         return instruments.load(instrument_id).title
     except (instruments.UnknownInstrument, instruments.DefinitionError):
@@ -140,7 +142,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 })
     columns.append(("Practice", summarise(facts.values())))
     instrument_ids = sorted({i for _, figs in columns for i in figs.outcomes},
-                            key=lambda i: (i != "phq9", i != "gad7", i))
+                            key=lambda i: ("+" not in i, i != "phq9", i != "gad7", i))
     context.update(
         period=period,
         tables=[

@@ -122,7 +122,7 @@ def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str]) -> 
     dumps = writer.dumps
     line_of = writer.line
     score = instrument.score
-    decode = json.JSONDecoder().decode
+    decode = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
     status = 0
     buffer: list[str] = []
     for number, raw in enumerate(lines, 1):
@@ -157,9 +157,26 @@ def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str]) -> 
     return status
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's keys must differ: {"a": 1, "a": 2} is refused (the json module would keep
+    the last one silently, so an answer could be overwritten unseen)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise DuplicateKey(f"the key {dup[:40]!r} appears twice")
+    return result
+
+
 def _reason(error: BaseException) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"{error.msg} at column {error.colno}"
     if isinstance(error, RecursionError):
         return "nested too deeply"
+    if isinstance(error, DuplicateKey):
+        return str(error)
     return str(error)

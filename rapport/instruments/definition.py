@@ -208,6 +208,9 @@ def _scale(ext: dict[str, Any], name: str, where: str) -> Scale:
     if (max_missing or any_answered) and source is None:
         raise DefinitionError(f"{where}: a missing-item allowance needs a missingSource")
     multiplier = _number(_one(parts, "multiplier", where, 1), "multiplier", where)
+    round_prorated = _one(parts, "roundProrated", where, False)
+    if not isinstance(round_prorated, bool):
+        raise DefinitionError(f"{where}: roundProrated must be true or false")
     code = None
     coding = _one(parts, "code", where)
     if coding is not None:
@@ -223,6 +226,7 @@ def _scale(ext: dict[str, Any], name: str, where: str) -> Scale:
         max_missing=None if any_answered else max_missing,
         missing_source=source,
         code=code,
+        round_prorated=round_prorated,
     )
 
 

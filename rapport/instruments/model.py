@@ -157,6 +157,7 @@ class Scale:
     max_missing: int | None = 0  # None: any number, the mean of the answered items
     missing_source: str | None = None
     code: tuple[str, str, str] | None = None  # (system, code, display), e.g. LOINC
+    round_prorated: bool = False  # a prorated total is rounded to a whole number (half up)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -167,6 +168,7 @@ class Scale:
             "multiplier": self.multiplier,
             "max_missing": self.max_missing,
             "missing_source": self.missing_source,
+            "round_prorated": self.round_prorated,
         }
         if self.code:
             data["code"] = {"system": self.code[0], "code": self.code[1], "display": self.code[2]}
@@ -517,6 +519,10 @@ class Instrument:
             result: Number = total / answered
         elif answered < n:
             result = total * n / answered  # prorate: the mean of the answered items times n
+            if scale.round_prorated:
+                # The definition's source records a prorated total as a whole number
+                # (PHQ-9, GAD-7: the NHS Data Dictionary); half up, 12.5 -> 13.
+                result = math.floor(result + 0.5)
         else:
             result = total
         if scale.multiplier != 1:

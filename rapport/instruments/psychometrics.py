@@ -177,3 +177,81 @@ class Psychometrics:
             "source": dict(self.source),
             "notes": list(self.notes),
         }
+
+
+# -- NHS Talking Therapies paired outcomes ----------------------------------------------------
+
+RELIABLE_CHANGE_BOTH_DIRECTIONS = "reliable_change_both_directions"
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One measure of a pair: its first and last scores and its published numbers."""
+
+    first: float
+    last: float
+    reliable_change: float
+    cutoff: float  # caseness: score >= cutoff (lower-is-better measures)
+
+    def change(self) -> int:
+        """+1 reliable improvement, -1 reliable deterioration, 0 neither (a fall or rise of at
+        least the reliable-change amount; "at least", as `classify_change`)."""
+        if self.first - self.last >= self.reliable_change:
+            return 1
+        if self.last - self.first >= self.reliable_change:
+            return -1
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class PairedOutcome:
+    caseness_at_start: bool
+    caseness_at_end: bool
+    recovery: bool | None  # None: not a case at the start, so recovery does not apply
+    reliable_improvement: bool
+    reliable_deterioration: bool
+    reliable_recovery: bool | None
+    classification: str
+
+
+def classify_paired(depression: Measure, anxiety: Measure) -> PairedOutcome:
+    """NHS Talking Therapies outcomes judged on the PAIR of measures, not on each alone.
+
+    Source: NHS Talking Therapies for anxiety and depression manual (NHS England), its outcome
+    definitions, and the NHS Talking Therapies data set definitions (NHS Data Dictionary),
+    which define, for a referral with a depression measure (PHQ-9) and an anxiety
+    measure (GAD-7 or the anxiety-disorder-specific measure) at the first and last contact:
+    - caseness: at or above the clinical cutoff on EITHER measure (PHQ-9 >= 10, GAD-7 >= 8);
+    - recovery: a case at the start and a case on NEITHER measure at the end (only referrals
+      at caseness at the start are counted);
+    - reliable improvement: a reliable fall on at least one measure and no reliable rise on
+      the other; reliable deterioration: the mirror image;
+    - a reliable fall on one measure with a reliable rise on the other is neither (reported
+      here as "reliable_change_both_directions");
+    - reliable recovery: recovery and reliable improvement together.
+    Precedence of the single label, first that holds: reliable_change_both_directions,
+    reliable_deterioration, reliable_recovery, recovery, reliable_improvement,
+    no_reliable_change. The flags keep every part of the judgement.
+    """
+    d, a = depression.change(), anxiety.change()
+    improved = (d == 1 or a == 1) and -1 not in (d, a)
+    deteriorated = (d == -1 or a == -1) and 1 not in (d, a)
+    both = {d, a} == {1, -1}
+    case_start = depression.first >= depression.cutoff or anxiety.first >= anxiety.cutoff
+    case_end = depression.last >= depression.cutoff or anxiety.last >= anxiety.cutoff
+    recovery = (not case_end) if case_start else None
+    reliable_recovery = (bool(recovery) and improved) if case_start else None
+    if both:
+        label = RELIABLE_CHANGE_BOTH_DIRECTIONS
+    elif deteriorated:
+        label = RELIABLE_DETERIORATION
+    elif reliable_recovery:
+        label = RELIABLE_RECOVERY
+    elif recovery:
+        label = RECOVERY
+    elif improved:
+        label = RELIABLE_IMPROVEMENT
+    else:
+        label = NO_RELIABLE_CHANGE
+    return PairedOutcome(case_start, case_end, recovery, improved, deteriorated,
+                         reliable_recovery, label)

@@ -11,7 +11,7 @@ its parts). Output: `Finding`s as data. See README.md for the rules, thresholds 
 
 from rapport.monitoring.analyze import analyze_episode, analyze_many, open_findings
 from rapport.monitoring.dropout import DropoutReason, DropoutRisk, dropout_risk
-from rapport.monitoring.outcome import OutcomeSummary, classify, summarize
+from rapport.monitoring.outcome import OutcomeSummary, PairedSummary, classify, paired, summarize
 from rapport.monitoring.records import (
     AllianceSeries,
     Attendance,
@@ -37,6 +37,7 @@ __all__ = [
     "GoalRating",
     "OutcomeSeries",
     "OutcomeSummary",
+    "PairedSummary",
     "RiskFlag",
     "Scale",
     "TrajectoryModel",
@@ -46,5 +47,6 @@ __all__ = [
     "default_model",
     "dropout_risk",
     "open_findings",
+    "paired",
     "summarize",
 ]

@@ -37,6 +37,7 @@ from rapport.monitoring.records import (
     Scale,
 )
 from rapport.monitoring.trajectories import ExpectedTrajectories
+from rapport.monitoring.variability import VariabilityPrior
 
 # The client instrument a therapist's alliance rating is compared with, when the therapist's
 # instrument has no client version of the same id.
@@ -68,7 +69,8 @@ def analyze_many(
     traj = trajectories if trajectories is not None else _DEFAULT_TRAJECTORIES
     out: list[list[Finding]] = [[] for _ in episodes]
     _outcome_rules(episodes, traj, out)
-    open_ruptures = _alliance_rules(episodes, out)
+    # getattr: curves cached (pickled) by an older version have no alliance priors.
+    open_ruptures = _alliance_rules(episodes, out, getattr(traj, "alliance", None) or {})
     _discrepancy_rule(episodes, out)
     for i, ep in enumerate(episodes):
         found = out[i]
@@ -190,7 +192,8 @@ def _outcome_rules(
 
 
 def _alliance_rules(
-    episodes: Sequence[EpisodeHistory], out: list[list[Finding]]
+    episodes: Sequence[EpisodeHistory], out: list[list[Finding]],
+    priors: dict[str, VariabilityPrior],
 ) -> dict[int, list[Finding]]:
     groups: dict[tuple[Any, ...], list[tuple[int, AllianceSeries]]] = {}
     for i, ep in enumerate(episodes):
@@ -202,7 +205,8 @@ def _alliance_rules(
                 groups.setdefault(key, []).append((i, a))
     open_ruptures: dict[int, list[Finding]] = {}
     for (instrument, lo, hi, own_low, c_span), items in groups.items():
-        _alliance_group(episodes, instrument, lo, hi, own_low, c_span, items, out, open_ruptures)
+        _alliance_group(episodes, instrument, lo, hi, own_low, c_span, items, out, open_ruptures,
+                        priors.get(instrument))
     return open_ruptures
 
 
@@ -216,10 +220,17 @@ def _alliance_group(
     items: list[tuple[int, AllianceSeries]],
     out: list[list[Finding]],
     open_ruptures: dict[int, list[Finding]],
+    prior: VariabilityPrior | None = None,
 ) -> None:
     span = hi - lo
-    floor = th.SD_FLOOR_FRACTION * span
-    prior_var = (th.SD_PRIOR_FRACTION * span) ** 2
+    if prior is None:
+        # A new practice: the documented constants (thresholds.py).
+        prior = VariabilityPrior(th.SD_PRIOR_FRACTION * span, th.SD_PRIOR_WEIGHT, 0.0, 0)
+        floor, min_drop, min_prior = th.SD_FLOOR_FRACTION * span, 0.0, th.MIN_PRIOR_SESSIONS
+    else:
+        floor, min_drop, min_prior = prior.sd_floor, prior.min_drop, th.MIN_PRIOR_SESSIONS_FITTED
+    min_dip = min_drop * th.MIN_DIP_STEPS / th.MIN_DROP_STEPS
+    prior_var = prior.sd**2
     flat = flatten([a.sessions for _, a in items], [a.totals for _, a in items])
     owner = [i for i, _ in items]
     x_mat = pad(flat)
@@ -269,6 +280,7 @@ def _alliance_group(
     ok_m = ~np.isnan(vals)
     vals0 = np.where(ok_m, vals, 0.0)
     prior_v = np.array([prior_var] + [c_prior_var] * k_n)
+    w = np.array([prior.weight] + [th.SD_PRIOR_WEIGHT] * k_n)
     floor_v = np.array([floor] + [c_floor] * k_n)
     s_n = np.zeros((rows, 1 + k_n))
     s_1 = np.zeros((rows, 1 + k_n))
@@ -295,7 +307,6 @@ def _alliance_group(
     superseded: dict[tuple[int, int], int] = {}  # (row, rupture col) -> col of the new rupture
     no_dist = np.zeros(rows)
     all_back = np.ones(rows, dtype=bool)
-    w = th.SD_PRIOR_WEIGHT
     for c in range(width):
         x = x_mat[:, c]
         ok = ok_m[:, c, :]
@@ -308,8 +319,14 @@ def _alliance_group(
                       / np.maximum(s_n - 1 + w, 1))
         sds = np.maximum(raw, floor_v)
         mean, sd = lvl[:, 0], sds[:, 0]
+        if prior.fitted:
+            # The usual level is itself estimated from n sessions: judge the new session
+            # against the predictive spread sd * sqrt(1 + 1/n), not sd alone.
+            sd = sd * np.sqrt(1.0 + 1.0 / np.maximum(n, 1.0))
         mean_m[:, c], sd_m[:, c], raw_sd_m[:, c], n_m[:, c] = mean, sd, raw[:, 0], n
-        low = valid & (x <= mean - th.DIP_SD * sd + EPS)
+        # A notice needs a drop of at least 1 SD and of at least the smallest meaningful drop
+        # (a number of the scale's steps, with a practice-fitted prior; see thresholds.py).
+        low = valid & (x <= mean - np.maximum(th.DIP_SD * sd, min_dip) + EPS)
         any_open = bool(in_r.any())
         dist, c_back = no_dist, all_back
         # The components are read only where a session is low or a rupture open.
@@ -329,9 +346,11 @@ def _alliance_group(
                     ~ok[:, 1:] | np.isnan(r_lvl[:, 1:])
                     | (xc >= r_lvl[:, 1:] - th.REPAIR_SD * r_sds[:, 1:] - EPS), axis=1
                 )
-        enough = valid & (n >= th.MIN_PRIOR_SESSIONS)
+        enough = valid & (n >= min_prior)
         if any_open:
-            back = valid & in_r & (x >= r_lvl[:, 0] - th.REPAIR_SD * r_sds[:, 0] - EPS)
+            back = valid & in_r & (
+                x >= r_lvl[:, 0] - np.maximum(th.REPAIR_SD * r_sds[:, 0], min_drop) - EPS
+            )
             full = back & (x >= r_lvl[:, 0] - EPS) & c_back
             two = back & (back_col >= 0)
             rep = full | two
@@ -347,7 +366,8 @@ def _alliance_group(
         # with a drop distance over the components of at least COMPONENT_DISTANCE (several
         # components down at once, each against its own usual level; see thresholds.py).
         rup = candidate & (
-            (x <= mean - th.RUPTURE_SD * sd + EPS) | (dist >= th.COMPONENT_DISTANCE - EPS)
+            (x <= mean - np.maximum(th.RUPTURE_SD * sd, min_drop) + EPS)
+            | (dist >= th.COMPONENT_DISTANCE - EPS)
         )
         dip_m[:, c] = below_dip & ~rup
         any_rup = bool(rup.any())
@@ -399,20 +419,16 @@ def _alliance_group(
         repaired_at = repair[0] if repair is not None else None
         x = float(x_mat[row, c])
         mean, sd, raw = float(mean_m[row, c]), float(sd_m[row, c]), float(raw_sd_m[row, c])
-        evidence: dict[str, Any] = {
-            "instrument": instrument,
-            "score": x,
-            "usual": _r(mean),
-            "sd": _r(sd),
+        evidence = _basis(instrument, x, mean, sd, int(n_m[row, c]), min_drop, prior,
+                          sess[row], c)
+        evidence.update({
             "sd_floor_applied": raw < floor,
             "drop": _r(mean - x),
-            "z": _r((x - mean) / sd),
-            "earlier_sessions": int(n_m[row, c]),
             "criterion": (
-                "2sd" if x <= mean - th.RUPTURE_SD * sd + EPS else "1sd_and_components"
+                "2sd" if x <= evidence["rupture_below"] + EPS else "1sd_and_components"
             ),
             "repaired_session": int(sess[row][repaired_at]) if repaired_at is not None else None,
-        }
+        })
         if comp is not None and comp_prior is not None:
             drops = comp_prior[row, c] - comp[row, c]
             scores = comp[row, c]
@@ -494,8 +510,7 @@ def _alliance_group(
                 "info",
                 sessions[start],
                 instrument,
-                {"instrument": instrument, "score": x, "usual": _r(mean), "sd": _r(sd),
-                 "z": _r((x - mean) / sd), "earlier_sessions": int(n_m[row, c])},
+                _basis(instrument, x, mean, sd, int(n_m[row, c]), min_drop, prior, sess[row], c),
                 episodes[owner[row]].episode,
                 sessions[end],
                 ongoing,
@@ -556,6 +571,29 @@ def _alliance_group(
                     ongoing,
                 )
             )
+
+
+def _basis(instrument: str, x: float, mean: float, sd: float, n: int, min_drop: float,
+           prior: VariabilityPrior, sessions: list[float], c: int) -> dict[str, Any]:
+    """Why an alliance finding fired, in the client's own numbers: this session's score, the
+    usual level and spread it was judged against, the lines it crossed, what the spread was
+    shrunk towards, and how many sessions had no rating before this one (numbers only: the
+    alerts app keeps no free text in evidence; `explain.why` words it for a page)."""
+    previous = int(sessions[c - 1]) if c > 0 else None
+    return {
+        "instrument": instrument,
+        "score": x,
+        "usual": _r(mean),
+        "sd": _r(sd),
+        "z": _r((x - mean) / sd),
+        "earlier_sessions": n,
+        "dip_below": _r(mean - max(th.DIP_SD * sd, min_drop)),
+        "rupture_below": _r(mean - max(th.RUPTURE_SD * sd, min_drop)),
+        "min_drop": _r(min_drop),
+        "sd_prior": prior.to_dict(),
+        "previous_rated_session": previous,
+        "unrated_sessions_before": (int(sessions[c]) - previous - 1) if previous else 0,
+    }
 
 
 # -- discrepancy: therapist's rating well above the client's ---------------------------------

@@ -23,6 +23,7 @@ or some instruments are not in the library (reported once each; the rest is stil
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -33,11 +34,15 @@ from datetime import date
 from typing import TextIO
 
 from rapport.monitoring.analyze import THERAPIST_PAIRS, analyze_many
-from rapport.monitoring.outcome import summarize
+from rapport.monitoring.outcome import paired, summarize
 from rapport.monitoring.records import AllianceSeries, EpisodeHistory, OutcomeSeries, Scale
 from rapport.monitoring.trajectories import ExpectedTrajectories
 
 HEADER = ("client", "session", "date", "instrument", "respondent", "score")
+# Ours: no course of therapy has more sessions; a larger number is a typing or export error
+# (and would overflow the analysis's 64-bit session arrays).
+MAX_SESSION = 10_000
+
 USAGE = "usage: rapport analyze [--summary] FILE.csv\n"
 # Alliance-type instruments recognised even when the instruments library lacks them.
 KNOWN_ALLIANCE = frozenset({"relationship-checkin", *THERAPIST_PAIRS, *THERAPIST_PAIRS.values()})
@@ -67,6 +72,19 @@ class Meta:
     scale_min: float = 0.0
     scale_max: float = 100.0
     low_cutoff: float | None = None
+    total_range: tuple[float, float] | None = None  # None: the library gives no range
+    integer: bool = False  # totals are whole numbers (sums of whole-number items)
+
+
+def _is_integer(instrument: object) -> bool:
+    """Whether every total is a whole number: a plain sum of whole-number items."""
+    try:
+        total = instrument.scoring.total  # type: ignore[attr-defined]
+        ranges = [instrument.item(i).value_range for i in total.items]  # type: ignore[attr-defined]
+        return (total.method == "sum" and total.multiplier == 1
+                and all(float(v).is_integer() for r in ranges for v in r))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return False
 
 
 def _total_range(instrument: object) -> tuple[float, float] | None:
@@ -105,8 +123,20 @@ def lookup(instrument_id: str) -> Meta | None:
         cutoff = None
         if psy is not None and psy.cutoff is not None and psy.higher_is_better:
             cutoff = float(psy.cutoff)
-        return Meta(alliance=True, scale=None, scale_min=lo, scale_max=hi, low_cutoff=cutoff)
-    return Meta(alliance=False, scale=Scale.of(psy) if psy is not None else Scale())
+        return Meta(alliance=True, scale=None, scale_min=lo, scale_max=hi, low_cutoff=cutoff,
+                    total_range=(lo, hi))
+    return Meta(alliance=False, scale=Scale.of(psy) if psy is not None else Scale(),
+                total_range=_total_range(instrument), integer=_is_integer(instrument))
+
+
+def _score_problem(meta: Meta, instrument: str, score: float) -> str | None:
+    """Why a total is impossible for its instrument, or None."""
+    if meta.total_range is not None:
+        lo, hi = meta.total_range
+        if not lo <= score <= hi:
+            return f"{instrument} score must be from {lo:g} to {hi:g}, not {score:g}"
+    if meta.integer and not score.is_integer():
+        return f"{instrument} score must be a whole number, not {score:g}"
 
 
 def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
@@ -120,7 +150,15 @@ def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
     names = tuple(h.strip().lstrip("\ufeff").lower() for h in header)
     if names != HEADER:
         raise UsageError(f"line 1: expected the header {','.join(HEADER)}, found {','.join(header)}")
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            # A field over the csv module's limit (128 KiB), a NUL byte, a broken quote.
+            errors.append(f"line {reader.line_num}: not readable as CSV ({e})")
+            return
         line = reader.line_num
         if not fields or all(not f.strip() for f in fields):
             continue
@@ -136,26 +174,27 @@ def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
         if problem is None:
             try:
                 session = int(session_s)
-                if session < 1:
+                if not 1 <= session <= MAX_SESSION:
                     raise ValueError
             except ValueError:
-                problem = f"session must be a whole number from 1, not {session_s!r}"
+                problem = (f"session must be a whole number from 1 to {MAX_SESSION}, not "
+                           f"{session_s[:40]!r}")
         if problem is None:
             try:
                 on = date.fromisoformat(date_s)
                 if len(date_s) != 10:
                     raise ValueError
             except ValueError:
-                problem = f"date must be an ISO date (YYYY-MM-DD), not {date_s!r}"
+                problem = f"date must be an ISO date (YYYY-MM-DD), not {date_s[:40]!r}"
         if problem is None and respondent not in ("client", "therapist"):
-            problem = f"respondent must be 'client' or 'therapist', not {respondent!r}"
+            problem = f"respondent must be 'client' or 'therapist', not {respondent[:40]!r}"
         if problem is None:
             try:
                 score = float(score_s)
                 if not math.isfinite(score):
                     raise ValueError
             except ValueError:
-                problem = f"score must be a number, not {score_s!r}"
+                problem = f"score must be a number, not {score_s[:40]!r}"
         if problem is not None:
             errors.append(f"line {line}: {problem}")
             continue
@@ -182,8 +221,12 @@ def build(
         seen[key] = row.line
         if row.instrument not in metas:
             metas[row.instrument] = lookup(row.instrument)
-        if metas[row.instrument] is None:
+        meta = metas[row.instrument]
+        if meta is None:
             unknown_rows[row.instrument] = unknown_rows.get(row.instrument, 0) + 1
+        elif (problem := _score_problem(meta, row.instrument, row.score)) is not None:
+            errors.append(f"line {row.line}: {problem}")
+            continue
         per = by_client.setdefault(row.client, {})
         per.setdefault((row.instrument, row.respondent), {})[row.session] = row.score
     for instrument, count in unknown_rows.items():
@@ -229,16 +272,34 @@ def _summary_lines(episodes: Sequence[EpisodeHistory]) -> Iterator[str]:
             s = summarize(series)
             if s is None:
                 continue
-            yield json.dumps(
-                {
-                    "client": ep.episode,
-                    "instrument": s.instrument,
-                    "first": s.first,
-                    "last": s.last,
-                    "change": round(s.change, 2),
-                    "classification": s.classification,
-                }
-            )
+            line = {
+                "client": ep.episode,
+                "instrument": s.instrument,
+                "first": s.first,
+                "last": s.last,
+                "change": round(s.change, 2),
+                "classification": s.classification,
+            }
+            if len(series.scores) < 2:
+                # One score is no change: not classifiable (as the analytics leave it out).
+                line["classification"] = None
+                line["not_classifiable"] = "only one score"
+            yield json.dumps(line)
+        paired = _paired(ep)
+        if paired is not None:
+            yield json.dumps(paired)
+
+
+def _paired(ep: EpisodeHistory) -> dict | None:
+    """The NHS Talking Therapies paired outcome line (monitoring.outcome.paired)."""
+    p = paired(ep)
+    if p is None:
+        return None
+    out: dict = {"client": ep.episode, "paired": [p.depression, p.anxiety]}
+    if p.outcome is None:
+        return {**out, "classification": None, "not_classifiable": p.reason}
+    return {**out, "first_session": p.first_session, "last_session": p.last_session,
+            **dataclasses.asdict(p.outcome)}
 
 
 def _finding_lines(
@@ -279,7 +340,18 @@ def run(stream: TextIO, out: TextIO, err: TextIO, *, summary: bool) -> int:
     except UsageError as e:
         err.write(f"rapport analyze: {e}\n")
         return 2
+    except UnicodeDecodeError:
+        err.write("rapport analyze: the input is not UTF-8 text\n")
+        return 2
     episodes, notes = build(rows, errors, summary=summary)
+    if any(message.startswith("line ") for message in errors):
+        # Bad rows: nothing is analysed or written (a finding or a classification from a file
+        # with impossible rows could rest on them); every bad row is named.
+        for message in errors:
+            err.write(message + "\n")
+        err.write(f"rapport analyze: {sum(m.startswith('line ') for m in errors)} bad rows; "
+                  "nothing analysed\n")
+        return 2
     lines = _summary_lines(episodes) if summary else _finding_lines(episodes, notes)
     for line in lines:
         out.write(line + "\n")

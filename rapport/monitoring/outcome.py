@@ -11,8 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rapport.instruments.psychometrics import classify_change, is_remission, is_response
-from rapport.monitoring.records import OutcomeSeries, Scale
+from rapport.instruments.psychometrics import (
+    Measure,
+    PairedOutcome,
+    classify_change,
+    classify_paired,
+    is_remission,
+    is_response,
+)
+from rapport.monitoring.records import EpisodeHistory, OutcomeSeries, Scale
+
+# NHS Talking Therapies pairs the PHQ-9 with the GAD-7 or an anxiety-disorder-specific measure
+# (psychometrics.classify_paired); the first of these the client has is used.
+PAIR_DEPRESSION = "phq9"
+PAIR_ANXIETY = ("gad7", "pcl5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +95,43 @@ def summarize(series: OutcomeSeries) -> OutcomeSummary | None:
         response,
         remission,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PairedSummary:
+    """The NHS Talking Therapies paired outcome of one episode (see `paired`)."""
+
+    depression: str
+    anxiety: str
+    first_session: int | None
+    last_session: int | None
+    outcome: PairedOutcome | None  # None: not classifiable (`reason` says why)
+    reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.depression}+{self.anxiety}"
+
+
+def paired(episode: EpisodeHistory) -> PairedSummary | None:
+    """PHQ-9 with GAD-7 (or, without GAD-7, the PCL-5), from the first to the last session where
+    both were scored; None when the episode lacks either measure or their published numbers."""
+    by = {s.instrument: s for s in episode.outcomes}
+    dep = by.get(PAIR_DEPRESSION)
+    anx = next((by[i] for i in PAIR_ANXIETY if i in by), None)
+    if dep is None or anx is None:
+        return None
+    if any(s.scale.reliable_change is None or s.scale.cutoff is None for s in (dep, anx)):
+        return None
+    d_at = dict(zip(dep.sessions, dep.scores, strict=True))
+    a_at = dict(zip(anx.sessions, anx.scores, strict=True))
+    both = sorted(set(d_at) & set(a_at))
+    if len(both) < 2:
+        return PairedSummary(dep.instrument, anx.instrument, None, None, None,
+                             "fewer than two sessions with both measures")
+    first, last = both[0], both[-1]
+    measures = [
+        Measure(at[first], at[last], float(s.scale.reliable_change or 0), float(s.scale.cutoff or 0))
+        for s, at in ((dep, d_at), (anx, a_at))
+    ]
+    return PairedSummary(dep.instrument, anx.instrument, first, last, classify_paired(*measures))

@@ -46,6 +46,31 @@ SD_PRIOR_WEIGHT = 4.0
 # the newest session, and keys stay stable as sessions are added); the rupture is open until
 # then, and the repair's evidence keeps the first session back (`back_since`).
 REPAIR_SD = 1.0
+# --- Practice-fitted variability (variability.py) ---------------------------------------------
+# With a prior fitted on the practice's own episodes (empirical Bayes, Smyth 2004; see
+# variability.py), the constant prior and the 5-point floor above are replaced: the SD prior and
+# its weight come from the practice, the SD floor is the rounding SD (resolution / sqrt(12),
+# Sheppard's correction) and a drop must also be at least MIN_DROP_STEPS steps of the scale's
+# resolution to be a notice or a rupture (5.7 points on the check-in, whose total moves in steps
+# of 10/7): a steady client's 2 SD can be smaller than one step, and one or two items down by
+# one point is not a meaningful break. Ours, tuned on the development seed (evaluation
+# families, README.md: without the predictive spread, 3 steps flagged 5.7% of the ceiling
+# family's stable sessions; with it, 4 steps flag 3.7% with 0.94 of ruptures found, 5 steps
+# 2.3% with 0.92). A prior needs MIN_EPISODES_FOR_PRIOR clients with MIN_RATINGS_FOR_PRIOR
+# ratings each (ours: below about 30 the mean log variance moves by more than a tenth); its
+# weight is capped at MAX_PRIOR_WEIGHT pseudo-sessions so that a client's own SD still counts
+# after a dozen sessions.
+MIN_DROP_STEPS = 4.0
+# The same smallest drop for the lighter notice (1 SD). Measured on the development seed: 1, 2
+# or 4 steps for the notice changed no rupture figure by more than 0.002, so one number serves.
+MIN_DIP_STEPS = 4.0
+# With a fitted prior the SD no longer rests on the client's own few sessions, so two earlier
+# ratings are enough for a usual level (with the constants, MIN_PRIOR_SESSIONS): a missed
+# check-in early on no longer hides a rupture at session 4. Ours, tuned with the above.
+MIN_PRIOR_SESSIONS_FITTED = 2
+MIN_RATINGS_FOR_PRIOR = 4
+MIN_EPISODES_FOR_PRIOR = 30
+MAX_PRIOR_WEIGHT = 30.0
 REPAIR_SESSIONS = 2
 # A rupture still unrepaired after 3 sessions has set a new, lower level: further ruptures are
 # judged against it (the open one can still be repaired by a return to the old level). No

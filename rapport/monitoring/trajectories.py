@@ -26,7 +26,8 @@ import numpy as np
 
 from rapport.monitoring import thresholds as th
 from rapport.monitoring._arrays import F, Flat, first_of_group, flatten
-from rapport.monitoring.records import EpisodeHistory, OutcomeSeries, Scale
+from rapport.monitoring.records import AllianceSeries, EpisodeHistory, OutcomeSeries, Scale
+from rapport.monitoring.variability import VariabilityPrior, fit_prior
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,9 @@ class ExpectedTrajectories:
     """Fitted curves by instrument; instruments without one fall back to the defaults."""
 
     models: dict[str, TrajectoryModel] = field(default_factory=dict)
+    # Within-client alliance variability by client instrument (variability.py); instruments
+    # without one use the documented constants (thresholds.py).
+    alliance: dict[str, VariabilityPrior] = field(default_factory=dict)
 
     @classmethod
     def fit(
@@ -183,11 +187,16 @@ class ExpectedTrajectories:
         the quantiles of the intake scores, with at least `min_per_band` episodes each.
         """
         by_instrument: dict[str, list[OutcomeSeries]] = {}
+        alliance: dict[str, list[AllianceSeries]] = {}
         for item in data:
             series = item.outcomes if isinstance(item, EpisodeHistory) else (item,)
             for s in series:
                 if len(s.sessions) >= 2:
                     by_instrument.setdefault(s.instrument, []).append(s)
+            if isinstance(item, EpisodeHistory):
+                for a in item.alliance:
+                    if a.respondent == "client":
+                        alliance.setdefault(a.instrument, []).append(a)
         models: dict[str, TrajectoryModel] = {}
         for instrument, series in by_instrument.items():
             flat = flatten([s.sessions for s in series], [s.scores for s in series])
@@ -200,7 +209,12 @@ class ExpectedTrajectories:
             )
             if model is not None:
                 models[instrument] = model
-        return cls(models)
+        priors: dict[str, VariabilityPrior] = {}
+        for instrument, items in alliance.items():
+            prior = fit_prior([a.totals for a in items], items[0].scale_max - items[0].scale_min)
+            if prior is not None:
+                priors[instrument] = prior
+        return cls(models, priors)
 
     def model_for(self, instrument: str, scale: Scale) -> TrajectoryModel | None:
         model = self.models.get(instrument)

@@ -113,3 +113,22 @@ def test_figures_are_shown_from_the_minimum_n(client, known):
     assert (practice.value, practice.n) == ("67% (4 of 6)", 6)
     effect = cells(response, "Outcomes on the Patient Health Questionnaire (PHQ-9)", "Severity-adjusted")[0]
     assert effect.enough and effect.value.startswith(("+", "-")) and effect.interval.startswith("95% CI")
+
+
+def test_the_nhs_pair_is_judged_beside_each_measure(client, known):
+    # The example (NHS Talking Therapies manual, paired definitions): PHQ-9 12 -> 8
+    # recovers on its own, but GAD-7 9 -> 9 stays a case (>= 8), so the pair is not recovery.
+    with scope(organisation=known.practice.org):
+        ep = new_episode(known.practice, known.practice.therapist, "Paired Client",
+                         started=date(2026, 8, 3))
+        s = add_sessions(ep, 2)
+        scores(s, "phq9", [12, 8])
+        scores(s, "gad7", [9, 9])
+    facts = _load(known).facts[ep.pk]
+    assert facts.outcomes["phq9"].classification == "recovery"
+    assert facts.outcomes["phq9+gad7"].classification == "no_reliable_change"
+    assert facts.outcomes["phq9+gad7"].case_at_intake is True
+    response = login(client, known.practice.admin).get(reverse("analytics-overview"), PERIOD)
+    recovered = cells(response, "Outcomes on the Patient Health Questionnaire (PHQ-9) and "
+                      "Generalized Anxiety Disorder scale (GAD-7) together", "Recovery")
+    assert recovered[0].n == 1

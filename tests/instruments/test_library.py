@@ -84,7 +84,9 @@ def test_published_measures_carry_the_known_numbers() -> None:
     assert gad7 is not None
     assert (gad7.reliable_change, gad7.cutoff, gad7.response_fraction) == (4, 8, None)
     pcl5 = load("pcl5").psychometrics
-    assert pcl5 is not None and pcl5.reliable_change == 10 and 31 <= (pcl5.cutoff or 0) <= 33
+    # PCL-5 reliable change: Marx et al. 2022, Psychol Assess 34:197 (15 points in their first
+    # sample, 15-18 across samples), not the 10-point "clinically meaningful" minimum.
+    assert pcl5 is not None and pcl5.reliable_change == 15 and 31 <= (pcl5.cutoff or 0) <= 33
     for screener in ("phq2", "gad2"):
         p = load(screener).psychometrics
         assert p is not None and p.cutoff == 3 and p.reliable_change is None

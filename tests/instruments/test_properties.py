@@ -57,13 +57,27 @@ def test_relationship_total_is_a_0_to_100_mean(ratings: dict[str, int]) -> None:
 
 
 @given(
+    instrument_id=st.sampled_from(["phq9", "gad7"]),
     values=st.lists(st.integers(0, 3), min_size=9, max_size=9),
     missing=st.sets(st.integers(1, 9), min_size=1),
 )
-def test_any_missing_phq9_item_means_no_total(values: list[int], missing: set[int]) -> None:
-    answers = {f"phq9-{i}": v for i, v in enumerate(values, 1) if i not in missing}
-    score = load("phq9").score(answers)
-    assert score.total is None and not score.complete and len(score.errors) == 1
+def test_phq9_gad7_prorate_one_or_two_missing_items_and_no_more(
+    instrument_id: str, values: list[int], missing: set[int]
+) -> None:
+    # NHS Data Dictionary (PHQ-9 and GAD-7 scores; the PHQ-9 rule as Arrieta et al. 2017, J Clin
+    # Psychol 73:1076): one or two items missing -> the mean of the answered items times the
+    # number of items, recorded as a whole number; more missing -> no total.
+    n = 9 if instrument_id == "phq9" else 7
+    missing = {m for m in missing if m <= n} or {1}
+    answered = [v for i, v in enumerate(values[:n], 1) if i not in missing]
+    answers = {f"{instrument_id}-{i}": v for i, v in enumerate(values[:n], 1) if i not in missing}
+    score = load(instrument_id).score(answers)
+    assert not score.complete
+    if len(missing) <= 2:
+        mean_times_n = sum(answered) * n / len(answered)
+        assert score.total == int(mean_times_n + 0.5) and not score.errors
+    else:
+        assert score.total is None and len(score.errors) == 1
 
 
 @given(

@@ -61,6 +61,13 @@ def test_summary_per_client_and_instrument(tmp_path, capsys):
          "classification": "reliable_recovery"},
         {"client": "ann", "instrument": "gad7", "first": 9.0, "last": 13.0, "change": 4.0,
          "classification": "reliable_deterioration"},
+        # NHS Talking Therapies judges the pair (sessions 1-2, where both were scored): a
+        # reliable fall on PHQ-9 with a reliable rise on GAD-7 is neither improvement nor
+        # deterioration (psychometrics.classify_paired).
+        {"client": "ann", "paired": ["phq9", "gad7"], "first_session": 1, "last_session": 2,
+         "caseness_at_start": True, "caseness_at_end": True, "recovery": False,
+         "reliable_improvement": False, "reliable_deterioration": False,
+         "reliable_recovery": False, "classification": "reliable_change_both_directions"},
     ]
 
 
@@ -77,15 +84,26 @@ def test_summary_per_client_and_instrument(tmp_path, capsys):
         ("ann,2,2025-01-02,phq9,client", "line 3: expected 6 fields, found 5"),
         (",2,2025-01-02,phq9,client,3", "line 3: empty client"),
         ("ann,1,2025-01-02,phq9,client,9", "line 3: a second phq9 score"),
+        ("ann,99999999999999999999,2025-01-02,phq9,client,9",
+         "line 3: session must be a whole number from 1 to 10000"),
+        ("ann,2,2025-01-02,phq9,client,35", "line 3: phq9 score must be from 0 to 27, not 35"),
+        ("ann,2,2025-01-02,phq9,client,-3", "line 3: phq9 score must be from 0 to 27, not -3"),
+        ("ann,2,2025-01-02,phq9,client,500", "line 3: phq9 score must be from 0 to 27"),
+        ("ann,2,2025-01-02,phq9,client,1e308", "line 3: phq9 score must be from 0 to 27"),
+        ("ann,2,2025-01-02,phq9,client,-1e308", "line 3: phq9 score must be from 0 to 27"),
+        ("ann,2,2025-01-02,phq9,client,9.5", "line 3: phq9 score must be a whole number"),
+        ("ann,2,2025-01-02,relationship-checkin,client,101",
+         "line 3: relationship-checkin score must be from 0 to 100"),
+        ('ann,2,2025-01-02,phq9,client,"' + "9" * 140_000 + '"', "line 3: not readable as CSV"),
     ],
 )
-def test_bad_row_is_reported_with_its_line_and_skipped(tmp_path, capsys, line, message):
+def test_bad_row_is_reported_with_its_line_and_nothing_is_analysed(tmp_path, capsys, line,
+                                                                   message):
     text = rows("ann,1,2025-01-01,phq9,client,20", line, "ann,3,2025-01-03,phq9,client,10")
     code, out, err = run(tmp_path, capsys, text, "--summary")
-    assert code == 1
+    assert code == 2
     assert message in err
-    (summary,) = out
-    assert (summary["first"], summary["last"]) == (20.0, 10.0)  # the rest is analysed
+    assert out == []  # nothing classified from a file with bad rows
 
 
 def test_missing_header(tmp_path, capsys):
