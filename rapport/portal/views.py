@@ -167,7 +167,7 @@ def _step(top: float) -> float:
 def _my_responses(client) -> list[Response]:
     return list(
         Response.objects.filter(episode__in=_episodes(client), respondent=Respondent.CLIENT)
-        .order_by("submitted_at")
+        .select_related("episode").order_by("submitted_at")
     )
 
 

@@ -26,7 +26,8 @@ def test_phq9_response_round_trips_through_fhir() -> None:
     assert resource["questionnaire"] == "urn:rapport:questionnaire:phq9|1"
     first = resource["item"][0]
     assert first["linkId"] == "phq9-1"
-    assert first["answer"][0]["valueCoding"]["code"] == "more-than-half"
+    assert first["answer"][0]["valueCoding"] == {
+        "system": "http://loinc.org", "code": "LA6570-1", "display": "More than half the days"}
     again = score_questionnaire_response(resource)
     assert again.to_json() == instrument.score(answers).to_json()
 

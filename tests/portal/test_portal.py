@@ -228,16 +228,16 @@ def test_the_export_carries_scores_as_coded_observations(practice, client):
     responses = [r for r in resources if r["resourceType"] == "QuestionnaireResponse"]
     assert [r["questionnaire"].split("|")[0] for r in responses] == [
         "urn:rapport:questionnaire:phq9", "urn:rapport:questionnaire:relationship-checkin",
-        "urn:rapport:questionnaire:goal-progress"]
+        f"urn:rapport:questionnaire:goal-progress-{practice.episode.code}"]
     phq9 = responses[0]
     first = next(i for i in phq9["item"] if i["linkId"] == "phq9-1")
-    assert first["answer"][0]["valueCoding"]["code"] == "more-than-half"
+    assert first["answer"][0]["valueCoding"]["code"] == "LA6570-1"  # LOINC: more than half the days
     total = next(r for r in resources if r["resourceType"] == "Observation"
                  and any(c["code"] == "44261-6" for c in r["code"]["coding"]))
     loinc = next(c for c in total["code"]["coding"] if c["code"] == "44261-6")
     assert loinc["system"] == "http://loinc.org"
     assert total["valueInteger"] == 16
-    assert total["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{phq9['id']}"}]
+    assert total["derivedFrom"] == [{"reference": f"urn:uuid:{phq9['id']}"}]
     assert total["interpretation"] == [{"text": "moderately severe"}]
     rated = responses[2]["item"][0]
     assert rated["linkId"] == goal.link_id and rated["answer"] == [{"valueInteger": 6}]
