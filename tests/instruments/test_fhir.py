@@ -10,8 +10,8 @@ from rapport.instruments import goal_progress, instrument_ids, load
 from rapport.instruments.fhir import (
     LOINC,
     loinc_answers,
-    questionnaire,
     observations,
+    questionnaire,
     questionnaire_response,
     read_questionnaire_response,
     score_questionnaire_response,
