@@ -173,19 +173,21 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
     taken = clients.emails_in_use(organisation)
     done = dict(ImportedRecord.objects.filter(organisation=organisation)
                 .values_list("source_id", "client_id"))
-    patients: dict[str, clients.NewClient | Client] = {}
+    # reference -> the client it becomes, or where the Patient was refused
+    patients: dict[str, clients.NewClient | Client | str] = {}
     questionnaires = {str(r.get("url")): r for _, _, r in entries
                       if r.get("resourceType") == "Questionnaire" and r.get("url")}
     for where, full_url, resource in entries:
         if resource.get("resourceType") != "Patient":
             continue
+        source_id = _source_id(resource, full_url)
+        refs = [r for r in (full_url, f"Patient/{resource.get('id')}") if r]
         try:
             fhir.validate_resource(resource)
         except ValueError as e:
             plan.refused.append((where, str(e)[:500]))
+            patients.update(dict.fromkeys(refs, where))
             continue
-        source_id = _source_id(resource, full_url)
-        refs = [r for r in (full_url, f"Patient/{resource.get('id')}") if r]
         if source_id in done:
             found = Client.objects.get(pk=done[source_id])
             plan.skipped.append(f"{where}: imported before as client {found.name}")
@@ -195,6 +197,7 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
                                 therapist=therapist, team=team, taken=taken, source_id=source_id)
         if isinstance(outcome, str):
             plan.refused.append((where, outcome))
+            patients.update(dict.fromkeys(refs, where))  # its responses say why they cannot go
             continue
         plan.clients.append(outcome)
         patients.update(dict.fromkeys(refs, outcome))
@@ -226,6 +229,9 @@ def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, An
         return
     subject = (resource.get("subject") or {}).get("reference")
     target = patients.get(subject) if subject else client
+    if isinstance(target, str):
+        plan.refused.append((where, f"its subject, {target}, is refused"))
+        return
     if target is None:
         why = (f"its subject {subject!r} is not a Patient in this file" if subject
                else "it names no subject; give the client it belongs to (--client)")

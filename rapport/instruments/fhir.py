@@ -171,6 +171,11 @@ def questionnaire(instrument: Instrument, *, id: str | None = None, validate: bo
             continue
         items.append(copy.deepcopy(raw))
     if template_raw is not None:
+        data["description"] = (
+            "One rating per goal of one episode (the goals' own words as the items); each is "
+            "optional, since goals are added and reached between ratings. "
+            + str(data.get("description", ""))
+        )
         for item in instrument.items:
             if item.link_id in raw_items:
                 continue

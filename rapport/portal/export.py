@@ -2,8 +2,9 @@
 
 The Bundle (type collection) holds, each entry under a `urn:uuid:` fullUrl so that every
 reference resolves inside it:
-- a Patient: minimal, no more than the client gave the practice to call them by (name, the
-  name they prefer, their language); no contact details, no date of birth;
+- a Patient: minimal, no more than the client chooses to share: a pseudonymous identifier
+  (their code here) and their language, and their name and preferred name only when they tick
+  "include my name"; never contact details or a date of birth;
 - the Questionnaires the responses answer: each instrument once, and for goal ratings one
   Questionnaire per episode whose items are that episode's goals;
 - per stored response, a QuestionnaireResponse (subject: the Patient) and the Observations of
@@ -62,18 +63,18 @@ def _goal_questionnaire_id(response: Response) -> str:
     return f"{GOAL_PROGRESS}-{response.episode.code}"
 
 
-def patient(client) -> dict[str, Any]:
+def patient(client, *, include_name: bool = False) -> dict[str, Any]:
     """The client as a minimal FHIR Patient (see the module's docstring for what is left out)."""
-    names = [{"use": "official", "text": client.name}]
-    if client.preferred_name and client.preferred_name != client.name:
-        names.append({"use": "usual", "text": client.preferred_name})
     resource: dict[str, Any] = {
         "resourceType": "Patient",
         "id": str(client.code),
-        "text": fhir.narrative(client.display_name),
+        "text": fhir.narrative(client.display_name if include_name else "A client (name not shared)"),
         "identifier": [{"system": PATIENT_SYSTEM, "value": str(client.code)}],
-        "name": names,
     }
+    if include_name:
+        resource["name"] = [{"use": "official", "text": client.name}]
+        if client.preferred_name and client.preferred_name != client.name:
+            resource["name"].append({"use": "usual", "text": client.preferred_name})
     if client.language:
         resource["communication"] = [{"language": {"coding": [
             {"system": "urn:ietf:bcp:47", "code": client.language}]}, "preferred": True}]
@@ -129,14 +130,15 @@ def questionnaires(responses: list[Response], titles: dict[str, str]) -> list[di
     return list(found.values())
 
 
-def bundle(responses: list[Response], titles: dict[str, str] | None = None, client=None
-           ) -> dict[str, Any]:
-    """A FHIR R4 Bundle (type collection), checked against the FHIR R4B models."""
+def bundle(responses: list[Response], titles: dict[str, str] | None = None, client=None, *,
+           include_name: bool = False) -> dict[str, Any]:
+    """A FHIR R4 Bundle (type collection), checked against the FHIR R4B models; with the
+    client's Patient when `client` is given (named only with `include_name`)."""
     titles = titles or {}
     entries = []
     subject = None
     if client is not None:
-        resource = patient(client)
+        resource = patient(client, include_name=include_name)
         subject = f"urn:uuid:{resource['id']}"
         entries.append({"fullUrl": subject, "resource": resource})
     for q in questionnaires(responses, titles):
@@ -188,12 +190,12 @@ def summary(client, responses: list[Response], titles: dict[str, str] | None = N
     return "\n".join(lines) + "\n"
 
 
-def archive(client, responses: list[Response]) -> bytes:
+def archive(client, responses: list[Response], *, include_name: bool = False) -> bytes:
     """A zip with responses.fhir.json (FHIR R4 Bundle) and summary.txt (inside the client's scope)."""
     titles = goal_titles(client)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("responses.fhir.json",
-                    json.dumps(bundle(responses, titles, client), indent=2, ensure_ascii=False))
+                    json.dumps(bundle(responses, titles, client, include_name=include_name), indent=2, ensure_ascii=False))
         zf.writestr("summary.txt", summary(client, responses, titles))
     return buffer.getvalue()

@@ -182,8 +182,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
 def download(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
     responses = _my_responses(client)
-    body = export.archive(client, responses)
-    _audit(request, "portal.data.exported", {"responses": len(responses)})
+    include_name = request.POST.get("include_name") == "yes"  # the client's choice, off by default
+    body = export.archive(client, responses, include_name=include_name)
+    _audit(request, "portal.data.exported", {"responses": len(responses), "named": include_name})
     reply = HttpResponse(body, content_type="application/zip")
     reply["Content-Disposition"] = 'attachment; filename="rapport-my-data.zip"'
     reply["Cache-Control"] = "no-store"

@@ -74,7 +74,8 @@ def exported(practice):
         ):
             checkins.submit(episode=practice.episode, instrument_id=instrument_id, answers=answers)
         client = practice.client
-        return export.bundle(_my_responses(client), export.goal_titles(client), client)
+        return export.bundle(_my_responses(client), export.goal_titles(client), client,
+                             include_name=True)
 
 
 def test_round_trip_into_an_empty_practice_reproduces_the_scores(practice, tmp_path):
@@ -96,6 +97,17 @@ def test_round_trip_into_an_empty_practice_reproduces_the_scores(practice, tmp_p
         assert sum("risk:phq9-9" in r.flags for r in Response.objects.all()) == 1
         actions = set(AuditEvent.objects.filter(organisation=org).values_list("action", flat=True))
     assert {"care.client.imported", "checkins.response.submitted", "checkins.import.applied"} <= actions
+
+
+def test_an_export_without_the_name_is_refused_until_the_client_is_named(practice, tmp_path):
+    bundle = exported(practice)
+    with scope(organisation=[practice.org]):
+        bundle["entry"][0]["resource"] = export.patient(practice.client)
+    org, therapist = empty_practice()
+    out = run(tmp_path, "Harbour", "--therapist", therapist.email, "--dry-run", data=bundle)
+    assert "REFUSE entry 0 (Patient/" in out and "name: This field is required." in out
+    assert "its subject, entry 0 (Patient/" in out  # its responses have no client to go to
+    assert counts(org) == (0, 0, 0)
 
 
 def test_importing_the_same_file_again_stores_nothing_twice(practice, tmp_path):

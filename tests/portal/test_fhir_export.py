@@ -41,7 +41,7 @@ def history(practice):
         checkins.submit(episode=practice.episode, instrument_id="goal-progress",
                         answers={first.link_id: 6, second.link_id: 3})
         responses = _my_responses(client)
-        return export.bundle(responses, export.goal_titles(client), client), responses
+        return export.bundle(responses, export.goal_titles(client), client, include_name=True), responses
 
 
 def by_type(bundle, kind):
@@ -130,19 +130,26 @@ def test_loinc_item_and_answer_codes_where_loinc_defines_them(practice):
     assert {"44261-6", "70274-6", "55758-7"} <= totals
 
 
-def test_the_patient_is_minimal(practice):
-    bundle, _ = history(practice)
+def test_the_patient_is_minimal_and_named_only_when_the_client_chooses(practice):
+    bundle, responses = history(practice)
     [patient] = by_type(bundle, "Patient")
     assert set(patient) == {"resourceType", "id", "text", "identifier", "name", "communication"}
     assert [n["text"] for n in patient["name"]] == ["Riverside Client", "Sam"]
     text = str(patient)
     assert "sam@example.test" not in text and "1632" not in text
+    with scope(organisation=[practice.org]):
+        unnamed = export.bundle(responses, {}, practice.client)
+    [patient] = by_type(unnamed, "Patient")
+    assert set(patient) == {"resourceType", "id", "text", "identifier", "communication"}
+    assert "Riverside" not in str(patient) and "Sam" not in str(patient)
+    assert schema_errors(unnamed) == []
 
 
 def test_ids_are_stable_and_every_resource_has_narrative(practice):
     bundle, responses = history(practice)
     with scope(organisation=[practice.org]):
-        again = export.bundle(responses, export.goal_titles(practice.client), practice.client)
+        again = export.bundle(responses, export.goal_titles(practice.client), practice.client,
+                              include_name=True)
     assert [e["fullUrl"] for e in bundle["entry"]] == [e["fullUrl"] for e in again["entry"]]
     assert [e["resource"]["id"] for e in bundle["entry"]] == [e["resource"]["id"] for e in again["entry"]]
     for entry in bundle["entry"]:

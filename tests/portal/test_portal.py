@@ -17,6 +17,7 @@ from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.portal import services
 from tests.conftest import login
+from tests.fhir.validators import schema_errors, unresolved_references
 
 PHQ9 = {f"phq9-{n}": 2 for n in range(1, 10)} | {"phq9-9": 0}
 REL = {"trust": 8, "empathy": 7, "genuineness": 9, "respect": 8, "listening": 6, "safety": 9,
@@ -201,10 +202,19 @@ def test_download_my_data_is_a_valid_fhir_bundle_and_a_summary_of_my_answers(pra
     from fhir.resources.R4B.bundle import Bundle
 
     Bundle.model_validate(bundle)
+    assert schema_errors(bundle) == []  # the official R4 JSON schema
+    assert unresolved_references(bundle) == []
     assert bundle["type"] == "collection"
     responses = [e["resource"] for e in bundle["entry"]
                  if e["resource"]["resourceType"] == "QuestionnaireResponse"]
     assert len(responses) == 2  # mine only
+    [patient] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert "name" not in patient  # not shared unless the client ticks the box
+    named = zipfile.ZipFile(io.BytesIO(client.post("/portal/data/download/",
+                                                   {"include_name": "yes"}).content))
+    [patient] = [e["resource"] for e in json.loads(named.read("responses.fhir.json"))["entry"]
+                 if e["resource"]["resourceType"] == "Patient"]
+    assert patient["name"] == [{"use": "official", "text": "Riverside Client"}]
     summary = archive.read("summary.txt").decode()
     assert "Felt rushed at the end" in summary
     assert "PHQ-9" in summary
