@@ -76,11 +76,16 @@ def read_csv(text: str) -> list[tuple[str, dict[str, str]]]:
 
     Raises ValueError for a file that cannot be read as such a table at all.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as e:
+        raise ValueError(f"line 1: {e}") from None
     if "name" not in header:
         raise ValueError(f"the first line must name the columns, including name; allowed: "
                          f"{', '.join(CSV_COLUMNS)}")
+    if len(set(header)) != len(header):
+        raise ValueError("a column is named twice in the first line")
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise ValueError(f"unknown columns {', '.join(unknown)}; allowed: {', '.join(CSV_COLUMNS)}")

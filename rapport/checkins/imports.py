@@ -176,7 +176,7 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
     # reference -> the client it becomes, or where the Patient was refused
     patients: dict[str, clients.NewClient | Client | str] = {}
     questionnaires = {str(r.get("url")): r for _, _, r in entries
-                      if r.get("resourceType") == "Questionnaire" and r.get("url")}
+                      if r.get("resourceType") == "Questionnaire" and r.get("url") and _valid(r)}
     for where, full_url, resource in entries:
         if resource.get("resourceType") != "Patient":
             continue
@@ -217,8 +217,21 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
     return plan
 
 
+def _valid(resource: Mapping[str, Any]) -> bool:
+    try:
+        fhir.validate_resource(resource)
+    except ValueError:
+        return False
+    return True
+
+
 def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, Any],
                    questionnaires: dict, patients: dict, client: Client | None, done: dict) -> None:
+    try:
+        fhir.validate_resource(resource)  # from here on, every element has its FHIR shape
+    except ValueError as e:
+        plan.refused.append((where, str(e)[:500]))
+        return
     source_id = _source_id(resource, full_url)
     if source_id in done:
         plan.skipped.append(f"{where}: imported before")

@@ -8,10 +8,13 @@ from datetime import date
 import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scope, scopes_disabled
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rapport.accounts.models import Membership, Organisation, Role, User
 from rapport.audit.models import AuditEvent
 from rapport.care.models import CareEpisode, Client
+from rapport.checkins import imports
 from rapport.checkins import services as checkins
 from rapport.checkins.models import ImportedRecord, Response
 from rapport.goals import services as goals
@@ -277,8 +280,61 @@ def test_a_refused_csv_row_means_no_client_is_created(practice, tmp_path, row, r
     assert counts(practice.org) == before
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ("", "the first line must name the columns"),
+    ("email,therapist\nx@y.test,therapist@riverside.test\n", "the first line must name the columns"),
+    ("name,age\nCy,40\n", "unknown columns age"),
+    ("name,name\nCy,Di\n", "a column is named twice"),
+    ("name\n", "no rows"),
+])
+def test_a_csv_that_is_not_a_table_of_clients_is_refused(practice, tmp_path, text, reason):
+    before = counts(practice.org)
+    assert reason in run(tmp_path, practice.org.name, "--dry-run", csv=text)
+    with pytest.raises(CommandError, match="refused; nothing imported"):
+        run(tmp_path, practice.org.name, csv=text)
+    assert counts(practice.org) == before
+
+
 def test_the_therapist_must_belong_to_the_practice(practice, other_practice, tmp_path):
     with pytest.raises(CommandError, match="is not a therapist of"):
         run(tmp_path, practice.org.name, "--therapist", other_practice.therapist.email, csv=CSV)
     with pytest.raises(CommandError, match="no single practice"):
         run(tmp_path, "Nowhere", csv=CSV)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["resourceType", "entry", "resource", "fullUrl", "id", "item", "linkId",
+                         "answer", "valueCoding", "subject", "reference", "status", "authored",
+                         "questionnaire", "name", "identifier", "url", "code", "x"]),
+        inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=JSON, kind=st.sampled_from(["Bundle", "QuestionnaireResponse", "Patient", None]))
+def test_any_json_is_planned_without_a_crash_and_refused_input_changes_nothing(practice, data, kind):
+    if kind and isinstance(data, dict):
+        data = {**data, "resourceType": kind}
+    with scope(organisation=[practice.org]):
+        before = counts(practice.org)
+        plan = imports.plan_fhir(data, practice.org, therapist=practice.therapist)
+        assert all(isinstance(why, str) and why for _, why in plan.refused)
+        if plan.refused:
+            with pytest.raises(imports.ImportRefused):
+                imports.apply(plan, practice.org, actor_label="test")
+        assert counts(practice.org) == before
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from('name,email,therapist"\n\r;x@ 1-\x00é'), max_size=80))
+def test_any_csv_text_is_planned_without_a_crash(practice, text):
+    with scope(organisation=[practice.org]):
+        before = counts(practice.org)
+        plan = imports.plan_csv(text, practice.org)
+        if plan.refused:
+            with pytest.raises(imports.ImportRefused):
+                imports.apply(plan, practice.org, actor_label="test")
+        assert counts(practice.org) == before
