@@ -1,7 +1,7 @@
 """Erasing a client's check-ins (see rapport.privacy.registry for the contract).
 
-keep_scores=False: every response, check-in, invitation, draft, schedule and consent of the
-client is deleted.
+keep_scores=False: every response, check-in, invitation, draft, schedule, consent and import
+record of the client is deleted.
 
 keep_scores=True: stored responses keep what the outcome statistics need (instrument, version,
 numeric answers, total, severity, subscales, flags, session and check-in) and lose their free
@@ -9,14 +9,23 @@ text and submission token. Responses are immutable and their save() refuses any 
 QuerySet.update() is the one sanctioned change to a stored response, as masking is to the audit
 trail. Check-ins stay (when and what was asked: the denominator of completion rates); drafts
 (unsubmitted answers), invitations (links to the client) and the schedule (care still to come)
-are deleted. Consents stay: a consent holds no free text, only which version of the practice's
+are deleted, and so is where any of it was imported from (ImportedRecord: an identifier in
+another system). Consents stay: a consent holds no free text, only which version of the practice's
 statement was accepted when, by a client row that no longer identifies anyone, and it is the
 record that the kept answers were collected lawfully.
 """
 
 from __future__ import annotations
 
-from rapport.checkins.models import CheckIn, Consent, Draft, Invitation, Response, Schedule
+from rapport.checkins.models import (
+    CheckIn,
+    Consent,
+    Draft,
+    ImportedRecord,
+    Invitation,
+    Response,
+    Schedule,
+)
 from rapport.privacy.registry import Erased
 
 
@@ -29,6 +38,7 @@ def erase(client, *, keep_scores: bool) -> Erased:
     invitations.delete()
     done.add("drafts", Draft.objects.filter(checkin__episode__client=client).delete()[0])
     done.add("schedules", Schedule.objects.filter(episode__client=client).delete()[0])
+    done.add("import_records", ImportedRecord.objects.filter(client=client).delete()[0])
     response_codes = list(responses.values_list("code", flat=True))
     checkin_codes = list(checkins.values_list("code", flat=True))
     if keep_scores:

@@ -281,3 +281,36 @@ class Response(models.Model):
     @property
     def is_risk(self) -> bool:
         return any(str(f).startswith("risk:") for f in self.flags)
+
+
+class ImportSource(models.TextChoices):
+    FHIR = "fhir", "FHIR file"
+    CSV = "csv", "CSV file"
+
+
+class ImportedRecord(models.Model):
+    """Where an imported client or response came from (rapport.checkins.imports).
+
+    `source_id` names the resource in the file it came from ("Patient/<id>",
+    "QuestionnaireResponse/<id>" or its identifier); importing the same resource again finds
+    it here and is skipped instead of stored twice.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("care.Client", on_delete=models.CASCADE, related_name="+")
+    response = models.OneToOneField(
+        Response, null=True, blank=True, on_delete=models.CASCADE, related_name="imported"
+    )
+    source = models.CharField(max_length=10, choices=ImportSource.choices)
+    source_id = models.CharField(max_length=300)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "source_id"], name="unique_import_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Imported {self.source_id}"

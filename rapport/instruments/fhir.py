@@ -1,30 +1,58 @@
-"""Scored responses as FHIR resources, and FHIR QuestionnaireResponses back into scores.
+"""Instruments and scored responses as FHIR R4 resources, and QuestionnaireResponses back.
 
-- `questionnaire_response(instrument, answers)`: the answers as a QuestionnaireResponse;
-- `observations(instrument, score, response_id=...)`: one Observation for the total and one per
-  subscale, with LOINC codes where they exist (PHQ-9 total 44261-6, GAD-7 total 70274-6; the
-  code lives in the definition's total rule) and our own code system otherwise;
-- `read_questionnaire_response(resource)`: the instrument and the answers, ready to score;
+Out:
+- `questionnaire(instrument)`: the instrument as a Questionnaire another system can load
+  (canonical `urn:rapport:questionnaire:<id>`, its version); for goal-progress, the concrete
+  questionnaire of one episode's goals (`questionnaire(goal_instrument, id="goal-progress-...")`);
+- `questionnaire_response(instrument, answers)`: the answers as a QuestionnaireResponse that
+  conforms to that Questionnaire: same linkIds in the same order, each coded answer one of the
+  item's answerOptions;
+- `observations(instrument, score, response_id=...)`: one Observation for the total and one
+  per subscale, LOINC-coded where the definition has a code (PHQ-9 total 44261-6, GAD-7 total
+  70274-6, PHQ-2 total 55758-7), our `urn:rapport:score` code always. Ids are derived from the
+  response's id and the scale, so the same response always gives the same Observation ids.
+
+Codes: a definition gives LOINC codes where LOINC defines them, each with its source: the
+Questionnaire's `code` (the panel), each item's `code`, and `urn:rapport:instrument:answerCode`
+extensions mapping our answer codes (e.g. `several-days`) to LOINC answer codes (LA6569-3).
+Exported Questionnaires and responses use the LOINC answer coding where one is mapped and
+`urn:rapport:answers` otherwise; our own codes still score (the forms post them).
+
+In:
+- `read_questionnaire_response(resource, questionnaires=...)`: the instrument a response
+  answers and its answers as {linkId: value}, for a response to one of our Questionnaires or
+  coded with LOINC (linkIds or the items' codes in its Questionnaire, LOINC answer codes);
   `score_questionnaire_response(resource)` does both steps.
 
-Resources are checked with `fhir.resources` (imported only here, so `rapport score` stays
+Every resource is checked with `fhir.resources` (imported only here, so `rapport score` stays
 light). We use its R4B models: the library defaults to R5, whose Questionnaire and
 QuestionnaireResponse differ from R4 (answerConstraint, answerOption changes), while R4B is the
-R4 technical correction and models R4 Questionnaire, QuestionnaireResponse and Observation
-unchanged; our definitions are R4 documents.
+R4 technical correction and models R4 Questionnaire, QuestionnaireResponse, Observation and
+Patient unchanged. The test suite checks what we export against the official R4 JSON schema
+and the Questionnaire conformance rules besides.
 """
 
 from __future__ import annotations
 
+import copy
+import html
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rapport.instruments import load
-from rapport.instruments.model import Instrument, Scale, Score
+from rapport.instruments import instrument_ids, load
+from rapport.instruments.model import Instrument, Item, Option, Scale, Score
 
 SCORE_SYSTEM = "urn:rapport:score"
+ANSWER_SYSTEM = "urn:rapport:answers"
 CANONICAL_PREFIX = "urn:rapport:questionnaire:"
+LOINC = "http://loinc.org"
+ANSWER_CODE = "urn:rapport:instrument:answerCode"
+TEMPLATE = "urn:rapport:instrument:template"
+ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+# Ids derived from ours (Observations, Questionnaires in a Bundle) are UUIDv5 in this namespace,
+# so the same response exports with the same ids every time.
+NAMESPACE = uuid.UUID("6f1d3c1e-7a52-4d38-9a0b-2f0c5b6d9e41")
 SURVEY = {
     "coding": [
         {
@@ -34,6 +62,17 @@ SURVEY = {
         }
     ]
 }
+
+
+def stable_id(*parts: object) -> str:
+    """A UUID (as text) that is always the same for the same parts."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def narrative(*lines: str) -> dict[str, str]:
+    """Generated narrative: each line a paragraph, escaped (FHIR's XHTML div)."""
+    body = "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines if line)
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
 
 
 def validate_resource(resource: Mapping[str, Any]) -> None:
@@ -50,8 +89,116 @@ def validate_resource(resource: Mapping[str, Any]) -> None:
         raise ValueError(f"not a valid {resource.get('resourceType')}: {e}") from None
 
 
-def canonical(instrument: Instrument) -> str:
-    return f"{CANONICAL_PREFIX}{instrument.id}|{instrument.version}"
+def canonical(instrument: Instrument, id: str | None = None) -> str:
+    return f"{CANONICAL_PREFIX}{id or instrument.id}|{instrument.version}"
+
+
+# -- codes ------------------------------------------------------------------------------------
+
+
+def _parts(ext: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        p["url"]: next(v for k, v in p.items() if k.startswith("value"))
+        for p in ext.get("extension", [])
+    }
+
+
+def loinc_answers(instrument: Instrument) -> dict[str, dict[str, str]]:
+    """Our answer code -> its LOINC coding, from the definition's answerCode extensions."""
+    result = {}
+    for ext in instrument.definition.get("extension", []):
+        if ext.get("url") == ANSWER_CODE:
+            parts = _parts(ext)
+            coding = parts["coding"]
+            result[parts["code"]] = {
+                "system": coding["system"], "code": coding["code"], "display": coding["display"]
+            }
+    return result
+
+
+def _raw_items(instrument: Instrument) -> dict[str, dict[str, Any]]:
+    return {i["linkId"]: i for i in instrument.definition.get("item", []) if "linkId" in i}
+
+
+def item_codes(instrument: Instrument) -> dict[str, str]:
+    """linkId -> the item's LOINC code, for items the definition codes with LOINC."""
+    result = {}
+    for link_id, raw in _raw_items(instrument).items():
+        for coding in raw.get("code", []):
+            if coding.get("system") == LOINC:
+                result[link_id] = coding["code"]
+    return result
+
+
+def _option_coding(instrument: Instrument, item: Item, option: Option,
+                   loinc: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    if option.code in loinc:
+        return dict(loinc[option.code])
+    system = ANSWER_SYSTEM
+    for raw in _raw_items(instrument).get(item.link_id, {}).get("answerOption", []):
+        coding = raw.get("valueCoding", {})
+        if coding.get("code") == option.code:
+            system = coding.get("system", ANSWER_SYSTEM)
+    return {"system": system, "code": option.code, "display": option.display}
+
+
+# -- out ----------------------------------------------------------------------------------------
+
+
+def questionnaire(instrument: Instrument, *, id: str | None = None, validate: bool = True
+                  ) -> dict[str, Any]:
+    """The instrument as a FHIR Questionnaire: our definition, with LOINC answer codings in its
+    answerOptions where the definition maps them.
+
+    A template instrument (goal-progress) is exported as the concrete questionnaire it was
+    expanded into (`instrument.expand(...)`), under its own `id`: one integer item per goal,
+    each optional, since a goal may be added or reached between two ratings.
+    """
+    data = copy.deepcopy(dict(instrument.definition))
+    qid = id or instrument.id
+    data["id"] = qid
+    data["url"] = f"{CANONICAL_PREFIX}{qid}"
+    data["version"] = instrument.version
+    data["extension"] = [e for e in data.get("extension", []) if e.get("url") != ANSWER_CODE]
+    loinc = loinc_answers(instrument)
+    raw_items = _raw_items(instrument)
+    template_raw = next(
+        (r for r in raw_items.values()
+         if any(e.get("url") == TEMPLATE for e in r.get("extension", []))), None)
+    items = []
+    for raw in instrument.definition.get("item", []):
+        if raw is template_raw:
+            continue
+        items.append(copy.deepcopy(raw))
+    if template_raw is not None:
+        data["description"] = (
+            "One rating per goal of one episode (the goals' own words as the items); each is "
+            "optional, since goals are added and reached between ratings. "
+            + str(data.get("description", ""))
+        )
+        for item in instrument.items:
+            if item.link_id in raw_items:
+                continue
+            concrete = copy.deepcopy(template_raw)
+            concrete.update(linkId=item.link_id, text=item.text, required=False)
+            concrete["extension"] = [e for e in concrete.get("extension", [])
+                                     if e.get("url") != TEMPLATE]
+            items.append(concrete)
+    for raw in items:
+        for option in raw.get("answerOption", []):
+            coding = option.get("valueCoding", {})
+            if coding.get("code") in loinc:
+                kept = [e for e in coding.get("extension", []) if e.get("url") == ORDINAL_VALUE]
+                option["valueCoding"] = {**loinc[coding["code"]], "extension": kept}
+    data["item"] = items
+    data["text"] = narrative(
+        instrument.title,
+        f"Version {instrument.version}; {sum(1 for i in items if i.get('type') != 'display')} "
+        "questions.",
+    )
+    if validate:
+        validate_resource(data)
+    return data
 
 
 def questionnaire_response(
@@ -61,12 +208,19 @@ def questionnaire_response(
     id: str | None = None,
     subject: str | None = None,
     authored: str | None = None,
+    questionnaire: str | None = None,
     validate: bool = True,
 ) -> dict[str, Any]:
-    """The valid answers as a QuestionnaireResponse (status completed when the score is)."""
+    """The valid answers as a QuestionnaireResponse (status completed when the score is).
+
+    `questionnaire` is the canonical it answers (by default the instrument's own); `subject` a
+    reference to the Patient (e.g. "urn:uuid:..." inside a Bundle).
+    """
     score = instrument.score(answers)
     concrete = instrument.resolve(answers) if instrument.template else instrument
+    loinc = loinc_answers(instrument)
     items = []
+    shown = []
     for item in concrete.items:
         if item.template or item.link_id not in score.answers:
             continue
@@ -74,29 +228,29 @@ def questionnaire_response(
         if item.kind == "choice":
             scored = score.answers[item.link_id]
             option = next(o for o in item.options if o.value == scored)
-            answer: dict[str, Any] = {
-                "valueCoding": {
-                    "system": f"urn:rapport:answers:{instrument.id}",
-                    "code": option.code,
-                    "display": option.display,
-                }
-            }
-        elif item.kind == "integer":
-            answer = {"valueInteger": int(value)}
-        elif item.kind == "decimal":
-            answer = {"valueDecimal": value}
-        elif item.kind == "boolean":
-            answer = {"valueBoolean": value}
+            answer: dict[str, Any] = {"valueCoding": _option_coding(instrument, item, option, loinc)}
+            shown.append(f"{item.text or item.link_id}: {option.display}")
         else:
-            answer = {"valueString": value}
-        entry: dict[str, Any] = {"linkId": item.link_id, "answer": [answer]}
+            if item.kind == "integer":
+                answer = {"valueInteger": int(value)}
+            elif item.kind == "decimal":
+                answer = {"valueDecimal": value}
+            elif item.kind == "boolean":
+                answer = {"valueBoolean": value}
+            else:
+                answer = {"valueString": value}
+            shown.append(f"{item.text or item.link_id}: {next(iter(answer.values()))}")
+        entry: dict[str, Any] = {"linkId": item.link_id}
         if item.text:
             entry["text"] = item.text
+        entry["answer"] = [answer]
         items.append(entry)
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": id or str(uuid.uuid4()),
-        "questionnaire": canonical(instrument),
+        "text": narrative(f"Answers to {instrument.title}" + (f" on {authored}" if authored else ""),
+                          *shown),
+        "questionnaire": questionnaire or canonical(instrument),
         "status": "completed" if score.complete else "in-progress",
     }
     if subject:
@@ -116,6 +270,7 @@ def _observation(
     value: float | int,
     *,
     response_id: str,
+    derived_from: str,
     subject: str | None,
     effective: str | None,
     interpretation: str | None = None,
@@ -132,12 +287,20 @@ def _observation(
         coding.insert(0, {"system": system, "code": code, "display": display})
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": str(uuid.uuid4()),
+        "id": stable_id(response_id, scale.name),
+        "text": narrative(
+            f"{instrument.title}, {scale.label}: {value}"
+            + (f" ({interpretation})" if interpretation else "")
+            + (f" on {effective}" if effective else "")
+        ),
         "status": "final",
         "category": [SURVEY],
         "code": {"coding": coding, "text": scale.label},
-        "derivedFrom": [{"reference": f"QuestionnaireResponse/{response_id}"}],
     }
+    if subject:
+        resource["subject"] = {"reference": subject}
+    if effective:
+        resource["effectiveDateTime"] = effective
     if isinstance(value, int):
         resource["valueInteger"] = value
     else:
@@ -149,10 +312,7 @@ def _observation(
         }
     if interpretation:
         resource["interpretation"] = [{"text": interpretation}]
-    if subject:
-        resource["subject"] = {"reference": subject}
-    if effective:
-        resource["effectiveDateTime"] = effective
+    resource["derivedFrom"] = [{"reference": derived_from}]
     return resource
 
 
@@ -161,66 +321,138 @@ def observations(
     score: Score,
     *,
     response_id: str,
+    derived_from: str | None = None,
     subject: str | None = None,
     effective: str | None = None,
     validate: bool = True,
 ) -> list[dict[str, Any]]:
-    """Observations for the total (with its severity as interpretation) and each subscale."""
+    """Observations for the total (with its severity as interpretation) and each subscale.
+
+    `derived_from` is the reference to the QuestionnaireResponse (by default
+    "QuestionnaireResponse/<response_id>"; inside a Bundle, its "urn:uuid:..." fullUrl).
+    """
+    derived_from = derived_from or f"QuestionnaireResponse/{response_id}"
+    common = {"response_id": response_id, "derived_from": derived_from, "subject": subject,
+              "effective": effective}
     result = []
     rules = instrument.scoring
     if rules.total is not None and score.total is not None:
         result.append(
-            _observation(
-                instrument,
-                rules.total,
-                score.total,
-                response_id=response_id,
-                subject=subject,
-                effective=effective,
-                interpretation=score.severity.label if score.severity else None,
-            )
+            _observation(instrument, rules.total, score.total,
+                         interpretation=score.severity.label if score.severity else None, **common)
         )
     scales = {s.name: s for s in rules.subscales}
     for name, value in score.subscales.items():
         scale = scales.get(name) or Scale(name=name, label=name, items=(name,))
-        result.append(
-            _observation(
-                instrument,
-                scale,
-                value,
-                response_id=response_id,
-                subject=subject,
-                effective=effective,
-            )
-        )
+        result.append(_observation(instrument, scale, value, **common))
     if validate:
         for resource in result:
             validate_resource(resource)
     return result
 
 
-def read_questionnaire_response(resource: Mapping[str, Any]) -> tuple[Instrument, dict[str, Any]]:
+# -- in -----------------------------------------------------------------------------------------
+
+
+def _leaves(items: Iterable[Mapping[str, Any]]):
+    """Answered items, groups flattened (LOINC forms often nest items under a group)."""
+    for item in items:
+        if item.get("answer"):
+            yield item
+        yield from _leaves(item.get("item", []))
+        for answer in item.get("answer", []):
+            yield from _leaves(answer.get("item", []))
+
+
+def _q_item_codes(q: Mapping[str, Any] | None) -> dict[str, str]:
+    """linkId -> LOINC code of the items of a (foreign) Questionnaire."""
+    result: dict[str, str] = {}
+
+    def walk(items):
+        for item in items:
+            for coding in item.get("code", []):
+                if coding.get("system") == LOINC and "linkId" in item:
+                    result[item["linkId"]] = coding["code"]
+            walk(item.get("item", []))
+
+    walk((q or {}).get("item", []))
+    return result
+
+
+def _loinc_instrument(codes: set[str], panel: str | None) -> Instrument:
+    """The instrument whose LOINC items include every answered code (the smallest such)."""
+    candidates = []
+    for instrument_id in instrument_ids():
+        instrument = load(instrument_id)
+        own_panel = {c.get("code") for c in instrument.definition.get("code", [])
+                     if c.get("system") == LOINC}
+        if panel and panel not in own_panel:
+            continue
+        have = set(item_codes(instrument).values())
+        if codes and codes <= have:
+            candidates.append((len(have), instrument.id, instrument))
+    if not candidates:
+        what = f"panel {panel}" if panel else f"items {', '.join(sorted(codes)) or '(none)'}"
+        raise ValueError(f"no instrument here has the LOINC {what}")
+    return min(candidates)[2]
+
+
+def read_questionnaire_response(
+    resource: Mapping[str, Any], questionnaires: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[Instrument, dict[str, Any]]:
     """The instrument a QuestionnaireResponse answers and its answers as {linkId: value}.
 
-    A coded answer becomes its code; an item with several answers is passed on as a list, which
-    scoring reports as an error for that item.
+    The response answers one of our Questionnaires (`urn:rapport:questionnaire:<id>|<version>`;
+    `goal-progress-<episode>` reads as goal-progress), or is coded with LOINC: its items'
+    linkIds are LOINC item codes (with or without a leading "/"), or its Questionnaire (found in
+    `questionnaires`, canonical URL -> resource, e.g. from the same Bundle) gives them as item
+    codes and may name the panel. A coded answer becomes our answer code (LOINC answer codes are
+    mapped back); an item with several answers is passed on as a list, which scoring reports
+    as an error for that item. Raises ValueError when the resource is not valid FHIR or its
+    instrument cannot be told.
     """
     validate_resource(resource)
     reference = str(resource.get("questionnaire", ""))
-    if not reference.startswith(CANONICAL_PREFIX):
-        raise ValueError(f"not one of our questionnaires: {reference!r}")
-    instrument = load(reference[len(CANONICAL_PREFIX) :].split("|", 1)[0])
+    leaves = list(_leaves(resource.get("item", [])))
+    if reference.startswith(CANONICAL_PREFIX):
+        instrument_id = reference[len(CANONICAL_PREFIX):].split("|", 1)[0]
+        if instrument_id.startswith("goal-progress-"):
+            instrument_id = "goal-progress"
+        instrument = load(instrument_id)
+        to_ours: dict[str, str] = {}
+    else:
+        url = reference.split("|", 1)[0]
+        q = (questionnaires or {}).get(url) or (questionnaires or {}).get(reference)
+        q_codes = _q_item_codes(q)
+        panel = next((c.get("code") for c in (q or {}).get("code", [])
+                      if c.get("system") == LOINC), None)
+
+        def code_of(link_id: str) -> str:
+            return q_codes.get(link_id) or link_id.lstrip("/")
+
+        answered = {code_of(i["linkId"]) for i in leaves}
+        if not answered and not panel:
+            raise ValueError(f"not one of our questionnaires and not coded with LOINC: {reference!r}")
+        instrument = _loinc_instrument(answered, panel)
+        by_code = {code: link for link, code in item_codes(instrument).items()}
+        to_ours = {i["linkId"]: by_code.get(code_of(i["linkId"]), i["linkId"]) for i in leaves}
+    from_loinc = {c["code"]: ours for ours, c in loinc_answers(instrument).items()}
     answers: dict[str, Any] = {}
-    for item in resource.get("item", []):
+    for item in leaves:
         values = []
         for answer in item.get("answer", []):
             if "valueCoding" in answer:
-                values.append(answer["valueCoding"].get("code"))
+                coding = answer["valueCoding"]
+                code = coding.get("code")
+                if coding.get("system") == LOINC:
+                    code = from_loinc.get(code, code)
+                values.append(code)
                 continue
             key = next((k for k in answer if k.startswith("value")), None)
             values.append(answer[key] if key else None)
         if values:
-            answers[item["linkId"]] = values[0] if len(values) == 1 else values
+            link_id = to_ours.get(item["linkId"], item["linkId"])
+            answers[link_id] = values[0] if len(values) == 1 else values
     return instrument, answers
 
 

@@ -1,8 +1,19 @@
-""""Download my data": a client's responses as a FHIR Bundle plus a readable summary.
+""""Download my data": a client's responses as a FHIR R4 Bundle plus a readable summary.
 
-The FHIR resources come from `rapport.instruments.fhir`, the one implementation: each stored
-response becomes a QuestionnaireResponse and its scores Observations (LOINC-coded where the
-instrument's definition has a code, e.g. 44261-6 for the PHQ-9 total).
+The Bundle (type collection) holds, each entry under a `urn:uuid:` fullUrl so that every
+reference resolves inside it:
+- a Patient: minimal, no more than the client chooses to share: a pseudonymous identifier
+  (their code here) and their language, and their name and preferred name only when they tick
+  "include my name"; never contact details or a date of birth;
+- the Questionnaires the responses answer: each instrument once, and for goal ratings one
+  Questionnaire per episode whose items are that episode's goals;
+- per stored response, a QuestionnaireResponse (subject: the Patient) and the Observations of
+  its scores (subject: the Patient; derivedFrom: the response), LOINC-coded where the
+  instrument's definition has a code.
+
+Ids are stable: the Patient's and each response's are their codes, the rest derived from them,
+so two exports of the same data carry the same ids. Every resource has generated narrative.
+The FHIR resources come from `rapport.instruments.fhir`, the one implementation.
 """
 
 from __future__ import annotations
@@ -19,6 +30,8 @@ from rapport.checkins.models import Response
 from rapport.checkins.services.answers import GOAL_PROGRESS, goal_instrument
 from rapport.instruments import fhir
 
+PATIENT_SYSTEM = "urn:rapport:client"
+
 
 def goal_titles(client) -> dict[str, str]:
     """{linkId: current wording} of every goal of the client's episodes (call inside its scope)."""
@@ -27,12 +40,16 @@ def goal_titles(client) -> dict[str, str]:
     return {g.link_id: g.title for g in Goal.objects.filter(episode__client=client)}
 
 
+def _goals(titles: dict[str, str], link_ids) -> instruments.Instrument:
+    return goal_instrument({k: titles.get(k, "A goal") for k in link_ids})
+
+
 def _instrument(response: Response, titles: dict[str, str]) -> instruments.Instrument | None:
     """The instrument the response answered (goal-progress: one item per goal rated, with the
     goal's wording); None when the practice no longer has its definition."""
     try:
         if response.instrument_id == GOAL_PROGRESS:
-            return goal_instrument({k: titles.get(k, "A goal") for k in response.answers})
+            return _goals(titles, response.answers)
         return instruments.load(response.instrument_id)
     except (instruments.UnknownInstrument, instruments.DefinitionError, ValueError):
         return None
@@ -42,36 +59,98 @@ def _answers(response: Response) -> dict[str, Any]:
     return {**response.answers, **response.free_text_answers}
 
 
-def resources(response: Response, titles: dict[str, str]) -> list[dict[str, Any]]:
+def _goal_questionnaire_id(response: Response) -> str:
+    return f"{GOAL_PROGRESS}-{response.episode.code}"
+
+
+def patient(client, *, include_name: bool = False, validate: bool = True) -> dict[str, Any]:
+    """The client as a minimal FHIR Patient (see the module's docstring for what is left out)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": str(client.code),
+        "text": fhir.narrative(client.display_name if include_name else "A client (name not shared)"),
+        "identifier": [{"system": PATIENT_SYSTEM, "value": str(client.code)}],
+    }
+    if include_name:
+        resource["name"] = [{"use": "official", "text": client.name}]
+        if client.preferred_name and client.preferred_name != client.name:
+            resource["name"].append({"use": "usual", "text": client.preferred_name})
+    if client.language:
+        resource["communication"] = [{"language": {"coding": [
+            {"system": "urn:ietf:bcp:47", "code": client.language}]}, "preferred": True}]
+    if validate:
+        fhir.validate_resource(resource)
+    return resource
+
+
+def resources(response: Response, titles: dict[str, str], subject: str | None = None,
+              *, validate: bool = True) -> list[dict[str, Any]]:
     """The response as a QuestionnaireResponse followed by the Observations of its scores."""
     instrument = _instrument(response, titles)
     answers = _answers(response)
     authored = response.submitted_at.isoformat()
+    code = str(response.code)
     if instrument is None:
-        # The definition is gone: the answers are still the client's, exported as they were.
-        return [{
-            "resourceType": "QuestionnaireResponse", "id": str(response.code),
+        # The definition is gone: the answers are still the client's, exported as they were,
+        # with no Questionnaire to conform to (so the canonical is not resolvable here).
+        qr = {
+            "resourceType": "QuestionnaireResponse", "id": code,
+            "text": fhir.narrative(f"Answers to {response.instrument_id}, "
+                                   "whose definition this practice no longer has"),
             "questionnaire": f"{fhir.CANONICAL_PREFIX}{response.instrument_id}|"
                              f"{response.instrument_version}",
             "status": "completed", "authored": authored,
             "item": [{"linkId": k, "answer": [{"valueString": str(v)}]} for k, v in answers.items()],
-        }]
-    qr = fhir.questionnaire_response(instrument, answers, id=str(response.code), authored=authored)
+        }
+        if subject:
+            qr["subject"] = {"reference": subject}
+        return [qr]
+    qid = _goal_questionnaire_id(response) if response.instrument_id == GOAL_PROGRESS else None
     # The version the client answered, which may be older than the current definition.
-    qr["questionnaire"] = f"{fhir.CANONICAL_PREFIX}{instrument.id}|{response.instrument_version}"
+    reference = f"{fhir.CANONICAL_PREFIX}{qid or instrument.id}|{response.instrument_version}"
+    qr = fhir.questionnaire_response(instrument, answers, id=code, authored=authored,
+                                     subject=subject, questionnaire=reference, validate=validate)
     score = instrument.score(answers)
-    return [qr, *fhir.observations(instrument, score, response_id=str(response.code),
-                                   effective=authored)]
+    return [qr, *fhir.observations(instrument, score, response_id=code, derived_from=f"urn:uuid:{code}",
+                                   subject=subject, effective=authored, validate=validate)]
 
 
-def bundle(responses: list[Response], titles: dict[str, str] | None = None) -> dict[str, Any]:
-    """A FHIR R4 Bundle (type collection), checked against the FHIR R4B models."""
+def questionnaires(responses: list[Response], titles: dict[str, str], *, validate: bool = True
+                   ) -> list[dict[str, Any]]:
+    """The Questionnaires the responses answer: each instrument once; goal ratings per episode."""
+    found: dict[str, dict[str, Any]] = {}
+    goals: dict[str, dict[str, None]] = {}
+    for r in responses:
+        if r.instrument_id == GOAL_PROGRESS:
+            goals.setdefault(_goal_questionnaire_id(r), {}).update(dict.fromkeys(r.answers))
+        elif r.instrument_id not in found:
+            instrument = _instrument(r, titles)
+            if instrument is not None:
+                found[r.instrument_id] = fhir.questionnaire(instrument, validate=validate)
+    for qid, link_ids in goals.items():
+        found[qid] = fhir.questionnaire(_goals(titles, link_ids), id=qid, validate=validate)
+    return list(found.values())
+
+
+def bundle(responses: list[Response], titles: dict[str, str] | None = None, client=None, *,
+           include_name: bool = False) -> dict[str, Any]:
+    """A FHIR R4 Bundle (type collection), checked against the FHIR R4B models; with the
+    client's Patient when `client` is given (named only with `include_name`)."""
     titles = titles or {}
-    entries = [
-        {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
-        for r in responses
-        for resource in resources(r, titles)
-    ]
+    entries = []
+    subject = None
+    if client is not None:
+        resource = patient(client, include_name=include_name, validate=False)
+        subject = f"urn:uuid:{resource['id']}"
+        entries.append({"fullUrl": subject, "resource": resource})
+    # Each resource is checked once, as part of the Bundle below (checking each on its own
+    # first doubled the time of a long history's export).
+    for q in questionnaires(responses, titles, validate=False):
+        entries.append({"fullUrl": f"urn:uuid:{fhir.stable_id('Questionnaire', q['url'])}",
+                        "resource": q})
+    for r in responses:
+        for resource in resources(r, titles, subject, validate=False):
+            entries.append({"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource})
     data = {
         "resourceType": "Bundle",
         "type": "collection",
@@ -115,12 +194,12 @@ def summary(client, responses: list[Response], titles: dict[str, str] | None = N
     return "\n".join(lines) + "\n"
 
 
-def archive(client, responses: list[Response]) -> bytes:
+def archive(client, responses: list[Response], *, include_name: bool = False) -> bytes:
     """A zip with responses.fhir.json (FHIR R4 Bundle) and summary.txt (inside the client's scope)."""
     titles = goal_titles(client)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("responses.fhir.json",
-                    json.dumps(bundle(responses, titles), indent=2, ensure_ascii=False))
+                    json.dumps(bundle(responses, titles, client, include_name=include_name), indent=2, ensure_ascii=False))
         zf.writestr("summary.txt", summary(client, responses, titles))
     return buffer.getvalue()

@@ -168,7 +168,7 @@ def _step(top: float) -> float:
 def _my_responses(client) -> list[Response]:
     return list(
         Response.objects.filter(episode__in=_episodes(client), respondent=Respondent.CLIENT)
-        .order_by("submitted_at")
+        .select_related("episode").order_by("submitted_at")
     )
 
 
@@ -183,8 +183,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
 def download(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
     responses = _my_responses(client)
-    body = export.archive(client, responses)
-    _audit(request, "portal.data.exported", {"responses": len(responses)})
+    include_name = request.POST.get("include_name") == "yes"  # the client's choice, off by default
+    body = export.archive(client, responses, include_name=include_name)
+    _audit(request, "portal.data.exported", {"responses": len(responses), "named": include_name})
     reply = HttpResponse(body, content_type="application/zip")
     reply["Content-Disposition"] = 'attachment; filename="rapport-my-data.zip"'
     reply["Cache-Control"] = "no-store"

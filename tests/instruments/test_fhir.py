@@ -6,14 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from rapport.instruments import goal_progress, load
+from rapport.instruments import goal_progress, instrument_ids, load
 from rapport.instruments.fhir import (
+    LOINC,
+    loinc_answers,
     observations,
+    questionnaire,
     questionnaire_response,
     read_questionnaire_response,
     score_questionnaire_response,
     validate_resource,
 )
+from tests.fhir.validators import questionnaire_conformance, schema_errors
 
 
 def test_phq9_response_round_trips_through_fhir() -> None:
@@ -26,7 +30,8 @@ def test_phq9_response_round_trips_through_fhir() -> None:
     assert resource["questionnaire"] == "urn:rapport:questionnaire:phq9|1"
     first = resource["item"][0]
     assert first["linkId"] == "phq9-1"
-    assert first["answer"][0]["valueCoding"]["code"] == "more-than-half"
+    assert first["answer"][0]["valueCoding"] == {
+        "system": "http://loinc.org", "code": "LA6570-1", "display": "More than half the days"}
     again = score_questionnaire_response(resource)
     assert again.to_json() == instrument.score(answers).to_json()
 
@@ -113,3 +118,60 @@ def test_invalid_resources_are_refused() -> None:
                 "questionnaire": "http://example.org/Questionnaire/x",
             }
         )
+
+
+# -- Questionnaires and LOINC ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("instrument_id", instrument_ids())
+def test_every_instrument_exports_a_schema_valid_questionnaire_its_responses_conform_to(
+        instrument_id: str) -> None:
+    instrument = load(instrument_id)
+    if instrument.template:
+        instrument = goal_progress({"g1": "Sleep better", "g2": "Walk daily"})
+    q = questionnaire(instrument, id="goal-progress-e1" if instrument.template else None)
+    assert schema_errors(q) == []
+    answers = {}
+    for item in instrument.items:
+        if item.kind == "choice":
+            answers[item.link_id] = item.options[-1].code
+        elif item.kind in ("integer", "decimal"):
+            answers[item.link_id] = int(item.max_value if item.max_value is not None else 1)
+        elif item.kind == "boolean":
+            answers[item.link_id] = True
+        else:
+            answers[item.link_id] = "Some words"
+    qr = questionnaire_response(instrument, answers, questionnaire=f"{q['url']}|{q['version']}")
+    assert schema_errors(qr) == []
+    assert questionnaire_conformance(qr, q) == []
+
+
+def test_every_loinc_code_in_a_definition_names_its_source() -> None:
+    for instrument_id in instrument_ids():
+        definition = load(instrument_id).definition
+        for item in definition["item"]:
+            for coding in item.get("code", []):
+                sources = [e["valueString"] for e in coding.get("extension", [])
+                           if e["url"] == "urn:rapport:instrument:source"]
+                assert coding["system"] == LOINC and sources and sources[0].strip(), item["linkId"]
+        for ext in definition.get("extension", []):
+            if ext["url"] == "urn:rapport:instrument:answerCode":
+                parts = {p["url"] for p in ext["extension"]}
+                assert parts == {"code", "coding", "source"}, instrument_id
+        options = {o.code for i in load(instrument_id).items for o in i.options}
+        assert set(loinc_answers(load(instrument_id))) <= options
+
+
+def test_a_response_coded_only_with_loinc_is_read_as_our_instrument() -> None:
+    def qr(items):
+        return {"resourceType": "QuestionnaireResponse", "status": "completed",
+                "questionnaire": "http://example.org/Questionnaire/x",
+                "item": [{"linkId": link, "answer": [{"valueCoding": {"system": LOINC, "code": code}}]}
+                         for link, code in items]}
+
+    phq2 = qr([("/44250-9", "LA6571-9"), ("44255-8", "LA6569-3")])
+    instrument, answers = read_questionnaire_response(phq2)
+    assert instrument.id == "phq2"  # the smallest instrument holding both items
+    assert answers == {"phq2-1": "nearly-every-day", "phq2-2": "several-days"}
+    assert instrument.score(answers).total == 4
+    with pytest.raises(ValueError, match="no instrument here has the LOINC items 99999-9"):
+        read_questionnaire_response(qr([("99999-9", "LA6571-9")]))

@@ -18,6 +18,7 @@ from rapport.checkins.services.schedule import due_checkins
 from rapport.checkins.services.submission import submit
 from rapport.portal import services
 from tests.conftest import login
+from tests.fhir.validators import schema_errors, unresolved_references
 
 PHQ9 = {f"phq9-{n}": 2 for n in range(1, 10)} | {"phq9-9": 0}
 REL = {"trust": 8, "empathy": 7, "genuineness": 9, "respect": 8, "listening": 6, "safety": 9,
@@ -202,10 +203,19 @@ def test_download_my_data_is_a_valid_fhir_bundle_and_a_summary_of_my_answers(pra
     from fhir.resources.R4B.bundle import Bundle
 
     Bundle.model_validate(bundle)
+    assert schema_errors(bundle) == []  # the official R4 JSON schema
+    assert unresolved_references(bundle) == []
     assert bundle["type"] == "collection"
     responses = [e["resource"] for e in bundle["entry"]
                  if e["resource"]["resourceType"] == "QuestionnaireResponse"]
     assert len(responses) == 2  # mine only
+    [patient] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert "name" not in patient  # not shared unless the client ticks the box
+    named = zipfile.ZipFile(io.BytesIO(client.post("/portal/data/download/",
+                                                   {"include_name": "yes"}).content))
+    [patient] = [e["resource"] for e in json.loads(named.read("responses.fhir.json"))["entry"]
+                 if e["resource"]["resourceType"] == "Patient"]
+    assert patient["name"] == [{"use": "official", "text": "Riverside Client"}]
     summary = archive.read("summary.txt").decode()
     assert "Felt rushed at the end" in summary
     assert "PHQ-9" in summary
@@ -229,16 +239,16 @@ def test_the_export_carries_scores_as_coded_observations(practice, client):
     responses = [r for r in resources if r["resourceType"] == "QuestionnaireResponse"]
     assert [r["questionnaire"].split("|")[0] for r in responses] == [
         "urn:rapport:questionnaire:phq9", "urn:rapport:questionnaire:relationship-checkin",
-        "urn:rapport:questionnaire:goal-progress"]
+        f"urn:rapport:questionnaire:goal-progress-{practice.episode.code}"]
     phq9 = responses[0]
     first = next(i for i in phq9["item"] if i["linkId"] == "phq9-1")
-    assert first["answer"][0]["valueCoding"]["code"] == "more-than-half"
+    assert first["answer"][0]["valueCoding"]["code"] == "LA6570-1"  # LOINC: more than half the days
     total = next(r for r in resources if r["resourceType"] == "Observation"
                  and any(c["code"] == "44261-6" for c in r["code"]["coding"]))
     loinc = next(c for c in total["code"]["coding"] if c["code"] == "44261-6")
     assert loinc["system"] == "http://loinc.org"
     assert total["valueInteger"] == 16
-    assert total["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{phq9['id']}"}]
+    assert total["derivedFrom"] == [{"reference": f"urn:uuid:{phq9['id']}"}]
     assert total["interpretation"] == [{"text": "moderately severe"}]
     rated = responses[2]["item"][0]
     assert rated["linkId"] == goal.link_id and rated["answer"] == [{"valueInteger": 6}]

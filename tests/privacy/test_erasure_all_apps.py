@@ -24,7 +24,7 @@ from django_scopes import scope, scopes_disabled
 from rapport.alerts import services as alerts
 from rapport.audit.models import AuditEvent
 from rapport.care.models import CareEpisode, Client, Session
-from rapport.checkins.models import CheckIn, Respondent, Response, When
+from rapport.checkins.models import CheckIn, ImportedRecord, Respondent, Response, When
 from rapport.checkins.services.answers import save_draft
 from rapport.checkins.services.consent import accept_statement, current_statement
 from rapport.checkins.services.invitations import create_invitation
@@ -53,7 +53,7 @@ KEPT = {
 # Rows the fixture creates in every app (so an eraser that does nothing cannot pass).
 POPULATED = KEPT | {
     "checkins.invitation", "checkins.draft", "checkins.schedule", "portal.loginlink",
-    "notes.sessionrecord", "notes.agendaitem", "notes.homework",
+    "notes.sessionrecord", "notes.agendaitem", "notes.homework", "checkins.importedrecord",
 }
 CARE_MODELS = (Client, CareEpisode, Session)
 
@@ -96,6 +96,9 @@ def _populate(http, practice, *, client, episode, session, therapist, marker) ->
                                 answers=PHQ9_MILD | {"phq9-9": 2}).response
         submit(episode=episode, instrument_id="phq9", checkin=before, supersedes=risky,
                         answers=PHQ9_MILD)
+        # Where an answer came from when it was imported: an identifier in another system.
+        ImportedRecord.objects.create(organisation=org, client=client, response=risky, source="fhir",
+                                      source_id=f"QuestionnaireResponse?identifier=urn:x|{marker}")
         after = CheckIn.objects.create(organisation=org, episode=episode, session=session,
                                        when=When.AFTER, respondent=Respondent.CLIENT,
                                        instruments=["relationship-checkin"])
@@ -253,7 +256,8 @@ def test_without_kept_scores_nothing_of_the_client_remains(people, practice):
     assert not any(part in raw for part in identity)
     counts = erasure.counts
     for kind in ("checkins.responses", "checkins.checkins", "checkins.invitations", "checkins.drafts",
-                 "checkins.consents", "checkins.schedules", "portal.login_links", "portal.login_limits",
+                 "checkins.consents", "checkins.schedules", "checkins.import_records",
+                 "portal.login_links", "portal.login_limits",
                  "goals.goals", "goals.events", "notes.records", "notes.agenda_items",
                  "notes.homework", "alerts.alerts", "alerts.steps", "care.sessions"):
         assert counts[kind] >= 1, kind
