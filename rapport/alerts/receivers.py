@@ -1,64 +1,37 @@
-"""A new response updates its episode's findings at once.
+"""A new response updates its episode's findings, on a worker, soon after it is committed.
 
-`response_stored` is sent inside the transaction that stores the response. We do the work right
-after that transaction commits (`transaction.on_commit`, in the same request), not inside it:
+`response_stored` is sent inside the transaction that stores the response. The receiver counts
+the response for its episode in that same transaction (`pending.mark`, one statement), so the
+count commits or rolls back with the response; once the transaction commits it queues the
+refresh task (`rapport.alerts.tasks.refresh_episode_findings`). A task that finds the episode
+up to date, or another worker on it, stops at once (two short statements).
 
-- the client's answers are safely stored whatever happens here: a failure in the monitoring
-  glue is logged (robust=True) and never rolls a check-in back; `refresh_findings` catches up;
-- the computation reads committed data, so two responses stored at once for one episode (the
-  client's check-in and the therapist's reflection) are both seen by the later refresh;
-- the submission's transaction stays short.
+- the client's answers are safely stored whatever happens next: the recompute runs on a worker,
+  is retried with backoff when it fails, and an episode left behind (a worker killed, a refresh
+  never queued) is found by the periodic `refresh_pending_findings` and at every worker start;
+- the worker reads committed data only, so two responses stored at once for one episode (the
+  client's check-in and the therapist's reflection) are both seen by the later refresh, and a
+  burst for one episode coalesces into one or two recomputes;
+- the submission's transaction stays short. The risk alert for a risk answer is not here: the
+  check-in submission raises it synchronously, in its own transaction.
 
 A check-in that stores several responses in one transaction (before a session: preparation,
-PHQ-9, GAD-7) queues one callback each; the first refresh reads all of them, and the others see
-that their response was already analysed and stop. That also keeps the demo generator, which
-stores thousands of responses in one transaction, to one refresh per episode.
+PHQ-9, GAD-7) queues one task each: the first recomputes, the others find nothing to do.
 """
 
 from __future__ import annotations
 
-import threading
-
-from django.db import transaction
 from django.dispatch import receiver
-from django_scopes import scope
 
-from rapport.care.models import CareEpisode, EpisodeStatus
+from rapport.alerts import pending
 from rapport.checkins.models import Response
 from rapport.checkins.signals import response_stored
-
-# Episode id -> the codes of the responses its latest refresh after a commit read, in this
-# process (codes, not ids: they are never reused). Only an optimisation: another process simply
-# refreshes again.
-_analysed: dict[int, frozenset] = {}
-_lock = threading.Lock()
-_MAX_TRACKED = 10_000
-
-
-def refresh_after_commit(episode_id: int, organisation_id: int, response_code) -> None:
-    """Refresh the episode's findings unless a refresh since the commit already read it."""
-    from rapport.alerts.findings import refresh_episode
-
-    with _lock:
-        if response_code in _analysed.get(episode_id, ()):
-            return
-    with scope(organisation=organisation_id), transaction.atomic():
-        episode = CareEpisode.objects.select_related("organisation", "client").get(pk=episode_id)
-        if episode.status != EpisodeStatus.ACTIVE:
-            return  # see refresh_all: findings are for episodes still in progress
-        result = refresh_episode(episode)
-    with _lock:
-        if len(_analysed) >= _MAX_TRACKED:
-            _analysed.clear()
-        _analysed[episode_id] = result.response_codes
 
 
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.response_stored")
 def on_response_stored(sender, response: Response, **kwargs) -> None:
-    episode_id, organisation_id, response_code = (
-        response.episode_id, response.organisation_id, response.code)
+    from rapport.alerts.tasks import refresh_episode_findings
+    from rapport.core.tasks import enqueue_on_commit
 
-    def refresh_findings_after_commit() -> None:
-        refresh_after_commit(episode_id, organisation_id, response_code)
-
-    transaction.on_commit(refresh_findings_after_commit, robust=True)
+    pending.mark(response.episode_id, response.organisation_id)
+    enqueue_on_commit(refresh_episode_findings, response.episode_id)
