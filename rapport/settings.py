@@ -319,6 +319,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # out one task per practice, and a practice's episodes or clients in chunks, so several workers
 # share it.
 DAILY_HOUR = int(os.getenv("RAPPORT_DAILY_HOUR", "3"))
+# An episode's findings refresh: a worker's claim on it lapses after FINDINGS_CLAIM_SECONDS (it
+# died), and every FINDINGS_SWEEP_SECONDS episodes left behind are queued again.
+FINDINGS_CLAIM_SECONDS = int(os.getenv("RAPPORT_FINDINGS_CLAIM_SECONDS", "60"))
+FINDINGS_SWEEP_SECONDS = int(os.getenv("RAPPORT_FINDINGS_SWEEP_SECONDS", "60"))
 # How often due check-in links are emailed (the demo: often, so it shows within a minute).
 INVITATION_SECONDS = int(os.getenv("RAPPORT_INVITATION_SECONDS", "20" if MODE == "demo" else "300"))
 CELERY_BEAT_SCHEDULE = {
@@ -330,9 +334,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rapport.privacy.tasks.apply_retention",
         "schedule": crontab(hour=DAILY_HOUR, minute=30),
     },
-    "pending-findings": {  # catches an episode whose refresh was never queued (a crash)
+    "pending-findings": {  # catches an episode whose refresh was lost (a crash)
         "task": "rapport.alerts.tasks.refresh_pending_findings",
-        "schedule": 60.0,
+        "schedule": float(FINDINGS_SWEEP_SECONDS),
     },
     "send-due-invitations": {
         "task": "rapport.checkins.tasks.send_due_invitations",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -24,9 +25,11 @@ from django_scopes import scope, scopes_disabled
 from rapport.alerts.models import PendingRefresh
 from rapport.care.models import CareEpisode, EpisodeStatus
 
-# How long a worker's claim on an episode lasts; a refresh takes well under a second, so a claim
-# older than this belongs to a worker that died, and the episode may be taken again.
-CLAIM = timedelta(seconds=60)
+
+def _claim() -> timedelta:
+    """How long a worker's claim on an episode lasts (settings.FINDINGS_CLAIM_SECONDS): a
+    refresh takes well under a second, so an older claim belongs to a worker that died."""
+    return timedelta(seconds=settings.FINDINGS_CLAIM_SECONDS)
 
 
 def mark(episode_id: int, organisation_id: int) -> int:
@@ -65,7 +68,7 @@ def refresh(episode_id: int) -> str:
     with scopes_disabled():
         mine = _due().filter(episode_id=episode_id).filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        if not mine.update(claimed_until=now + CLAIM):
+        if not mine.update(claimed_until=now + _claim()):
             return "busy" if _due().filter(episode_id=episode_id).exists() else "clean"
         # Read the count before the responses: every response it counts is committed (each is
         # counted in its own storing transaction), so the recompute below reads at least these.

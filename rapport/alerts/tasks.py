@@ -15,7 +15,7 @@ from rapport.core.tasks import RETRY, enqueue
 
 CHUNK = 50  # episodes per task of the daily refresh
 # An episode behind for this long with no worker on it has lost its queued refresh.
-STALE = timedelta(seconds=30)
+STALE = timedelta(seconds=10)
 
 
 @shared_task(**RETRY)
