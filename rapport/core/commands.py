@@ -47,7 +47,7 @@ def celery(command: str, args: list[str]) -> int:
     _setup()
     from rapport.celery import app
 
-    app.start(["celery", *_celery_args(command, args)])
+    app.start(_celery_args(command, args))
     return 0
 
 

@@ -12,7 +12,7 @@ from django_scopes import scope, scopes_disabled
 from rapport.alerts import findings, pending, tasks
 from rapport.alerts.models import Alert, PendingRefresh
 from rapport.care.models import CareEpisode, EpisodeStatus
-from tests.alerts.conftest import add_sessions, checkin_answers
+from tests.alerts.conftest import add_sessions
 from tests.alerts.test_incremental import submit
 
 
