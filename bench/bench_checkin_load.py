@@ -262,7 +262,7 @@ def main() -> int:
             [sys.executable, "-m", "rapport.cli", "worker", "--concurrency", "1",
              "--loglevel", "WARNING"], env=env, cwd=ROOT)
     try:
-        wait_ready(base, time.monotonic() + 30)
+        wait_ready(base, time.monotonic() + 180)
         run(submit, base, tokens[:WARMUP], args.concurrency)  # warm-up: connections, caches
         run(floor, base, tokens[:WARMUP], args.concurrency)
         checkins = run(submit, base, tokens[WARMUP:], args.concurrency)
@@ -270,7 +270,10 @@ def main() -> int:
         alerts = alert_latency(base, alert_links)
     finally:
         server.terminate()
-        server.wait(timeout=15)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=30)
