@@ -16,11 +16,13 @@ up to date, or another worker on it, stops at once (two short statements).
   check-in submission raises it synchronously, in its own transaction.
 
 A check-in that stores several responses in one transaction (before a session: preparation,
-PHQ-9, GAD-7) queues one task each: the first recomputes, the others find nothing to do.
+PHQ-9, GAD-7), or the demo generator storing thousands, queues one task per episode: the
+transaction's pending commit callbacks are looked through first.
 """
 
 from __future__ import annotations
 
+from django.db import connection, transaction
 from django.dispatch import receiver
 
 from rapport.alerts import pending
@@ -31,7 +33,24 @@ from rapport.checkins.signals import response_stored
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.response_stored")
 def on_response_stored(sender, response: Response, **kwargs) -> None:
     from rapport.alerts.tasks import refresh_episode_findings
-    from rapport.core.tasks import enqueue_on_commit
+    from rapport.core.tasks import enqueue
 
-    pending.mark(response.episode_id, response.organisation_id)
-    enqueue_on_commit(refresh_episode_findings, response.episode_id)
+    episode_id = response.episode_id
+    pending.mark(episode_id, response.organisation_id)
+    if any(isinstance(func, _QueueRefresh) and func.episode_id == episode_id and not func.done
+           for _, func, _ in connection.run_on_commit):
+        return  # this transaction queues the episode's refresh already
+    transaction.on_commit(_QueueRefresh(episode_id, refresh_episode_findings, enqueue),
+                          robust=True)
+
+
+class _QueueRefresh:
+    """The commit callback that queues an episode's refresh (recognisable, run once)."""
+
+    def __init__(self, episode_id: int, task, enqueue) -> None:
+        self.episode_id, self.task, self.enqueue, self.done = episode_id, task, enqueue, False
+        self.__qualname__ = f"queue_refresh(episode {episode_id})"  # named in Django's log
+
+    def __call__(self) -> None:
+        self.done = True
+        self.enqueue(self.task, self.episode_id)

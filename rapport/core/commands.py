@@ -53,7 +53,10 @@ def celery(command: str, args: list[str]) -> int:
 
 def _background(command: str, *args: str) -> subprocess.Popen:
     """`rapport COMMAND` as a child process of this Python (for the demo), ended at exit."""
-    child = subprocess.Popen([sys.executable, "-m", "rapport.cli", command, *args])  # noqa: S603
+    # Warnings only: the demo's terminal shows the emails, not a line per task.
+    env = {"RAPPORT_LOG_LEVEL": "WARNING", **os.environ}
+    child = subprocess.Popen([sys.executable, "-m", "rapport.cli", command, *args],  # noqa: S603
+                             env=env)
     atexit.register(_stop, child)
     return child
 
