@@ -260,7 +260,7 @@ def main() -> int:
     if broker:
         worker = subprocess.Popen(
             [sys.executable, "-m", "rapport.cli", "worker", "--concurrency", "1",
-             "--loglevel", "WARNING"], env=env, cwd=ROOT)
+             "--loglevel", "WARNING"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
         wait_ready(base, time.monotonic() + 180)
         run(submit, base, tokens[:WARMUP], args.concurrency)  # warm-up: connections, caches

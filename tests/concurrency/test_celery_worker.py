@@ -178,6 +178,12 @@ def test_a_killed_worker_loses_no_finding(links, env, tmp_path):
         worker.wait(timeout=10)
         assert at_kill and at_kill[0] > 0, "no refresh was in flight at the kill: nothing tested"
         assert behind() > 0  # nobody computed the rest of the burst while no worker ran
+        # /healthz sees the broker, and the refreshes waiting in it for a worker.
+        import json
+
+        health = json.loads(get(port, "/healthz")[1])
+        assert health["broker"] == "ok" and health["oldest_queued_seconds"] is not None
+        assert 0 <= health["oldest_queued_seconds"] < 300
 
         worker = start_worker(env, tmp_path, 2)
         deadline = time.monotonic() + DEADLINE
