@@ -12,6 +12,7 @@ under CI=true, where it fails. Each run uses its own queue name, so runs never s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -88,16 +89,19 @@ def start_web(env, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [gunicorn, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "error",
          "rapport.wsgi:application"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
 
 
-def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """Ask the process to stop; after 30 s kill its whole session (each runs in its own)."""
     if process.poll() is None:
-        os.killpg(process.pid, sig) if sig == signal.SIGKILL else process.send_signal(sig)
+        process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
 
 
