@@ -72,8 +72,9 @@ def env(redis_url, tmp_path):
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(f"{queue}*"):
-        client.delete(key)
+    for pattern in (f"{queue}*", f"_kombu.binding*.{queue}"):  # the queue and kombu's routing
+        for key in client.scan_iter(pattern):
+            client.delete(key)
 
 
 def start_worker(env, tmp_path, n: int) -> subprocess.Popen:
