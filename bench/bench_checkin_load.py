@@ -1,8 +1,9 @@
 """Benchmark: check-in submissions against gunicorn with PostgreSQL, beside a floor.
 
     .venv/bin/python bench/bench_checkin_load.py [--n 600] [--concurrency 8] [--workers 2]
+        [--database rapport_bench] [--broker redis://127.0.0.1:6379/0 | --inline]
 
-It creates the database `rapport_bench` (dropped first if it exists), loads a small practice
+It creates the database (`--database`, dropped first if it exists), loads a small practice
 with N+warm-up open PHQ-9 check-ins and their links, starts gunicorn on a free loopback port,
 and posts each check-in once from Python threads (only to 127.0.0.1). Each submission is the
 real path: link resolution, consent check, validation and scoring, the response and its audit
@@ -10,7 +11,15 @@ event in one transaction, the `response_stored` receivers, the thank-you page.
 
 The floor, measured in the same run with the same threads and server: a minimal Django view
 that inserts one row (bench/checkin_bench_site.py). Reported: throughput and p50/p95/p99
-latency of both, and the ratio between them. Stops by itself; everything is torn down.
+latency of both, and the ratio between them.
+
+Alert latency: for ALERT_EPISODES further episodes with three mild PHQ-9 scores stored, one
+severe PHQ-9 is posted at a time (under the same load pattern, one thread) and the time from
+the start of the POST to the reliable-deterioration alert being in the database (what the
+therapist's caseload reads) is measured: p50/p95. With `--broker` (the default, Redis) the
+findings refresh runs on ONE Celery worker (`rapport worker --concurrency 1`) started here;
+`--inline` runs it inside the request, as before issue 10, for comparison.
+Stops by itself; everything is torn down.
 """
 
 from __future__ import annotations
@@ -32,19 +41,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("RAPPORT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-DB = "rapport_bench"
+DB = os.environ.get("RAPPORT_BENCH_DB", "rapport_bench")
 WARMUP = 40
+ALERT_EPISODES = 40
 CHOICES = ["not-at-all", "several-days", "more-than-half", "nearly-every-day"]
 
 
-def _env() -> dict[str, str]:
+def _env(broker: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "RAPPORT_MODE": "test",
         "RAPPORT_DATABASE_URL": f"{PG.replace('postgresql://', 'postgres://')}/{DB}",
         "DJANGO_SETTINGS_MODULE": "checkin_bench_site",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
+        "RAPPORT_LOG_LEVEL": "WARNING",
     })
+    if broker:
+        env.update({"RAPPORT_TASKS_EAGER": "false", "RAPPORT_BROKER_URL": broker,
+                    "RAPPORT_TASK_QUEUE": f"rapport-bench-{os.getpid()}"})
     return env
 
 
@@ -71,9 +85,12 @@ from rapport.accounts.models import Membership, Organisation, Role, User
 from rapport.care.models import CareEpisode, Client, Session
 from rapport.checkins.services.consent import accept_statement, current_statement
 from rapport.checkins.services.invitations import create_invitation
+from rapport.checkins.services.submission import submit
 from rapport.checkins.models import CheckIn
 n = int(sys.argv[1])
+alert_episodes = int(sys.argv[2])
 tokens = []
+alert_links = []
 with scopes_disabled():
     org = Organisation.objects.create(name="Bench Practice")
     t = User.objects.create_user("t@bench.test", "x" * 16, name="T")
@@ -91,7 +108,21 @@ with scopes_disabled():
         checkin = CheckIn.objects.create(organisation=org, episode=episode, session=session,
                                          when="before", respondent="client", instruments=["phq9"])
         tokens.append(create_invitation(checkin)[1])
-json.dump(tokens, sys.stdout)
+    mild = {f"phq9-{i}": 0 for i in range(1, 10)} | {"phq9-1": 1, "phq9-2": 1}
+    for i in range(alert_episodes):
+        client = Client.objects.create(organisation=org, name=f"Alert client {i}")
+        episode = CareEpisode.objects.create(organisation=org, client=client, therapist=t)
+        accept_statement(client, current_statement(org))
+        for k in range(4):
+            session = Session.objects.create(organisation=org, episode=episode,
+                                             scheduled_at=timezone.now() - timedelta(weeks=4 - k))
+            if k < 3:
+                submit(episode=episode, instrument_id="phq9", answers=mild,
+                                session=session)
+        checkin = CheckIn.objects.create(organisation=org, episode=episode, session=session,
+                                         when="before", respondent="client", instruments=["phq9"])
+        alert_links.append((episode.pk, create_invitation(checkin)[1]))
+json.dump({"tokens": tokens, "alert_links": alert_links}, sys.stdout)
 """
 
 
@@ -125,9 +156,9 @@ def _opener(base: str):
     return _local.opener, _local.csrf
 
 
-def submit(base: str, token: str, n: int) -> float:
+def submit(base: str, token: str, n: int, severe: bool = False) -> float:
     opener, csrf = _opener(base)
-    answers = {f"a-phq9-{i}": CHOICES[(n + i) % 3] for i in range(1, 9)}
+    answers = {f"a-phq9-{i}": CHOICES[3 if severe else (n + i) % 3] for i in range(1, 9)}
     answers["a-phq9-9"] = "not-at-all"
     data = urllib.parse.urlencode({**answers, "instrument": "phq9", "action": "submit",
                                    "submission": "", "csrfmiddlewaretoken": csrf}).encode()
@@ -164,21 +195,61 @@ def run(fn, base: str, tokens: list[str], concurrency: int) -> dict:
             "p99_ms": round(q[98] * 1000, 1)}
 
 
+def alert_latency(base: str, links: list, deadline: float = 10.0) -> dict:
+    """Post one severe PHQ-9 at a time; time until its deterioration alert is in the database."""
+    import psycopg
+
+    latencies, missing = [], 0
+    with psycopg.connect(f"{PG}/{DB}", autocommit=True) as conn:
+        for n, (episode_id, token) in enumerate(links):
+            start = time.perf_counter()
+            submit(base, token, n, severe=True)
+            while True:
+                found = conn.execute(
+                    "SELECT 1 FROM alerts_alert WHERE episode_id = %s AND kind = %s",
+                    [episode_id, "reliable_deterioration"]).fetchone()
+                elapsed = time.perf_counter() - start
+                if found or elapsed > deadline:
+                    break
+                time.sleep(0.005)
+            if found:
+                latencies.append(elapsed)
+            else:
+                missing += 1
+    if not latencies:
+        return {"alerts": 0, "missing": missing}
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"alerts": len(latencies), "missing": missing,
+            "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1),
+            "max_ms": round(max(latencies) * 1000, 1)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default=DB)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--broker", default=os.environ.get("RAPPORT_BENCH_BROKER",
+                                                         "redis://127.0.0.1:6379/0"))
+    mode.add_argument("--inline", action="store_true",
+                      help="refresh findings inside the request (no worker), for comparison")
     args = parser.parse_args()
+    globals()["DB"] = args.database
+    broker = None if args.inline else args.broker
     began = time.monotonic()
     create_database()
-    env = _env()
-    setup = subprocess.run([sys.executable, "-c", SETUP, str(args.n + WARMUP)], env=env,
-                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    env = _env(broker)
+    setup = subprocess.run([sys.executable, "-c", SETUP, str(args.n + WARMUP),
+                            str(ALERT_EPISODES)],
+                           env={**env, "RAPPORT_TASKS_EAGER": "true"},
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     if setup.returncode:
         print(setup.stderr, file=sys.stderr)
         return 1
-    tokens = json.loads(setup.stdout)
+    loaded = json.loads(setup.stdout)
+    tokens, alert_links = loaded["tokens"], loaded["alert_links"]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -187,15 +258,27 @@ def main() -> int:
          "--log-level", "warning", "wsgi_app:application"],
         env={**env, "PYTHONPATH": env["PYTHONPATH"]}, cwd=ROOT,
     )
+    worker = None
+    if broker:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "rapport.cli", "worker", "--concurrency", "1",
+             "--loglevel", "WARNING"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     try:
-        wait_ready(base, time.monotonic() + 30)
+        wait_ready(base, time.monotonic() + 180)
         run(submit, base, tokens[:WARMUP], args.concurrency)  # warm-up: connections, caches
         run(floor, base, tokens[:WARMUP], args.concurrency)
         checkins = run(submit, base, tokens[WARMUP:], args.concurrency)
         baseline = run(floor, base, tokens[WARMUP:], args.concurrency)
+        alerts = alert_latency(base, alert_links)
     finally:
         server.terminate()
-        server.wait(timeout=15)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
     ratio = {
         "throughput": round(baseline["throughput_per_s"] / checkins["throughput_per_s"], 2),
         "p50": round(checkins["p50_ms"] / baseline["p50_ms"], 2),
@@ -203,8 +286,11 @@ def main() -> int:
         "p99": round(checkins["p99_ms"] / baseline["p99_ms"], 2),
     }
     report = {"server": f"gunicorn, {args.workers} workers, PostgreSQL",
+              "findings_refresh": "inside the request" if not broker
+              else "one Celery worker (concurrency 1), Redis",
               "concurrency": args.concurrency, "checkin_submission": checkins,
               "floor_insert_one_row": baseline, "slower_than_floor_by": ratio,
+              "alert_latency_submission_to_visible": alerts,
               "total_seconds": round(time.monotonic() - began, 1)}
     print(json.dumps(report, indent=2))
     return 0

@@ -16,6 +16,8 @@ USAGE = """usage: rapport COMMAND [ARGS]
   analyze [--summary] FILE.csv     findings (or outcome summaries) from long-format scores
   demo                             migrate, load the demo practice once, serve on 127.0.0.1:8000
   serve                            serve with gunicorn (production)
+  worker [OPTIONS]                 a background worker (Celery; options go to `celery worker`)
+  scheduler [OPTIONS]              the scheduler of the daily and periodic tasks (celery beat)
   backup [PATH]                    back up the database (keys are kept apart: see README)
   restore PATH [--force]           restore a backup into an empty database
   manage ARGS...                   any Django management command
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if command in ("backup", "restore"):
         argv = ["manage", *argv]
         command = "manage"
-    if command in ("demo", "serve", "manage"):
+    if command in ("demo", "serve", "worker", "scheduler", "manage"):
         from rapport.commands import run
 
         return run(argv)

@@ -1,8 +1,10 @@
-"""`rapport demo`, `rapport serve` and `rapport manage`: the commands that need Django."""
+"""`rapport demo`, `serve`, `worker`, `scheduler` and `manage`: the commands that need Django."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
 import sys
 
 
@@ -13,6 +15,59 @@ def _setup(default_mode: str | None = None) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for folder in settings.CELERY_BROKER_TRANSPORT_OPTIONS.values():
+            if isinstance(folder, str):
+                os.makedirs(folder, exist_ok=True)
+
+
+def _celery_args(command: str, args: list[str]) -> list[str]:
+    """The celery command line for `rapport worker` / `rapport scheduler` (settings loaded)."""
+    from django.conf import settings
+
+    level = os.getenv("RAPPORT_LOG_LEVEL", "INFO").upper()
+    if command == "worker":
+        argv = ["worker", "--loglevel", level]
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            # The filesystem transport has no broadcast: workers cannot talk to each other.
+            argv += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+    else:
+        argv = ["beat", "--loglevel", level, "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+    return [*argv, *args]
+
+
+def celery(command: str, args: list[str]) -> int:
+    """`rapport worker [CELERY WORKER OPTIONS]`, `rapport scheduler [CELERY BEAT OPTIONS]`.
+
+    Runs Celery's own command line in this process (its Python API), so it needs no `celery`
+    executable on PATH.
+    """
+    _setup()
+    from rapport.celery import app
+
+    app.start(_celery_args(command, args))
+    return 0
+
+
+def _background(command: str, *args: str) -> subprocess.Popen:
+    """`rapport COMMAND` as a child process of this Python (for the demo), ended at exit."""
+    # Warnings only: the demo's terminal shows the emails, not a line per task.
+    env = {"RAPPORT_LOG_LEVEL": "WARNING", **os.environ}
+    child = subprocess.Popen([sys.executable, "-m", "rapport.cli", command, *args],  # noqa: S603
+                             env=env)
+    atexit.register(_stop, child)
+    return child
+
+
+def _stop(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def demo(host: str = "127.0.0.1", port: str = "8000") -> int:
@@ -51,9 +106,15 @@ def demo(host: str = "127.0.0.1", port: str = "8000") -> int:
     print(
         "\nTwo-factor login: after the password, each login asks for a 6-digit code. In the demo the"
         "\ncurrent code is printed here, in this terminal, as are emails (check-in links, portal"
-        "\nlogins).\n",
+        "\nlogins).\n"
+        "\nBackground work: a Celery worker and its scheduler run beside the web server, on a"
+        f"\nbroker in {settings.BROKER_FOLDER}. Every {settings.INVITATION_SECONDS} s the"
+        "\nscheduler emails the check-in link of each session due within two days (the emails"
+        "\nare printed here).\n",
         flush=True,
     )
+    _background("worker", "--pool", "solo")
+    _background("scheduler")
     call_command("runserver", f"{host}:{port}", use_reloader=False)
     return 0
 
@@ -75,6 +136,8 @@ def run(argv: list[str]) -> int:
         return demo()
     if command == "serve":
         return serve()
+    if command in ("worker", "scheduler"):
+        return celery(command, args)
     _setup()
     from django.core.management import execute_from_command_line
 

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -273,4 +274,73 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("RAPPORT_LOG_LEVEL", "WARNING")},
+}
+
+# ---- background work: Celery (rapport/celery.py) ---------------------------------------------
+# Production: Redis (or any broker Celery supports), shared by the web servers, the workers
+# (`rapport worker`, on as many machines as needed) and one scheduler (`rapport scheduler`).
+# The demo: kombu's filesystem transport under var/broker, so it needs no service. Tests: an
+# in-memory broker with tasks run at once (eager); tests of a real worker use Redis.
+_DEFAULT_BROKERS = {"production": "redis://127.0.0.1:6379/0", "demo": "filesystem://",
+                    "test": "memory://"}
+CELERY_BROKER_URL = os.getenv("RAPPORT_BROKER_URL", _DEFAULT_BROKERS[MODE])
+BROKER_FOLDER = VAR_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # One folder for both directions (the workers read what the web server writes); the
+    # filesystem transport has no broadcast, so no remote control between workers.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_FOLDER / "queue"),
+        "data_folder_out": str(BROKER_FOLDER / "queue"),
+        "control_folder": str(BROKER_FOLDER / "control"),
+        "store_processed": False,
+    }
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A message taken by a worker that dies without acknowledging it goes back to the queue
+    # after this long (a worker shut down normally hands it back at once). Longer than any
+    # task runs, and longer than the longest retry delay (RETRY_BACKOFF_MAX in core.tasks).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(
+        os.getenv("RAPPORT_BROKER_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_TASK_DEFAULT_QUEUE = os.getenv("RAPPORT_TASK_QUEUE", "rapport")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # results live in the database, not in a result backend
+# Never lose a task to a dying worker: acknowledge only after the task ran, and put it back when
+# the process running it is killed; take one message at a time so a dying worker holds few.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ALWAYS_EAGER = env_bool("RAPPORT_TASKS_EAGER", MODE == "test")
+CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The scheduled work (celery beat, `rapport scheduler`). Times in TIME_ZONE. Each daily job fans
+# out one task per practice, and a practice's episodes or clients in chunks, so several workers
+# share it.
+DAILY_HOUR = int(os.getenv("RAPPORT_DAILY_HOUR", "3"))
+# An episode's findings refresh: a worker's claim on it lapses after FINDINGS_CLAIM_SECONDS (it
+# died), and every FINDINGS_SWEEP_SECONDS episodes left behind are queued again.
+FINDINGS_CLAIM_SECONDS = int(os.getenv("RAPPORT_FINDINGS_CLAIM_SECONDS", "60"))
+FINDINGS_SWEEP_SECONDS = int(os.getenv("RAPPORT_FINDINGS_SWEEP_SECONDS", "60"))
+# How often due check-in links are emailed (the demo: often, so it shows within a minute).
+INVITATION_SECONDS = int(os.getenv("RAPPORT_INVITATION_SECONDS", "20" if MODE == "demo" else "300"))
+CELERY_BEAT_SCHEDULE = {
+    "refresh-findings-daily": {
+        "task": "rapport.alerts.tasks.refresh_findings",
+        "schedule": crontab(hour=DAILY_HOUR, minute=0),
+    },
+    "apply-retention-daily": {
+        "task": "rapport.privacy.tasks.apply_retention",
+        "schedule": crontab(hour=DAILY_HOUR, minute=30),
+    },
+    "pending-findings": {  # catches an episode whose refresh was lost (a crash)
+        "task": "rapport.alerts.tasks.refresh_pending_findings",
+        "schedule": float(FINDINGS_SWEEP_SECONDS),
+    },
+    "send-due-invitations": {
+        "task": "rapport.checkins.tasks.send_due_invitations",
+        "schedule": float(INVITATION_SECONDS),
+    },
 }

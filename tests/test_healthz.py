@@ -6,7 +6,8 @@ from django.db.utils import OperationalError
 def test_healthy(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager",
+                               "oldest_queued_seconds": None, "failed_tasks": 0}
     assert "no-cache" in response["Cache-Control"]
 
 

@@ -167,3 +167,27 @@ class AlertStep(models.Model):
     @property
     def is_note(self) -> bool:
         return self.from_status == self.to_status
+
+
+class PendingRefresh(models.Model):
+    """Whether an episode's findings are behind its stored responses (rapport.alerts.pending).
+
+    `requested` counts the responses stored for the episode (raised in the same transaction as
+    each response), `done` is the count the latest completed refresh had read. A refresh is due
+    while requested > done, so a burst of responses coalesces into one recompute, and a refresh
+    lost with a dying worker is still due afterwards. `claimed_until`: a worker is on it.
+    """
+
+    episode = models.OneToOneField("care.CareEpisode", on_delete=models.CASCADE,
+                                   primary_key=True, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE,
+                                     related_name="+")
+    requested = models.PositiveBigIntegerField(default=0)
+    done = models.PositiveBigIntegerField(default=0)
+    requested_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"episode {self.episode_id}: {self.requested - self.done} response(s) behind"

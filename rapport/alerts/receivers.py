@@ -3,60 +3,37 @@
 A risk answer raises an urgent alert at once, inside the transaction that stores the response:
 the client's crisis answer and the therapist's alert are stored together or not at all.
 
-A new response also updates its episode's findings.
+A new response also updates its episode's findings, on a worker, soon after it is committed.
 
-`response_stored` is sent inside the transaction that stores the response. We do the work right
-after that transaction commits (`transaction.on_commit`, in the same request), not inside it:
+`response_stored` is sent inside the transaction that stores the response. The receiver counts
+the response for its episode in that same transaction (`pending.mark`, one statement), so the
+count commits or rolls back with the response; once the transaction commits it queues the
+refresh task (`rapport.alerts.tasks.refresh_episode_findings`). A task that finds the episode
+up to date, or another worker on it, stops at once (two short statements).
 
-- the client's answers are safely stored whatever happens here: a failure in the monitoring
-  glue is logged (robust=True) and never rolls a check-in back; `refresh_findings` catches up;
-- the computation reads committed data, so two responses stored at once for one episode (the
-  client's check-in and the therapist's reflection) are both seen by the later refresh;
-- the submission's transaction stays short.
+- the client's answers are safely stored whatever happens next: the recompute runs on a worker,
+  is retried with backoff when it fails, and an episode left behind (a worker killed, a refresh
+  never queued) is found by the periodic `refresh_pending_findings` and at every worker start;
+- the worker reads committed data only, so two responses stored at once for one episode (the
+  client's check-in and the therapist's reflection) are both seen by the later refresh, and a
+  burst for one episode coalesces into one or two recomputes;
+- the submission's transaction stays short. The risk alert (above) does not wait for a worker:
+  it is raised synchronously, inside the submission's transaction.
 
 A check-in that stores several responses in one transaction (before a session: preparation,
-PHQ-9, GAD-7) queues one callback each; the first refresh reads all of them, and the others see
-that their response was already analysed and stop. That also keeps the demo generator, which
-stores thousands of responses in one transaction, to one refresh per episode.
+PHQ-9, GAD-7), or the demo generator storing thousands, queues one task per episode: the
+transaction's pending commit callbacks are looked through first.
 """
 
 from __future__ import annotations
 
-import threading
-
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import receiver
-from django_scopes import scope
 
+from rapport.alerts import pending
 from rapport.alerts.services import raise_alert
-from rapport.care.models import CareEpisode, EpisodeStatus
 from rapport.checkins.models import Response
 from rapport.checkins.signals import response_stored
-
-# Episode id -> the codes of the responses its latest refresh after a commit read, in this
-# process (codes, not ids: they are never reused). Only an optimisation: another process simply
-# refreshes again.
-_analysed: dict[int, frozenset] = {}
-_lock = threading.Lock()
-_MAX_TRACKED = 10_000
-
-
-def refresh_after_commit(episode_id: int, organisation_id: int, response_code) -> None:
-    """Refresh the episode's findings unless a refresh since the commit already read it."""
-    from rapport.alerts.findings import refresh_episode
-
-    with _lock:
-        if response_code in _analysed.get(episode_id, ()):
-            return
-    with scope(organisation=organisation_id), transaction.atomic():
-        episode = CareEpisode.objects.select_related("organisation", "client").get(pk=episode_id)
-        if episode.status != EpisodeStatus.ACTIVE:
-            return  # see refresh_all: findings are for episodes still in progress
-        result = refresh_episode(episode)
-    with _lock:
-        if len(_analysed) >= _MAX_TRACKED:
-            _analysed.clear()
-        _analysed[episode_id] = result.response_codes
 
 
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.risk")
@@ -87,11 +64,26 @@ def raise_risk_alert(sender, response: Response, score=None, request=None, **kwa
 
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.response_stored")
 def refresh_after_response(sender, response: Response, **kwargs) -> None:
-    """Refresh the episode's findings once the response's transaction has committed."""
-    episode_id, organisation_id, response_code = (
-        response.episode_id, response.organisation_id, response.code)
+    """Count the response for its episode and queue one findings refresh after the commit."""
+    from rapport.alerts.tasks import refresh_episode_findings
+    from rapport.core.tasks import enqueue
 
-    def refresh_findings_after_commit() -> None:
-        refresh_after_commit(episode_id, organisation_id, response_code)
+    episode_id = response.episode_id
+    pending.mark(episode_id, response.organisation_id)
+    if any(isinstance(func, _QueueRefresh) and func.episode_id == episode_id and not func.done
+           for _, func, _ in connection.run_on_commit):
+        return  # this transaction queues the episode's refresh already
+    transaction.on_commit(_QueueRefresh(episode_id, refresh_episode_findings, enqueue),
+                          robust=True)
 
-    transaction.on_commit(refresh_findings_after_commit, robust=True)
+
+class _QueueRefresh:
+    """The commit callback that queues an episode's refresh (recognisable, run once)."""
+
+    def __init__(self, episode_id: int, task, enqueue) -> None:
+        self.episode_id, self.task, self.enqueue, self.done = episode_id, task, enqueue, False
+        self.__qualname__ = f"queue_refresh(episode {episode_id})"  # named in Django's log
+
+    def __call__(self) -> None:
+        self.done = True
+        self.enqueue(self.task, self.episode_id)

@@ -10,7 +10,13 @@ from django.views.decorators.http import require_safe
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness for a load balancer: 200 when every part answers, else 503."""
+    """Liveness and readiness for a load balancer: 200 when the database answers, else 503.
+
+    Also reports the background work (counts only, nothing about anyone): whether the broker
+    answers and how long its oldest queued task has waited, and how many tasks failed for good
+    (`rapport manage failed_tasks`). A broker that is down does not make the site unready: answers are still stored, and the
+    work they cause is caught up when it is back.
+    """
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -20,7 +26,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
             {"status": "error", "database": "error", "error": f"database: {type(exc).__name__}"},
             status=503,
         )
-    return JsonResponse({"status": "ok", "database": "ok"})
+    from rapport.core import broker
+    from rapport.core.models import TaskFailure
+
+    queue = broker.status()
+    return JsonResponse({
+        "status": "ok" if queue["broker"] != "error" else "degraded",
+        "database": "ok",
+        **queue,
+        "failed_tasks": TaskFailure.objects.filter(requeued_at__isnull=True).count(),
+    })
 
 
 def home(request: HttpRequest) -> HttpResponse:

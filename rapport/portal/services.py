@@ -13,7 +13,6 @@ from datetime import timedelta
 from functools import wraps
 
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect
@@ -25,6 +24,7 @@ from rapport.audit.services import client_ip, record
 from rapport.care.models import Client
 from rapport.core.models import TokenBucket
 from rapport.core.ratelimit import Limit, available, consume
+from rapport.core.tasks import queue_email
 from rapport.portal.models import LoginLink
 
 LOGIN_SALT = "rapport.portal.login"
@@ -77,15 +77,14 @@ def request_login(request: HttpRequest, email: str) -> bool:
                 record(request, "portal.login_link.sent", client, client=client,
                        actor_label=f"client:{client.code}")
             url = request.build_absolute_uri(reverse("portal-login-link", args=[token]))
-            send_mail(
-                subject=f"{client.organisation.name}: your login link",
-                message=(
+            queue_email(
+                f"{client.organisation.name}: your login link",
+                (
                     f"Hello {client.display_name},\n\nUse this link to open your portal at "
                     f"{client.organisation.name}:\n\n{url}\n\nIt works once, for 30 minutes. "
                     "If you did not ask for it, you can ignore this email.\n"
                 ),
-                from_email=None,
-                recipient_list=[client.email],
+                [client.email],
             )
     return True
 

@@ -55,7 +55,8 @@ def test_a_rupture_appears_as_soon_as_the_response_is_stored(
 def test_nothing_happens_before_the_response_commits(
         practice, sessions, django_capture_on_commit_callbacks):
     for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
-        submit(practice, s, level)
+        with django_capture_on_commit_callbacks(execute=True):
+            submit(practice, s, level)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         submit(practice, sessions[4], 2)
     assert alerts(practice) == []
@@ -79,7 +80,8 @@ def test_a_repair_is_noted_on_the_open_rupture(practice, sessions,
 def test_a_superseded_response_no_longer_counts(practice, sessions,
                                                 django_capture_on_commit_callbacks):
     for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
-        submit(practice, s, level)
+        with django_capture_on_commit_callbacks(execute=True):
+            submit(practice, s, level)
     with django_capture_on_commit_callbacks(execute=True):
         wrong = submit(practice, sessions[4], 1)
     (alert,) = alerts(practice, kind="rupture")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
@@ -24,6 +23,7 @@ from rapport.checkins.models import (
     When,
 )
 from rapport.checkins.services.consent import practice_settings
+from rapport.core.tasks import queue_email
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,15 @@ def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tup
     invitation, token = create_invitation(checkin, channel="email", request=request)
     url = absolute(request, invitation_path(token))
     org = checkin.organisation.name
-    send_mail(
-        subject=f"{org}: a short check-in",
-        message=(
+    queue_email(
+        f"{org}: a short check-in",
+        (
             f"Hello {client.display_name},\n\n{org} asks you to answer a short check-in "
             f"({'before' if checkin.when == When.BEFORE else 'after'} your session).\n\n"
             f"{url}\n\nThe link works until {invitation.expires_at:%d %B %Y} and can be used "
             "once. If it has expired, ask your therapist for a new one.\n"
         ),
-        from_email=None,
-        recipient_list=[client.email],
+        [client.email],
     )
     return invitation, token
 

@@ -1,0 +1,104 @@
+"""An episode's findings refresh, off the request path: coalesced per episode and crash-safe.
+
+- `mark(episode_id, organisation_id)` runs inside the transaction that stores a response and
+  counts one more response to read (`PendingRefresh.requested`); the caller queues a refresh
+  once the transaction commits.
+- `refresh(episode_id)` (the worker's task) claims the episode, reads how many responses are
+  stored, recomputes the findings from everything committed, and records that count as done.
+  Responses stored meanwhile leave it behind again: it answers "again" and the task queues
+  itself once more. So a burst of N responses for one episode costs one or two recomputes, not N.
+- A refresh lost with a dying worker, or never queued (a crash between commit and queueing),
+  leaves the episode behind; `behind()` finds such episodes for the periodic task and for every
+  worker that starts, so no response is left unanalysed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from rapport.alerts.models import PendingRefresh
+from rapport.care.models import CareEpisode, EpisodeStatus
+
+
+def _claim() -> timedelta:
+    """How long a worker's claim on an episode lasts (settings.FINDINGS_CLAIM_SECONDS): a
+    refresh takes well under a second, so an older claim belongs to a worker that died."""
+    return timedelta(seconds=settings.FINDINGS_CLAIM_SECONDS)
+
+
+def mark(episode_id: int, organisation_id: int) -> int:
+    """Count one more response for the episode (inside the storing transaction, one statement).
+
+    Returns how many responses the findings are now behind.
+    """
+    table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (episode_id, organisation_id, requested, done, requested_at) "  # noqa: S608 - table name from the model
+            "VALUES (%s, %s, 1, 0, %s) ON CONFLICT (episode_id) DO UPDATE SET "
+            f"requested = {table}.requested + 1, requested_at = excluded.requested_at "
+            "RETURNING requested, done",
+            [episode_id, organisation_id, now],
+        )
+        requested, done = cursor.fetchone()
+    return requested - done
+
+
+def _due():
+    return PendingRefresh.objects.filter(requested__gt=F("done"))
+
+
+def refresh(episode_id: int) -> str:
+    """Bring the episode's findings up to date with its stored responses.
+
+    Returns "clean" (nothing was due), "busy" (another worker holds it: it will see what is
+    new when it finishes), "done", or "again" (responses arrived during the recompute: queue
+    another refresh).
+    """
+    from rapport.alerts.findings import refresh_episode
+
+    now = timezone.now()
+    with scopes_disabled():
+        mine = _due().filter(episode_id=episode_id).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        if not mine.update(claimed_until=now + _claim()):
+            return "busy" if _due().filter(episode_id=episode_id).exists() else "clean"
+        # Read the count before the responses: every response it counts is committed (each is
+        # counted in its own storing transaction), so the recompute below reads at least these.
+        requested = PendingRefresh.objects.filter(pk=episode_id).values_list(
+            "requested", flat=True).get()
+        try:
+            episode = CareEpisode.objects.select_related("organisation", "client").get(pk=episode_id)
+            # Findings are for episodes in progress (see findings.refresh_all).
+            if episode.status == EpisodeStatus.ACTIVE:
+                with scope(organisation=episode.organisation_id), transaction.atomic():
+                    refresh_episode(episode)
+        except BaseException:
+            PendingRefresh.objects.filter(pk=episode_id).update(claimed_until=None)
+            raise
+        PendingRefresh.objects.filter(pk=episode_id, done__lt=requested).update(done=requested)
+        PendingRefresh.objects.filter(pk=episode_id).update(claimed_until=None)
+        return "again" if _due().filter(episode_id=episode_id).exists() else "done"
+
+
+def behind(older_than: timedelta = timedelta(0), limit: int = 10_000) -> list[int]:
+    """Episodes whose findings are behind and that no live worker holds, oldest first."""
+    now = timezone.now()
+    with scopes_disabled():
+        return list(
+            _due().filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+                          requested_at__lte=now - older_than)
+            .order_by("requested_at").values_list("episode_id", flat=True)[:limit]
+        )
+
+
+def pending_count() -> int:
+    with scopes_disabled():
+        return _due().count()

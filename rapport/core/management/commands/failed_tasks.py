@@ -1,0 +1,50 @@
+"""List the background tasks that failed for good, or queue one again.
+
+    rapport manage failed_tasks               the failures not yet queued again, newest first
+    rapport manage failed_tasks --all         every failure kept
+    rapport manage failed_tasks --retry ID    queue failure ID again, with the same inputs
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from rapport.core.models import TaskFailure
+
+
+class Command(BaseCommand):
+    help = "List background tasks that failed after their retries, or queue one again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--all", action="store_true", help="include those queued again")
+        parser.add_argument("--retry", type=int, metavar="ID", help="queue this failure again")
+
+    def handle(self, *args, all=False, retry=None, **options):
+        if retry is not None:
+            from rapport.celery import app
+
+            failure = TaskFailure.objects.filter(pk=retry).first()
+            if failure is None:
+                raise CommandError(f"no failed task with id {retry}")
+            if failure.requeued_at is not None:
+                raise CommandError(f"failed task {retry} was queued again already")
+            inputs = json.loads(failure.arguments or "{}")
+            task = app.tasks.get(failure.task_name)
+            if task is None:
+                raise CommandError(f"no task named {failure.task_name!r} in this version")
+            task.apply_async(args=inputs.get("args", []), kwargs=inputs.get("kwargs", {}))
+            failure.requeued_at = timezone.now()
+            failure.save(update_fields=["requeued_at"])
+            self.stdout.write(f"queued {failure.task_name} again (failure {failure.pk})")
+            return
+        failures = TaskFailure.objects.all()
+        if not all:
+            failures = failures.filter(requeued_at__isnull=True)
+        for f in failures:
+            last = (f.error.strip().splitlines() or [""])[-1]
+            self.stdout.write(f"{f.pk}\t{f.failed_at:%Y-%m-%d %H:%M:%S}\t{f.task_name}\t"
+                              f"retries={f.retries}\t{last}")
+        self.stdout.write(f"{failures.count()} failed task(s)")

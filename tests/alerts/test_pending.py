@@ -1,0 +1,187 @@
+"""The findings refresh off the request path: queued on commit, coalesced per episode, and never
+lost (rapport.alerts.pending and rapport.alerts.tasks; tasks run eagerly here)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from rapport.alerts import findings, pending, tasks
+from rapport.alerts.models import Alert, PendingRefresh
+from rapport.care.models import CareEpisode, EpisodeStatus
+from tests.alerts.conftest import add_sessions
+from tests.alerts.test_incremental import submit
+
+
+@pytest.fixture
+def sessions(practice):
+    return [practice.session, *add_sessions(practice, 7)]
+
+
+@pytest.fixture
+def recomputes(monkeypatch):
+    """Count the recomputes (findings.refresh_episode calls), still doing them."""
+    calls = []
+    real = findings.refresh_episode
+
+    def counting(episode, **kwargs):
+        calls.append(episode.pk)
+        return real(episode, **kwargs)
+
+    monkeypatch.setattr(findings, "refresh_episode", counting)
+    return calls
+
+
+def state(episode) -> PendingRefresh:
+    with scopes_disabled():
+        return PendingRefresh.objects.get(episode=episode)
+
+
+def test_a_burst_for_one_episode_is_one_recompute(practice, sessions, recomputes):
+    # Five responses stored before any worker gets to them (a burst; in production each commits
+    # on its own and queues a task): the first task brings the episode up to date, the other
+    # four find nothing to do.
+    for s, level in zip(sessions[:5], (8, 9, 8, 9, 2), strict=True):
+        submit(practice, s, level)
+    assert recomputes == []
+    assert (state(practice.episode).requested, state(practice.episode).done) == (5, 0)
+    outcomes = [tasks.refresh_episode_findings(practice.episode.pk) for _ in range(5)]
+    assert outcomes == ["done", "clean", "clean", "clean", "clean"]
+    assert recomputes == [practice.episode.pk]
+    assert (state(practice.episode).requested, state(practice.episode).done) == (5, 5)
+    with scope(organisation=practice.org):
+        assert Alert.objects.filter(episode=practice.episode, kind="rupture").count() == 1
+
+
+def test_nothing_is_due_for_an_episode_up_to_date(practice, sessions, recomputes):
+    assert tasks.refresh_episode_findings(practice.episode.pk) == "clean"
+    assert recomputes == []
+
+
+def test_responses_stored_during_a_recompute_are_read_by_one_more(practice, sessions,
+                                                                  recomputes, monkeypatch):
+    submit(practice, sessions[0], 8)
+    real = findings.refresh_episode
+
+    def meanwhile(episode, **kwargs):
+        if not recomputes:  # another response is stored while the first recompute runs
+            pending.mark(episode.pk, episode.organisation_id)
+        return real(episode, **kwargs)
+
+    monkeypatch.setattr(findings, "refresh_episode", meanwhile)
+    assert pending.refresh(practice.episode.pk) == "again"
+    assert state(practice.episode).done == 1 and state(practice.episode).requested == 2
+    # The task queues itself again for what came in meanwhile.
+    assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
+    assert state(practice.episode).done == 2
+
+
+def test_an_episode_another_worker_holds_is_left_to_it(practice, sessions, recomputes):
+    submit(practice, sessions[0], 8)
+    with scopes_disabled():
+        PendingRefresh.objects.filter(episode=practice.episode).update(
+            claimed_until=timezone.now() + timedelta(seconds=30))
+    assert pending.refresh(practice.episode.pk) == "busy"
+    assert recomputes == []
+    assert pending.behind() == []  # held: not queued again while the claim lasts
+
+
+def test_a_claim_of_a_dead_worker_lapses(practice, sessions, recomputes):
+    submit(practice, sessions[0], 8)
+    with scopes_disabled():
+        PendingRefresh.objects.filter(episode=practice.episode).update(
+            claimed_until=timezone.now() - timedelta(seconds=1))
+    assert pending.behind() == [practice.episode.pk]
+    assert pending.refresh(practice.episode.pk) == "done"
+    assert recomputes == [practice.episode.pk]
+
+
+def test_a_failing_recompute_keeps_the_episode_due_until_it_succeeds(
+        practice, sessions, monkeypatch, django_capture_on_commit_callbacks, caplog):
+    for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
+        with django_capture_on_commit_callbacks(execute=True):
+            submit(practice, s, level)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("monitoring failed")
+
+    monkeypatch.setattr(findings, "refresh_episode", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(practice, sessions[4], 2)
+    assert response.pk is not None  # the answer is stored whatever the refresh does
+    assert "monitoring failed" in caplog.text
+    due = state(practice.episode)
+    assert (due.requested, due.done, due.claimed_until) == (5, 4, None)  # released, still due
+    monkeypatch.undo()
+    assert tasks.refresh_pending_findings(0) == 1  # the periodic catch-up queues it
+    assert state(practice.episode).done == 5
+    with scope(organisation=practice.org):
+        assert Alert.objects.filter(episode=practice.episode, kind="rupture").count() == 1
+
+
+def test_a_refresh_never_queued_is_caught_up(practice, sessions, recomputes):
+    # Responses stored, but the process died before queueing (no commit callbacks run here).
+    for s, level in zip(sessions[:5], (8, 9, 8, 9, 2), strict=True):
+        submit(practice, s, level)
+    assert tasks.refresh_pending_findings() == 0  # too recent: their own tasks may be coming
+    assert tasks.refresh_pending_findings(0) == 1
+    assert recomputes == [practice.episode.pk]
+    assert pending.behind() == []
+
+
+def test_an_ended_episode_is_marked_done_without_new_findings(practice, sessions, recomputes):
+    submit(practice, sessions[0], 8)
+    with scopes_disabled():
+        CareEpisode.objects.filter(pk=practice.episode.pk).update(status=EpisodeStatus.COMPLETED)
+    assert pending.refresh(practice.episode.pk) == "done"
+    assert recomputes == []
+    assert pending.behind() == []
+
+
+def test_one_transaction_storing_many_responses_queues_one_refresh(
+        practice, sessions, recomputes, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as queued, transaction.atomic():
+        for s, level in zip(sessions[:5], (8, 9, 8, 9, 2), strict=True):
+            submit(practice, s, level)
+        submit(practice, practice.colleague_session, 8, episode=practice.colleague_episode)
+    assert len(queued) == 2
+    assert sorted(recomputes) == sorted([practice.episode.pk, practice.colleague_episode.pk])
+    assert pending.behind() == []
+
+
+def test_a_rolled_back_response_is_not_counted(practice, sessions):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit(practice, sessions[0], 8)
+        raise RuntimeError("the caller fails after storing")
+    with scopes_disabled():
+        assert not PendingRefresh.objects.filter(episode=practice.episode).exists()
+
+
+def test_the_daily_refresh_fans_out_per_practice_in_chunks(practice, other_practice, sessions,
+                                                           monkeypatch):
+    for s, level in zip(sessions[:5], (8, 9, 8, 9, 2), strict=True):
+        submit(practice, s, level)
+    monkeypatch.setattr(tasks, "CHUNK", 1)
+    chunks = []
+    real = tasks.refresh_episodes.run
+
+    def recording(organisation_id, episode_ids):
+        chunks.append((organisation_id, list(episode_ids)))
+        return real(organisation_id, episode_ids)
+
+    monkeypatch.setattr(tasks.refresh_episodes, "run", recording)
+    assert tasks.refresh_findings() == 2
+    # Each practice's two active episodes, one per task with CHUNK = 1.
+    assert sorted(chunks) == sorted(
+        [(practice.org.pk, [practice.episode.pk]), (practice.org.pk, [practice.colleague_episode.pk]),
+         (other_practice.org.pk, [other_practice.episode.pk]),
+         (other_practice.org.pk, [other_practice.colleague_episode.pk])])
+    with scope(organisation=practice.org):
+        assert Alert.objects.filter(episode=practice.episode, kind="rupture").count() == 1

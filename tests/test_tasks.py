@@ -1,0 +1,117 @@
+"""Shared task plumbing: failures kept with their inputs, queueing that never loses work, the
+outgoing email task, the worker and scheduler commands (tasks run eagerly here)."""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from rapport.core import tasks
+from rapport.core.models import TaskFailure
+
+
+def test_an_email_is_sent_by_the_task(db):
+    tasks.queue_email("Subject", "Body", ["client@example.org"])
+    (sent,) = mail.outbox
+    assert (sent.subject, sent.body, sent.to) == ("Subject", "Body", ["client@example.org"])
+
+
+def test_a_task_failing_for_good_is_kept_with_its_inputs(db, client, monkeypatch):
+    def smtp_down(**kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    from rapport.celery import app
+
+    monkeypatch.setattr(tasks, "send_mail", smtp_down)
+    app.conf.task_eager_propagates = False
+    try:
+        result = tasks.send_email.apply(args=("Subject", "Body", ["a@example.org"]))
+    finally:
+        app.conf.task_eager_propagates = True
+    assert result.failed()
+    (failure,) = TaskFailure.objects.all()
+    assert failure.task_name == "rapport.core.tasks.send_email"
+    assert failure.retries == tasks.RETRY["max_retries"]  # retried before giving up
+    assert json.loads(failure.arguments) == {"args": ["Subject", "Body", ["a@example.org"]],
+                                             "kwargs": {}}
+    assert "smtp down" in failure.error
+    assert client.get("/healthz").json()["failed_tasks"] == 1
+
+
+def test_an_administrator_lists_and_requeues_a_failure(db, capsys):
+    failure = tasks.record_failure("rapport.core.tasks.send_email", "abc",
+                                   ["Subject", "Body", ["a@example.org"]], {}, "boom")
+    call_command("failed_tasks")
+    assert "rapport.core.tasks.send_email" in capsys.readouterr().out
+    call_command("failed_tasks", retry=failure.pk)
+    assert [m.to for m in mail.outbox] == [["a@example.org"]]
+    failure.refresh_from_db()
+    assert failure.requeued_at is not None
+    call_command("failed_tasks")
+    assert "0 failed task(s)" in capsys.readouterr().out
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="queued again already"):
+        call_command("failed_tasks", retry=failure.pk)
+    with pytest.raises(CommandError, match="no failed task"):
+        call_command("failed_tasks", retry=failure.pk + 100)
+
+
+def test_a_broker_that_refuses_a_task_loses_nothing(db, settings):
+    from rapport.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with mock.patch.object(tasks.send_email, "delay", side_effect=OSError("no broker")):
+            tasks.queue_email("Subject", "Body", ["a@example.org"])
+    finally:
+        app.conf.task_always_eager = True
+    (failure,) = TaskFailure.objects.all()
+    assert "could not be queued" in failure.error and "no broker" in failure.error
+    assert json.loads(failure.arguments)["args"][2] == ["a@example.org"]
+
+
+def test_the_broker_is_reported_by_healthz(db, client):
+    from rapport.celery import app
+    from rapport.core import broker
+
+    app.conf.task_always_eager = False
+    try:
+        with mock.patch.object(app, "connection_for_read", side_effect=OSError("refused")):
+            body = client.get("/healthz").json()
+    finally:
+        app.conf.task_always_eager = True
+    assert body["broker"] == "error" and body["broker_error"] == "OSError"
+    assert body["status"] == "degraded" and body["database"] == "ok"
+    assert broker._oldest_filesystem("/nonexistent", "rapport") is None
+
+
+def test_the_oldest_queued_task_age_on_the_filesystem_broker(tmp_path):
+    import os
+    import time
+
+    from rapport.core import broker
+
+    for n, age in enumerate((5, 120, 30)):
+        path = tmp_path / f"{n}_x.rapport.msg"
+        path.write_text("{}")
+        os.utime(path, (time.time() - age, time.time() - age))
+    (tmp_path / "9_x.other.msg").write_text("{}")
+    assert 119 <= broker._oldest_filesystem(str(tmp_path), "rapport") <= 125
+
+
+def test_worker_and_scheduler_commands_run_celery_in_process(db, monkeypatch):
+    from rapport.celery import app
+    from rapport.cli import main
+
+    started = []
+    monkeypatch.setattr(app, "start", lambda argv: started.append(argv))
+    assert main(["worker", "--concurrency", "2"]) == 0
+    assert main(["scheduler"]) == 0
+    worker, beat = started
+    assert worker[0] == "worker" and worker[-2:] == ["--concurrency", "2"]
+    assert beat[0] == "beat" and "--schedule" in beat
