@@ -173,6 +173,8 @@ def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
             problem = "empty instrument"
         if problem is None:
             try:
+                if not (session_s.isascii() and session_s.isdigit()):
+                    raise ValueError  # int() would also take '+3', ' 3' or '٣'
                 session = int(session_s)
                 if not 1 <= session <= MAX_SESSION:
                     raise ValueError
@@ -191,7 +193,7 @@ def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
         if problem is None:
             try:
                 score = float(score_s)
-                if not math.isfinite(score):
+                if not score_s.isascii() or not math.isfinite(score):
                     raise ValueError
             except ValueError:
                 problem = f"score must be a number, not {score_s[:40]!r}"
