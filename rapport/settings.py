@@ -18,6 +18,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from rapport.core.proxies import parse_networks as _parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("RAPPORT_VAR_DIR", BASE_DIR / "var"))
 
@@ -84,6 +86,23 @@ else:
         raise ImproperlyConfigured(
             f"Production mode needs {' and '.join(missing)} (or set RAPPORT_MODE=demo for a trial)."
         )
+    # Django's own bar for a secret key (its check security.W009): at least 50 characters, at
+    # least 5 different ones, not one of its generated "insecure" placeholders.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "RAPPORT_SECRET_KEY is too weak: use at least 50 random characters (make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
+        )
+    from cryptography.fernet import Fernet
+
+    for _index, _key in enumerate(ENCRYPTION_KEYS, start=1):
+        try:
+            Fernet(_key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"RAPPORT_ENCRYPTION_KEYS: key {_index} is not a valid Fernet key (32 url-safe "
+                "base64-encoded bytes; see README, Production)."
+            ) from None
 
 DEBUG = env_bool("RAPPORT_DEBUG", default=MODE == "demo")
 
@@ -94,6 +113,10 @@ ALLOWED_HOSTS = [
     ).split(",")
     if h.strip()
 ]
+# Reverse proxies whose X-Forwarded-For is believed (rapport.core.proxies); gunicorn's
+# forwarded_allow_ips is set from the same list by `rapport serve`.
+TRUSTED_PROXIES_RAW = os.getenv("RAPPORT_TRUSTED_PROXIES", "")
+TRUSTED_PROXIES = _parse_networks(TRUSTED_PROXIES_RAW)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.getenv("RAPPORT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]

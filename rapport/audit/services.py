@@ -7,13 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 
 from rapport.audit.models import AuditEvent
+from rapport.core.proxies import client_ip
 
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR only: a proxy in front should set it (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["client_ip", "record"]
 
 
 def record(
