@@ -185,6 +185,9 @@ DATABASES = {
         os.getenv("RAPPORT_DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
     )
 }
+# PostgreSQL: the application's own role, granted after each migrate (run as the owner) what the
+# site needs and, on the audit trail, only SELECT and INSERT (rapport.audit.roles).
+DATABASE_APP_ROLE = os.getenv("RAPPORT_DATABASE_APP_ROLE", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the demo's readers and writers overlap; a busy timeout instead of "database is locked".
