@@ -103,7 +103,7 @@ def test_even_the_owner_cannot_mask_what_is_not_masked_content(events):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's trigger")
     for sql in ("UPDATE audit_auditevent SET ip_address = NULL",
-                "UPDATE audit_auditevent SET action = 'x'", "TRUNCATE audit_auditevent"):
+                "UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
                 connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own pending FK checks

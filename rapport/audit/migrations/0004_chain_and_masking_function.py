@@ -3,7 +3,8 @@
 - Every existing event gets its place and hashes (rapport.audit.chain), oldest first.
 - The append-only trigger now allows an UPDATE only inside `audit_mask_client` (which sets
   rapport.audit_masking for its own statement), and then only of the masked columns: when, who,
-  what and the chain stay as they were. TRUNCATE is refused by a statement trigger.
+  what and the chain stay as they were. (TRUNCATE is left to privileges: the application's role
+  has none, and the owner must be able to flush a test database; the chain shows a truncation.)
 - `audit_mask_client(client, object_codes, erasure)` is SECURITY DEFINER: it runs with the rights
   of the role that ran this migration (the owner), so the application's role, which may only
   INSERT into the trail (rapport.audit.roles), can still mask a client it has erased, and nothing
@@ -29,17 +30,6 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
-
-CREATE OR REPLACE FUNCTION audit_event_no_truncate() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'audit events are append-only (TRUNCATE refused)'
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-
-DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;
-CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_event_no_truncate();
 
 CREATE OR REPLACE FUNCTION audit_mask_client(p_client uuid, p_codes text[], p_erasure uuid)
 RETURNS integer
@@ -69,8 +59,6 @@ REVOKE ALL ON FUNCTION audit_mask_client(uuid, text[], uuid) FROM PUBLIC;
 """
 
 DROP = """
-DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent;
-DROP FUNCTION IF EXISTS audit_event_no_truncate();
 DROP FUNCTION IF EXISTS audit_mask_client(uuid, text[], uuid);
 """
 
