@@ -1,5 +1,6 @@
 """HTTP hardening: headers on every page, idle timeout, and a clean deploy check in production."""
 
+import io
 import os
 import subprocess
 import sys
@@ -93,3 +94,21 @@ def test_the_stylesheet_is_served(client, db):
     from django.contrib.staticfiles import finders
 
     assert finders.find("rapport/site.css") is not None
+
+
+def test_an_oversized_body_is_refused_before_the_csrf_check_parses_it(web, db, settings, monkeypatch):
+    from django.http.multipartparser import MultiPartParser
+
+    parsed = []
+    original = MultiPartParser.parse
+    monkeypatch.setattr(MultiPartParser, "parse", lambda self: parsed.append(1) or original(self))
+    web.get(reverse("accounts-login"))  # a CSRF cookie, so the check looks for the token in the body
+    big = io.BytesIO(b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+    big.name = "big.bin"
+    response = web.post(reverse("accounts-login"), {"username": "a@b.test", "upload": big})
+    assert response.status_code == 413
+    assert parsed == []
+    # Within the limit, the CSRF check runs as before (and refuses: no token).
+    small = web.post(reverse("accounts-login"), {"username": "a@b.test"})
+    assert small.status_code == 403
+    assert parsed == [1]

@@ -13,9 +13,9 @@ from datetime import timedelta
 from functools import wraps
 
 from django.core import signing
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -55,16 +55,17 @@ def forget_login_limits(email: str) -> int:
     return TokenBucket.objects.filter(key=EMAIL_LIMIT.key(normalise(email))).delete()[0]
 
 
-def request_login(request: HttpRequest, email: str) -> bool:
-    """Email a login link to each client with this address. Returns False only when rate-limited.
-
-    The caller answers the same whether or not the address is known.
+def request_login(request: HttpRequest, email: str) -> list[EmailMessage] | None:
+    """The login-link emails for each client with this address (none for an unknown one), or
+    None when rate-limited. The caller answers the same whether or not the address is known,
+    and sends the messages with `send_after_response`.
     """
     email = normalise(email)
     if not allow(email, client_ip(request) or "unknown"):
-        return False
+        return None
     with scopes_disabled():
         clients = list(Client.objects.filter(email__iexact=email).select_related("organisation"))
+    messages = []
     for client in clients:
         with scope(organisation=[client.organisation]):
             token = signing.TimestampSigner(salt=LOGIN_SALT).sign(secrets.token_urlsafe(18))
@@ -77,17 +78,31 @@ def request_login(request: HttpRequest, email: str) -> bool:
                 record(request, "portal.login_link.sent", client, client=client,
                        actor_label=f"client:{client.code}")
             url = request.build_absolute_uri(reverse("portal-login-link", args=[token]))
-            send_mail(
+            messages.append(EmailMessage(
                 subject=f"{client.organisation.name}: your login link",
-                message=(
+                body=(
                     f"Hello {client.display_name},\n\nUse this link to open your portal at "
                     f"{client.organisation.name}:\n\n{url}\n\nIt works once, for 30 minutes. "
                     "If you did not ask for it, you can ignore this email.\n"
                 ),
-                from_email=None,
-                recipient_list=[client.email],
-            )
-    return True
+                to=[client.email],
+            ))
+    return messages
+
+
+def send_after_response(response: HttpResponse, messages: list[EmailMessage]) -> HttpResponse:
+    """Send once the response has gone out, for known and unknown addresses alike.
+
+    Talking to an SMTP server takes long enough to tell a known address from an unknown one by
+    the reply's timing; the WSGI server closes the response (and so sends) only after the reply
+    is written, on the same path whether or not there is anything to send.
+    """
+    def deliver():
+        if messages:
+            get_connection().send_messages(messages)
+
+    response._resource_closers.append(deliver)
+    return response
 
 
 def resolve_login(token: str) -> tuple[str, LoginLink | None]:

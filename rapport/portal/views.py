@@ -42,10 +42,11 @@ def _audit(request, action, detail=None):
 def login(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not services.request_login(request, form.cleaned_data["email"]):
+        messages = services.request_login(request, form.cleaned_data["email"])
+        if messages is None:
             return render(request, "portal/login.html", {"form": EmailForm(), "limited": True},
                           status=429)
-        return render(request, "portal/login_sent.html")
+        return services.send_after_response(render(request, "portal/login_sent.html"), messages)
     return render(request, "portal/login.html", {"form": form})
 
 

@@ -274,3 +274,41 @@ def test_only_checkins_that_can_still_be_answered_are_due(practice):
         assert before in checkins.due_checkins(practice.client, now=now - timedelta(days=3))
         assert before not in checkins.due_checkins(practice.client, now=now - timedelta(days=10))
 
+
+
+def test_a_checkin_opened_from_the_portal_is_attributed_to_the_client(practice, client):
+    from rapport.audit.models import AuditEvent
+
+    with scope(organisation=[practice.org]):
+        practice.session.scheduled_at = timezone.now() + timedelta(days=2)
+        practice.session.save()
+        mine = CheckIn.objects.create(organisation=practice.org, episode=practice.episode,
+                                      session=practice.session, when=When.BEFORE,
+                                      respondent=Respondent.CLIENT, instruments=["phq9"])
+    log_in(client, practice)
+    client.post(f"/portal/checkins/{mine.code}/start/")
+    with scope(organisation=[practice.org]):
+        created = AuditEvent.objects.get(action="checkins.invitation.created")
+    assert created.actor_label == f"client:{practice.client.code}"
+    assert created.actor is None
+
+
+def test_login_mail_goes_out_only_after_the_reply_for_known_and_unknown_alike(practice, rf):
+    """Talking to an SMTP server while the client waits would tell known addresses apart."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from rapport.portal.views import login as login_view
+
+    set_email(practice, practice.client, "client@riverside.test")
+    replies = {}
+    for email in ("client@riverside.test", "nobody@nowhere.test"):
+        request = rf.post("/portal/login/", {"email": email})
+        request.session = SessionStore()
+        request._dont_enforce_csrf_checks = True
+        replies[email] = login_view(request)
+        assert replies[email].status_code == 200
+    assert len(mail.outbox) == 0  # nothing sent while the reply is being written
+    assert replies["client@riverside.test"].content == replies["nobody@nowhere.test"].content
+    for reply in replies.values():
+        reply.close()  # what the WSGI server does once the reply is out
+    assert [m.to for m in mail.outbox] == [["client@riverside.test"]]
