@@ -49,7 +49,8 @@ class AuditEvent(models.Model):
             raise AuditEventError("audit events are append-only")
         from rapport.audit import chain
 
-        with transaction.atomic():
+        # No savepoint: an event that cannot be appended fails the whole transaction anyway.
+        with transaction.atomic(savepoint=False):
             chain.lock()
             chain.seal(self, AuditEvent)
             super().save(*args, **kwargs)
