@@ -124,9 +124,15 @@ def serve() -> int:
     _setup()  # fails here, before forking workers, if production settings are incomplete
     bind = os.getenv("RAPPORT_BIND", "127.0.0.1:8000")
     workers = os.getenv("RAPPORT_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
-    args = ["gunicorn", "rapport.wsgi:application", "--bind", bind, "--workers", workers,
-            "--access-logfile", "-"]
-    os.execvp(args[0], args)  # noqa: S606 - fixed argument list, replaces this process
+    from django.conf import settings
+
+    # The interpreter running this command, not whatever `gunicorn` PATH finds: started as
+    # /opt/rapport/bin/rapport, the venv's bin need not be on PATH.
+    args = [sys.executable, "-m", "gunicorn", "rapport.wsgi:application", "--bind", bind,
+            "--workers", workers, "--access-logfile", "-",
+            # Believe X-Forwarded-* only from the proxies Django believes (rapport.core.proxies).
+            "--forwarded-allow-ips", ",".join(str(n) for n in settings.TRUSTED_PROXIES)]
+    os.execv(sys.executable, args)  # noqa: S606 - fixed argument list, replaces this process
     return 0  # not reached
 
 

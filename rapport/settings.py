@@ -19,6 +19,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from rapport.core.proxies import parse_networks as _parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("RAPPORT_VAR_DIR", BASE_DIR / "var"))
 
@@ -85,6 +87,23 @@ else:
         raise ImproperlyConfigured(
             f"Production mode needs {' and '.join(missing)} (or set RAPPORT_MODE=demo for a trial)."
         )
+    # Django's own bar for a secret key (its check security.W009): at least 50 characters, at
+    # least 5 different ones, not one of its generated "insecure" placeholders.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "RAPPORT_SECRET_KEY is too weak: use at least 50 random characters (make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
+        )
+    from cryptography.fernet import Fernet
+
+    for _index, _key in enumerate(ENCRYPTION_KEYS, start=1):
+        try:
+            Fernet(_key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"RAPPORT_ENCRYPTION_KEYS: key {_index} is not a valid Fernet key (32 url-safe "
+                "base64-encoded bytes; see README, Production)."
+            ) from None
 
 DEBUG = env_bool("RAPPORT_DEBUG", default=MODE == "demo")
 
@@ -95,6 +114,10 @@ ALLOWED_HOSTS = [
     ).split(",")
     if h.strip()
 ]
+# Reverse proxies whose X-Forwarded-For is believed (rapport.core.proxies); gunicorn's
+# forwarded_allow_ips is set from the same list by `rapport serve`.
+TRUSTED_PROXIES_RAW = os.getenv("RAPPORT_TRUSTED_PROXIES", "")
+TRUSTED_PROXIES = _parse_networks(TRUSTED_PROXIES_RAW)
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.getenv("RAPPORT_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -127,6 +150,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "rapport.core.middleware.RequestBodyLimitMiddleware",  # before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -164,6 +188,9 @@ DATABASES = {
         os.getenv("RAPPORT_DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
     )
 }
+# PostgreSQL: the application's own role, granted after each migrate (run as the owner) what the
+# site needs and, on the audit trail, only SELECT and INSERT (rapport.audit.roles).
+DATABASE_APP_ROLE = os.getenv("RAPPORT_DATABASE_APP_ROLE", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the demo's readers and writers overlap; a busy timeout instead of "database is locked".

@@ -12,10 +12,16 @@ import pytest
 from django.db import transaction
 from django.test import Client as HttpClient
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
-from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
+from rapport.accounts.models import (
+    AuthenticatorDevice,
+    Membership,
+    Organisation,
+    Role,
+    Supervision,
+    User,
+)
 from rapport.accounts.twofactor import REAUTH_SESSION_KEY
 from rapport.care.models import CareEpisode, Client, Session
 
@@ -81,9 +87,9 @@ class StaffClient(HttpClient):
     def force_login(self, user, backend=None, *, verified: bool = True):
         super().force_login(user, backend)
         if verified:
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
             if device is None:
-                device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+                device = AuthenticatorDevice.objects.create(user=user, name="test", confirmed=True)
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()

@@ -85,3 +85,23 @@ def test_events_are_append_only(client, practice):
     with pytest.raises(AuditEventError):
         event.delete()
     assert AuditEvent.objects.get(pk=event.pk).action == "care.client.viewed"
+
+
+@pytest.mark.parametrize(
+    ("who", "view", "arg", "action", "client_attr"),
+    [
+        ("therapist", "checkins-schedule", "episode", "checkins.schedule.viewed", "client"),
+        ("admin", "privacy-erase", "client", "privacy.erase_form.viewed", "client"),
+        ("admin", "privacy-erasures", None, "privacy.erasures.viewed", None),
+    ],
+)
+def test_pages_about_clients_leave_a_view_event(client, practice, who, view, arg, action, client_attr):
+    login(client, getattr(practice, who))
+    client.reauthenticate()
+    args = [getattr(practice, arg).code] if arg else []
+    assert client.get(reverse(view, args=args)).status_code == 200
+    (event,) = _events(action)
+    assert event.actor == getattr(practice, who)
+    assert event.organisation == practice.org
+    if client_attr:
+        assert event.client_code == getattr(practice, client_attr).code

@@ -108,9 +108,23 @@ def test_postgresql_refuses_update_and_delete_of_audit_rows(trail):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the database-level guard is PostgreSQL's")
-def test_postgresql_allows_masking_only_when_asked(trail):
+def test_postgresql_allows_masking_only_of_the_masked_columns(trail):
     event_id = AuditEvent.objects.values_list("pk", flat=True).first()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL rapport.audit_masking = 'on'")
-        cursor.execute("UPDATE audit_auditevent SET ip_address = NULL WHERE id = %s", [event_id])
-    assert AuditEvent.objects.get(pk=event_id).ip_address is None
+        cursor.execute("UPDATE audit_auditevent SET object_code = '' WHERE id = %s", [event_id])
+    assert AuditEvent.objects.get(pk=event_id).object_code == ""
+
+
+@pytest.mark.parametrize("name", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tx"])
+def test_export_cannot_smuggle_a_formula_into_a_spreadsheet(client, trail, name):
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        trail.client.name = name
+        trail.client.save()
+    login(client, trail.admin)
+    client.reauthenticate()
+    response = client.get(reverse("audit-export"), {"client": str(trail.client.code)})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows and {r["client"] for r in rows} == {"'" + name}

@@ -24,3 +24,20 @@ def test_console_script_runs_django_commands():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_serve_runs_gunicorn_from_this_interpreter_with_the_trusted_proxies(monkeypatch, settings):
+    """`/opt/rapport/bin/rapport serve` must work without the venv's bin on PATH."""
+    from rapport.core import commands
+    from rapport.core.proxies import parse_networks
+
+    settings.TRUSTED_PROXIES = parse_networks("10.0.0.0/8, 192.0.2.1")
+    calls = []
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(commands, "_setup", lambda *a: None)
+    monkeypatch.setattr(commands.os, "execv", lambda path, args: calls.append((path, args)))
+    commands.serve()
+    [(path, args)] = calls
+    assert path == sys.executable
+    assert args[:3] == [sys.executable, "-m", "gunicorn"]
+    assert args[args.index("--forwarded-allow-ips") + 1] == "10.0.0.0/8,192.0.2.1/32"

@@ -1,10 +1,12 @@
 """HTTP hardening: headers on every page, idle timeout, and a clean deploy check in production."""
 
+import io
 import os
 import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
@@ -50,7 +52,7 @@ def test_staff_session_ends_after_idle_timeout(client, practice, settings):
     assert response["Location"].startswith(reverse("accounts-login"))
 
 
-def test_deploy_check_is_clean_in_production(tmp_path):
+def _deploy_check(tmp_path, **overrides) -> subprocess.CompletedProcess:
     # A clean production environment: nothing of the test run's (the browser tests, for one,
     # allow Django's async-unsafe calls for Playwright) may leak into the check.
     env = {k: v for k, v in os.environ.items()
@@ -62,15 +64,51 @@ def test_deploy_check_is_clean_in_production(tmp_path):
         RAPPORT_VAR_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="rapport.settings",
     )
-    result = subprocess.run(
+    env.update(overrides)
+    return subprocess.run(
         [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, capture_output=True, text=True, timeout=120,
     )
+
+
+def test_deploy_check_is_clean_in_production(tmp_path):
+    result = _deploy_check(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"RAPPORT_ENCRYPTION_KEYS": "not-a-fernet-key"}, "key 1 is not a valid Fernet key"),
+        ({"RAPPORT_SECRET_KEY": "x" * 60}, "RAPPORT_SECRET_KEY is too weak"),
+    ],
+)
+def test_deploy_check_fails_on_malformed_secrets(tmp_path, overrides, message):
+    result = _deploy_check(tmp_path, **overrides)
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_the_stylesheet_is_served(client, db):
     from django.contrib.staticfiles import finders
 
     assert finders.find("rapport/site.css") is not None
+
+
+def test_an_oversized_body_is_refused_before_the_csrf_check_parses_it(web, db, settings, monkeypatch):
+    from django.http.multipartparser import MultiPartParser
+
+    parsed = []
+    original = MultiPartParser.parse
+    monkeypatch.setattr(MultiPartParser, "parse", lambda self: parsed.append(1) or original(self))
+    web.get(reverse("accounts-login"))  # a CSRF cookie, so the check looks for the token in the body
+    big = io.BytesIO(b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+    big.name = "big.bin"
+    response = web.post(reverse("accounts-login"), {"username": "a@b.test", "upload": big})
+    assert response.status_code == 413
+    assert parsed == []
+    # Within the limit, the CSRF check runs as before (and refuses: no token).
+    small = web.post(reverse("accounts-login"), {"username": "a@b.test"})
+    assert small.status_code == 403
+    assert parsed == [1]

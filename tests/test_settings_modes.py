@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+STRONG = "q8Vf3kLz0-Xw7RtYb2Nc9MhJ4pDs6GaE1uQiWoTn5KyBvHxZmC"
+KEY1 = "cmFwcG9ydC10ZXN0LWtleS0xLS0tLS0tLS0tLS0tLS0="
+KEY2 = "cmFwcG9ydC10ZXN0LWtleS0yLS0tLS0tLS0tLS0tLS0="
 SNIPPET = "import rapport.settings as s; print(s.MODE, s.DEBUG, bool(s.SECRET_KEY), len(s.ENCRYPTION_KEYS), s.PASSWORD_HASHERS[0].rsplit('.', 1)[1])"
 
 
@@ -21,8 +24,8 @@ def _settings(env: dict, tmp_path) -> subprocess.CompletedProcess:
     ("env", "missing"),
     [
         ({}, "RAPPORT_SECRET_KEY and RAPPORT_ENCRYPTION_KEYS"),
-        ({"RAPPORT_SECRET_KEY": "s" * 50}, "RAPPORT_ENCRYPTION_KEYS"),
-        ({"RAPPORT_ENCRYPTION_KEYS": "k"}, "RAPPORT_SECRET_KEY"),
+        ({"RAPPORT_SECRET_KEY": STRONG}, "RAPPORT_ENCRYPTION_KEYS"),
+        ({"RAPPORT_ENCRYPTION_KEYS": KEY1}, "RAPPORT_SECRET_KEY"),
     ],
 )
 def test_production_refuses_to_start_without_secrets(tmp_path, env, missing):
@@ -32,15 +35,14 @@ def test_production_refuses_to_start_without_secrets(tmp_path, env, missing):
 
 
 def test_production_starts_with_secrets_and_debug_off(tmp_path):
-    result = _settings({"RAPPORT_SECRET_KEY": "s" * 50,
-                        "RAPPORT_ENCRYPTION_KEYS": "cmFwcG9ydC10ZXN0LWtleS0xLS0tLS0tLS0tLS0tLS0="}, tmp_path)
+    result = _settings({"RAPPORT_SECRET_KEY": STRONG, "RAPPORT_ENCRYPTION_KEYS": KEY1}, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["production", "False", "True", "1", "Argon2PasswordHasher"]
 
 
 def test_secrets_can_come_from_files(tmp_path):
-    (tmp_path / "secret").write_text("s" * 50 + "\n")
-    (tmp_path / "keys").write_text("k1,k2\n")
+    (tmp_path / "secret").write_text(STRONG + "\n")
+    (tmp_path / "keys").write_text(f"{KEY1},{KEY2}\n")
     result = _settings({"RAPPORT_SECRET_KEY_FILE": str(tmp_path / "secret"),
                         "RAPPORT_ENCRYPTION_KEYS_FILE": str(tmp_path / "keys")}, tmp_path)
     assert result.stdout.split() == ["production", "False", "True", "2", "Argon2PasswordHasher"]
@@ -60,3 +62,25 @@ def test_unknown_mode_and_bad_boolean_are_rejected(tmp_path):
     assert "RAPPORT_MODE must be one of" in _settings({"RAPPORT_MODE": "prod"}, tmp_path).stderr
     bad = _settings({"RAPPORT_MODE": "demo", "RAPPORT_DEBUG": "yes"}, tmp_path)
     assert "RAPPORT_DEBUG must be 'true' or 'false'" in bad.stderr
+
+
+@pytest.mark.parametrize("secret", ["s" * 50, "short-but-varied-123", "django-insecure-" + "x1y2z3" * 10])
+def test_production_refuses_a_weak_secret_key(tmp_path, secret):
+    result = _settings({"RAPPORT_SECRET_KEY": secret, "RAPPORT_ENCRYPTION_KEYS": KEY1}, tmp_path)
+    assert result.returncode != 0
+    assert "RAPPORT_SECRET_KEY is too weak" in result.stderr
+
+
+@pytest.mark.parametrize("keys", ["k", f"{KEY1},not-a-key", "AAAA"])
+def test_production_refuses_malformed_encryption_keys(tmp_path, keys):
+    result = _settings({"RAPPORT_SECRET_KEY": STRONG, "RAPPORT_ENCRYPTION_KEYS": keys}, tmp_path)
+    assert result.returncode != 0
+    assert "is not a valid Fernet key" in result.stderr
+    assert KEY1 not in result.stderr  # the error names the key's position, never a key
+
+
+def test_production_refuses_a_malformed_trusted_proxy(tmp_path):
+    result = _settings({"RAPPORT_SECRET_KEY": STRONG, "RAPPORT_ENCRYPTION_KEYS": KEY1,
+                        "RAPPORT_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, tmp_path)
+    assert result.returncode != 0
+    assert "RAPPORT_TRUSTED_PROXIES: 'proxy.internal'" in result.stderr

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from rapport.accounts.models import AuthenticatorDevice as TOTPDevice
+from rapport.accounts.models import RecoveryCode, RecoveryCodes, recovery_digest
 from rapport.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 
@@ -49,7 +50,9 @@ def test_first_login_enrols_an_authenticator_and_shows_recovery_codes_once(clien
     codes_page = client.get(done["Location"]).content.decode()
     codes = re.findall(r"<li><code>(\w+)</code></li>", codes_page)
     assert len(codes) == 10
-    assert set(codes) == set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    stored = set(RecoveryCode.objects.filter(device__user=user).values_list("digest", flat=True))
+    assert stored == {recovery_digest(c) for c in codes}
+    assert not stored & set(codes)  # digests only, never the codes
     # Shown once only.
     assert client.get(reverse("accounts-2fa-recovery-codes")).status_code == 302
     assert client.get(reverse("care-caseload")).status_code == 200
@@ -94,10 +97,8 @@ def test_repeated_wrong_codes_are_throttled(client, enrolled):
 
 def test_a_recovery_code_works_once(client, enrolled):
     user, _device = enrolled
-    from django_otp.plugins.otp_static.models import StaticDevice
-
-    static = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
-    StaticToken.objects.create(device=static, token="recover1")
+    static = RecoveryCodes.objects.create(user=user, name="Recovery codes", confirmed=True)
+    RecoveryCode.objects.create(device=static, digest=recovery_digest("recover1"))
     password_login(client, user)
     ok = client.post(reverse("accounts-2fa-verify"), {"code": "recover1"})
     assert ok.status_code == 302
@@ -152,3 +153,16 @@ def test_the_demo_prints_the_current_code_in_its_terminal_and_only_the_demo(clie
     settings.MODE = "demo"
     client.get(reverse("accounts-2fa-verify"))
     assert f"[demo] two-factor code for {user.email}: " in capsys.readouterr().out
+
+
+def test_the_seed_is_encrypted_in_the_database(enrolled):
+    user, device = enrolled
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM accounts_authenticatordevice WHERE id = %s", [device.pk])
+        stored = cursor.fetchone()[0]
+    assert device.secret not in stored and len(device.secret) == 40
+    assert stored.startswith("gAAAAA")  # a Fernet token
+    # And nothing is left in django-otp's plain-text tables.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM otp_totp_totpdevice")
+        assert cursor.fetchone()[0] == 0

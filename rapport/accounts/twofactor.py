@@ -18,10 +18,15 @@ from django.views.decorators.cache import never_cache
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_static.models import StaticToken
 
 from rapport.accounts.forms import FAILED_LOGINS_PER_EMAIL
+from rapport.accounts.models import (
+    AuthenticatorDevice,
+    RecoveryCode,
+    RecoveryCodes,
+    recovery_digest,
+)
 from rapport.audit.services import record
 from rapport.core.ratelimit import available, consume
 
@@ -56,7 +61,7 @@ def _next(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
-def _demo_hint(user, device: TOTPDevice) -> None:
+def _demo_hint(user, device: AuthenticatorDevice) -> None:
     """In the demo only, print the current code in the terminal, as demo emails are."""
     if settings.MODE == "demo":
         code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
@@ -68,10 +73,11 @@ def _svg_qr(uri: str) -> str:
 
 
 def _new_recovery_codes(user) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    """Fresh codes, shown once; only their digests are stored."""
+    RecoveryCodes.objects.filter(user=user).delete()
+    device = RecoveryCodes.objects.create(user=user, name="Recovery codes", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    RecoveryCode.objects.bulk_create(RecoveryCode(device=device, digest=recovery_digest(c)) for c in codes)
     return codes
 
 
@@ -81,9 +87,9 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if any(devices_for_user(user, confirmed=True)):
         return redirect("accounts-2fa-verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        device = AuthenticatorDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
@@ -109,7 +115,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():
         return HttpResponseRedirect(_next(request))
-    totp_device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    totp_device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     if totp_device is None:
         return redirect("accounts-2fa-setup")
     form = CodeForm(request.POST or None)
@@ -118,7 +124,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             record(request, "accounts.2fa.verified",
-                   detail={"method": "recovery code" if isinstance(device, StaticDevice) else "app"})
+                   detail={"method": "recovery code" if isinstance(device, RecoveryCodes) else "app"})
             return HttpResponseRedirect(_next(request))
         form.add_error("code", "That code did not match. Try the newest code from your app, or a recovery code.")
     _demo_hint(user, totp_device)
@@ -165,7 +171,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
             request.session[REAUTH_SESSION_KEY] = time.time()
             record(request, "accounts.reauthenticated")
             return HttpResponseRedirect(_next(request))
-    totp_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    totp_device = AuthenticatorDevice.objects.filter(user=request.user, confirmed=True).first()
     if totp_device is not None:
         _demo_hint(request.user, totp_device)
     return render(request, "accounts/reauth.html", {"form": form, "next": _next(request)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 
@@ -33,6 +33,10 @@ class AuditEvent(models.Model):
     client_code = models.UUIDField(null=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True)
     detail = models.JSONField(default=dict, blank=True)
+    # The hash chain (rapport.audit.chain): the event's place, and what it must hash to.
+    seq = models.BigIntegerField(null=True, unique=True, editable=False)
+    content_digest = models.CharField(max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -43,7 +47,13 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AuditEventError("audit events are append-only")
-        super().save(*args, **kwargs)
+        from rapport.audit import chain
+
+        # No savepoint: an event that cannot be appended fails the whole transaction anyway.
+        with transaction.atomic(savepoint=False):
+            chain.lock()
+            chain.seal(self, AuditEvent)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AuditEventError("audit events are append-only")

@@ -7,13 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 
 from rapport.audit.models import AuditEvent
+from rapport.core.proxies import client_ip
 
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR only: a proxy in front should set it (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["client_ip", "record"]
 
 
 def record(
@@ -30,7 +26,14 @@ def record(
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
     if actor_label is None:
-        actor_label = f"user:{actor.email}" if actor is not None else "anonymous"
+        # A client in their portal session acts as themselves, not as an anonymous visitor.
+        portal_client = getattr(request, "portal_client", None)
+        if actor is not None:
+            actor_label = f"user:{actor.email}"
+        elif portal_client is not None:
+            actor_label = f"client:{portal_client.code}"
+        else:
+            actor_label = "anonymous"
     if organisation is None:
         organisation = getattr(obj, "organisation", None) or getattr(client, "organisation", None)
     if client is None:

@@ -344,6 +344,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
             return redirect("checkins-schedule", episode.code)
     for n, row in enumerate(rows):
         row["n"] = n
+    record(request, "checkins.schedule.viewed", episode)
     return render(request, "checkins/schedule.html", {
         "episode": episode, "rows": rows, "may_edit": may_edit, "errors": errors,
         "known": known, "when_choices": WHEN_CHOICES,

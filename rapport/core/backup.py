@@ -77,7 +77,7 @@ def _pg_tool(name: str) -> str:
 def _run(args: list[str], db: dict) -> None:
     result = subprocess.run(args, env=_pg_env(db), capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
-        raise BackupError(f"{Path(args[0]).name} failed: {result.stderr.strip()}")
+        raise BackupError(f"{Path(args[0]).name} failed: {_one_line(result.stderr)}")
 
 
 def model_tables() -> list[str]:
@@ -165,9 +165,32 @@ def read_manifest(path: Path) -> Manifest:
     if not mpath.exists():
         raise BackupError(f"no manifest beside the backup ({mpath.name}); was it made by `rapport backup`?")
     try:
-        return Manifest(**json.loads(mpath.read_text()))
-    except (ValueError, TypeError) as exc:
-        raise BackupError(f"the manifest {mpath.name} is unreadable: {exc}") from exc
+        manifest = Manifest(**json.loads(mpath.read_text()))
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
+        raise BackupError(f"the manifest {mpath.name} is unreadable: {_one_line(exc)}") from exc
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise BackupError(f"the manifest {mpath.name} is unreadable: {problem}")
+    return manifest
+
+
+def _manifest_problem(m: Manifest) -> str | None:
+    for name in ("engine", "created_at", "rapport_version"):
+        if not isinstance(getattr(m, name), str):
+            return f"{name} is not text"
+    if not (isinstance(m.key_fingerprints, list) and all(isinstance(f, str) for f in m.key_fingerprints)):
+        return "key_fingerprints is not a list of text"
+    if not isinstance(m.tables, dict) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in m.tables.values()
+    ):
+        return "tables is not a map of table names to row counts"
+    if m.format != FORMAT:
+        return f"format {m.format!r} is not {FORMAT}"
+    return None
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value).split())
 
 
 def missing_keys(manifest: Manifest) -> list[str]:
@@ -203,19 +226,59 @@ def restore(path: Path, db: dict | None = None, *, force: bool = False) -> Manif
     if not force and not _is_empty(db):
         raise BackupError("the target database is not empty; restore into a fresh database or pass --force")
     if engine == "sqlite3":
+        _restore_sqlite(path, db, manifest)
+    else:
+        # A truncated or foreign file fails here, before anything is restored.
+        _run([_pg_tool("pg_restore"), "--list", str(path)], db)
+        _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+              "--single-transaction", f"--dbname={db['NAME']}", str(path)], db)
+        _check_counts(manifest, table_counts(db), "restored")
+    return manifest
+
+
+def _check_counts(manifest: Manifest, found: dict[str, int], where: str) -> None:
+    differing = {t: (n, found.get(t)) for t, n in manifest.tables.items() if found.get(t) != n}
+    if differing:
+        raise BackupError(f"{where} row counts differ from the manifest: {differing}")
+
+
+def _restore_sqlite(path: Path, db: dict, manifest: Manifest) -> None:
+    """Check the backup completely in a private copy, then copy it in: all or nothing."""
+    target_name = str(db["NAME"])
+    staging = Path(target_name).with_name(f".{Path(target_name).name}.restoring") \
+        if not target_name.startswith("file:") else Path(f"{path}.restoring")
+    staging.unlink(missing_ok=True)
+    os.close(os.open(staging, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+    try:
+        try:
+            source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(staging)
+            try:
+                source.backup(copy)
+                result = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                source.close()
+                copy.close()
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{path.name} is damaged or not a SQLite backup ({_one_line(exc)})") from exc
+        if result != "ok":
+            raise BackupError(f"{path.name} is damaged: {_one_line(result)}")
+        try:
+            counts = table_counts({"ENGINE": "django.db.backends.sqlite3", "NAME": str(staging)})
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{path.name} is not a Rapport backup ({_one_line(exc)})") from exc
+        _check_counts(manifest, counts, f"{path.name}'s")
         for alias in connections:
             connections[alias].close()
-        source, target = sqlite3.connect(path), _sqlite_connect(db)
+        created = not target_name.startswith("file:") and not Path(target_name).exists()
+        if created:  # a new database file: readable by its owner only, from the start
+            os.close(os.open(target_name, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+        source, target = sqlite3.connect(staging), _sqlite_connect(db)
         try:
             source.backup(target)
         finally:
             source.close()
             target.close()
-    else:
-        _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", f"--dbname={db['NAME']}", str(path)], db)
-    restored = table_counts(db)
-    differing = {t: (n, restored.get(t)) for t, n in manifest.tables.items() if restored.get(t) != n}
-    if differing:
-        raise BackupError(f"restored row counts differ from the manifest: {differing}")
-    return manifest
+        if not target_name.startswith("file:"):
+            Path(target_name).chmod(0o600)
+    finally:
+        staging.unlink(missing_ok=True)

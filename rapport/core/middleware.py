@@ -20,3 +20,29 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse an oversized body before anything parses it (CSRF's check included).
+
+    DATA_UPLOAD_MAX_MEMORY_SIZE bounds only the non-file fields; the file parts of a multipart
+    body are streamed to disk whatever their size, and the CSRF check parses the body to find
+    its token, so an anonymous visitor could make the server write gigabytes. No view accepts a
+    file: any body longer than DATA_UPLOAD_MAX_MEMORY_SIZE is refused (413) from its declared
+    length, unread.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponse
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return HttpResponse("Request body too large.", status=413, content_type="text/plain")
+        return self.get_response(request)

@@ -17,10 +17,16 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
-from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
+from rapport.accounts.models import (
+    AuthenticatorDevice,
+    Membership,
+    Organisation,
+    Role,
+    Supervision,
+    User,
+)
 from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
 from rapport.demo.alerts import alerts_from_findings
 from rapport.demo.checkins import checkin_histories
@@ -83,7 +89,7 @@ def _user(email: str, name: str) -> User:
     user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
     # Staff log in with a second factor. Demo accounts come enrolled; the demo server prints
     # each current code in its terminal (rapport.accounts.twofactor), as it prints emails.
-    TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    AuthenticatorDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
     return user
 
 

@@ -59,6 +59,15 @@ def trail(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/trail.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"):
+# such cells get a leading apostrophe, which spreadsheets show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -79,7 +88,8 @@ def export(request: HttpRequest) -> HttpResponse:
     )
     header = ["at", "actor", "action", "object_type", "object_code", "client_code", "client", "ip_address"]
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _chain(header, rows)), content_type="text/csv"
+        (writer.writerow([_cell(v) for v in row]) for row in _chain(header, rows)),
+        content_type="text/csv",
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

@@ -34,7 +34,7 @@ def policy_for(organisation) -> RetentionPolicy:
 
 
 def _mask_audit_trail(client_code, object_codes: set[str], erasure: Erasure) -> int:
-    """Remove the client from the trail (PostgreSQL's append-only guard allows only this).
+    """Remove the client from the trail (the only change the trail allows; see rapport.audit.chain).
 
     An event is masked when it names the client (client_code, an actor label "client:<code>", or
     the code anywhere in its detail, e.g. an audit search by client) or is about one of
@@ -42,14 +42,18 @@ def _mask_audit_trail(client_code, object_codes: set[str], erasure: Erasure) -> 
     Masking keeps when, who among staff, and what action; it drops which object, which client
     and the detail.
     """
+    if connection.vendor == "postgresql":
+        # The application's role may not UPDATE the trail (rapport.audit.roles): this function,
+        # owned by the migrations' role, masks and does nothing else.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_mask_client(%s, %s::text[], %s)",
+                           [client_code, sorted(object_codes), erasure.code])
+            return cursor.fetchone()[0]
     label = f"client:{client_code}"
     named = Q(client_code=client_code) | Q(actor_label=label) | Q(detail__icontains=str(client_code))
     codes = sorted(object_codes)
     # The object codes in batches: a long episode has thousands, more than one query should carry.
     about = [Q(object_code__in=codes[start:start + 500]) for start in range(0, len(codes), 500)]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL rapport.audit_masking = 'on'")
     # QuerySet.update bypasses AuditEvent.save(), which refuses changes: masking is the one
     # change the trail allows. An event masked once no longer matches (its codes are gone).
     count = 0
@@ -59,9 +63,6 @@ def _mask_audit_trail(client_code, object_codes: set[str], erasure: Erasure) -> 
             actor_label=Case(When(actor_label=label, then=Value("client:erased")), default=F("actor_label")),
             detail={"masked_by_erasure": str(erasure.code)},
         )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL rapport.audit_masking = 'off'")
     return count
 
 

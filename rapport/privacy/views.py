@@ -30,6 +30,7 @@ def erase(request: HttpRequest, code) -> HttpResponse:
         erasure = erase_client(client, request=request, reason=form.cleaned_data["reason"])
         messages.success(request, f"The client's data has been erased (record {erasure.code}).")
         return redirect("privacy-erasures")
+    record(request, "privacy.erase_form.viewed", client, client=client)
     return render(request, "privacy/erase.html", {"client": client, "form": form, "policy": policy})
 
 
@@ -37,6 +38,7 @@ def erase(request: HttpRequest, code) -> HttpResponse:
 def erasures(request: HttpRequest) -> HttpResponse:
     access.require_admin(request)
     rows = Erasure.objects.filter(organisation=request.organisation).select_related("by")
+    record(request, "privacy.erasures.viewed", organisation=request.organisation)
     return render(request, "privacy/erasures.html", {"erasures": rows})
 
 

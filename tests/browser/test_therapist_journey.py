@@ -14,10 +14,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
-from rapport.accounts.models import Membership, Role, User
+from rapport.accounts.models import AuthenticatorDevice, Membership, Role, User
 from rapport.alerts.models import Alert, Kind, Status
 from rapport.care.models import Attendance, EpisodeStatus
 from rapport.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD, generate
@@ -39,7 +38,7 @@ def demo(transactional_db):
 
 def _code(user: User) -> str:
     with scopes_disabled():
-        device = TOTPDevice.objects.get(user=user)
+        device = AuthenticatorDevice.objects.get(user=user)
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
 
 

@@ -285,3 +285,44 @@ def test_only_checkins_that_can_still_be_answered_are_due(practice):
         assert before in due_checkins(practice.client, now=now - timedelta(days=3))
         assert before not in due_checkins(practice.client, now=now - timedelta(days=10))
 
+
+
+def test_a_checkin_opened_from_the_portal_is_attributed_to_the_client(practice, client):
+    from rapport.audit.models import AuditEvent
+
+    with scope(organisation=[practice.org]):
+        practice.session.scheduled_at = timezone.now() + timedelta(days=2)
+        practice.session.save()
+        mine = CheckIn.objects.create(organisation=practice.org, episode=practice.episode,
+                                      session=practice.session, when=When.BEFORE,
+                                      respondent=Respondent.CLIENT, instruments=["phq9"])
+    log_in(client, practice)
+    client.post(f"/portal/checkins/{mine.code}/start/")
+    with scope(organisation=[practice.org]):
+        created = AuditEvent.objects.get(action="checkins.invitation.created")
+    assert created.actor_label == f"client:{practice.client.code}"
+    assert created.actor is None
+
+
+def test_login_mail_goes_to_a_worker_for_known_and_unknown_alike(practice, rf, monkeypatch):
+    """Talking to an SMTP server while the client waits would tell known addresses apart: the
+    request only queues the email (a worker sends it), and the reply is the same either way."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from rapport.core import tasks
+    from rapport.portal.views import login as login_view
+
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: queued.append((task.name, args)))
+    set_email(practice, practice.client, "client@riverside.test")
+    replies = {}
+    for email in ("client@riverside.test", "nobody@nowhere.test"):
+        request = rf.post("/portal/login/", {"email": email})
+        request.session = SessionStore()
+        request._dont_enforce_csrf_checks = True
+        replies[email] = login_view(request)
+        assert replies[email].status_code == 200
+    assert len(mail.outbox) == 0  # nothing sent while the client waits
+    assert replies["client@riverside.test"].content == replies["nobody@nowhere.test"].content
+    assert [(name, args[2]) for name, args in queued] == [
+        (tasks.send_email.name, ["client@riverside.test"])]

@@ -17,7 +17,8 @@ class Command(BaseCommand):
         try:
             manifest = restore(Path(path), force=force)
         except BackupError as exc:
-            raise CommandError(str(exc)) from exc
+            # Exit code 2 and one line, naming the file: nothing was restored.
+            raise CommandError(f"{path}: {exc}", returncode=2) from exc
         self.stdout.write(
             f"Restored {sum(manifest.tables.values())} rows in {len(manifest.tables)} tables "
             f"from a backup of {manifest.created_at}."

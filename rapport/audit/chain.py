@@ -1,0 +1,121 @@
+"""A hash chain over the audit trail: any edit, deletion or truncation shows.
+
+Each event has a position `seq` (1, 2, 3, ...) and a `row_hash`:
+
+    row_hash = SHA-256(previous row_hash, seq, at, organisation, actor, action, object_type,
+                       ip_address, content_digest)
+    content_digest = SHA-256(client_code, object_code, actor_label, detail)
+
+The fields an erasure may mask (which client, which object, the detail) enter the chain only
+through `content_digest`, which masking leaves in place: a masked event still chains, and
+`verify` accepts a changed content digest only for an event masked by a recorded erasure. Events
+are appended under a lock (PostgreSQL: a transaction-level advisory lock; SQLite: its single
+writer), so positions are gapless and each hash follows the one before.
+
+The chain proves the trail is unchanged up to a head (seq, row_hash) recorded earlier: keep the
+head `rapport manage verify_audit` prints (or pass --checkpoint FILE), and a later run detects any
+change before it, including the rows removed by a truncation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from dataclasses import dataclass
+from datetime import UTC
+
+from django.db import connection
+
+GENESIS = "0" * 64
+# pg_advisory_xact_lock key for appending to the chain (an arbitrary constant: "RAPPORT1").
+LOCK_KEY = 0x52415050_4F525431
+
+
+def _canonical(values: list) -> bytes:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def content_digest(event) -> str:
+    return hashlib.sha256(_canonical([
+        str(event.client_code or ""), event.object_code, event.actor_label, event.detail,
+    ])).hexdigest()
+
+
+def _ip(value) -> str:
+    return str(ipaddress.ip_address(value)) if value else ""
+
+
+def row_hash(previous: str, event) -> str:
+    return hashlib.sha256(_canonical([
+        previous, event.seq, event.at.astimezone(UTC).isoformat(), event.organisation_id,
+        event.actor_id, event.action, event.object_type, _ip(event.ip_address),
+        event.content_digest,
+    ])).hexdigest()
+
+
+def lock() -> None:
+    """Serialise appends until the transaction ends (SQLite's writer lock already does)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+
+
+def seal(event, model) -> None:
+    """Give an unsaved event its position and hashes. Call under `lock()` in a transaction."""
+    last = (model.objects.filter(seq__isnull=False).order_by("-seq")
+            .values_list("seq", "row_hash").first())
+    seq, previous = last if last else (0, GENESIS)
+    event.seq = seq + 1
+    event.content_digest = content_digest(event)
+    event.row_hash = row_hash(previous, event)
+
+
+@dataclass
+class Report:
+    events: int
+    head_seq: int
+    head_hash: str
+    problems: list[str]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _is_masked(event, erasures: set[str]) -> bool:
+    marker = event.detail.get("masked_by_erasure") if isinstance(event.detail, dict) else None
+    return (event.detail == {"masked_by_erasure": marker} and marker in erasures
+            and event.client_code is None and event.object_code == "")
+
+
+def verify(model, erasure_codes: set[str], checkpoint: tuple[int, str] | None = None,
+           limit: int = 20) -> Report:
+    """Walk the whole chain; report every break (at most `limit` of them)."""
+    problems: list[str] = []
+    previous, expected_seq, count = GENESIS, 1, 0
+    hashes_at_checkpoint = None
+    unsealed = model.objects.filter(seq__isnull=True).count()
+    if unsealed:
+        problems.append(f"{unsealed} events have no place in the chain (inserted around it)")
+    for event in model.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
+        count += 1
+        if event.seq != expected_seq:
+            problems.append(f"events {expected_seq} to {event.seq - 1} are missing (deleted)")
+        if row_hash(previous, event) != event.row_hash:
+            problems.append(f"event {event.seq} (id {event.pk}) was changed, or one before it removed")
+        elif content_digest(event) != event.content_digest and not _is_masked(event, erasure_codes):
+            problems.append(f"event {event.seq} (id {event.pk}) was changed: its content differs")
+        if checkpoint and event.seq == checkpoint[0]:
+            hashes_at_checkpoint = event.row_hash
+        previous, expected_seq = event.row_hash, event.seq + 1
+        if len(problems) >= limit:
+            problems.append("(stopped after this many problems)")
+            break
+    if checkpoint is not None:
+        seq, digest = checkpoint
+        if hashes_at_checkpoint is None:
+            problems.append(f"event {seq} of the checkpoint is gone: the trail was truncated")
+        elif hashes_at_checkpoint != digest:
+            problems.append(f"event {seq} no longer has the checkpoint's hash: the trail was rewritten")
+    return Report(count, expected_seq - 1, previous, problems)
