@@ -69,7 +69,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from rapport.accounts.models import Membership, Organisation, Role, User
 from rapport.care.models import CareEpisode, Client, Session
-from rapport.checkins import services
+from rapport.checkins.services.consent import accept_statement, current_statement
+from rapport.checkins.services.invitations import create_invitation
 from rapport.checkins.models import CheckIn
 n = int(sys.argv[1])
 tokens = []
@@ -81,7 +82,7 @@ with scopes_disabled():
     for i in range(20):
         client = Client.objects.create(organisation=org, name=f"Client {i}")
         episode = CareEpisode.objects.create(organisation=org, client=client, therapist=t)
-        services.accept_statement(client, services.current_statement(org))
+        accept_statement(client, current_statement(org))
         clients.append(episode)
     for i in range(n):
         episode = clients[i % len(clients)]
@@ -89,7 +90,7 @@ with scopes_disabled():
                                          scheduled_at=timezone.now() + timedelta(days=1, minutes=i))
         checkin = CheckIn.objects.create(organisation=org, episode=episode, session=session,
                                          when="before", respondent="client", instruments=["phq9"])
-        tokens.append(services.create_invitation(checkin)[1])
+        tokens.append(create_invitation(checkin)[1])
 json.dump(tokens, sys.stdout)
 """
 

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["manage", *argv]
         command = "manage"
     if command in ("demo", "serve", "manage"):
-        from rapport.core.commands import run
+        from rapport.commands import run
 
         return run(argv)
     print(f"rapport: unknown command {command!r}\n\n{USAGE}", file=sys.stderr, end="")

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "rapport.notes",
     "rapport.privacy",
     "rapport.analytics",
+    "rapport.workspace",
 ]
 
 MIDDLEWARE = [
@@ -262,7 +263,7 @@ EMAIL_BACKEND = os.getenv(
 )
 DEFAULT_FROM_EMAIL = os.getenv("RAPPORT_FROM_EMAIL", "rapport@localhost")
 # The site's address for links built outside a request (emails sent by a job); in a request the
-# link names the host the request came to. Production has no default: see checkins.services.absolute.
+# link names the host the request came to. Production has no default: see checkins.services.invitations.absolute.
 RAPPORT_BASE_URL = os.getenv(
     "RAPPORT_BASE_URL", "" if MODE == "production" else "http://127.0.0.1:8000"
 ).rstrip("/")

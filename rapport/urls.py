@@ -2,10 +2,10 @@ from django.urls import include, path
 
 from rapport.accounts import twofactor
 from rapport.accounts import views as accounts_views
-from rapport.audit import views as audit_views
-from rapport.care import views as care_views
 from rapport.core import views as core_views
+from rapport.privacy import audit_views
 from rapport.privacy import views as privacy_views
+from rapport.workspace import views as workspace_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -17,10 +17,10 @@ urlpatterns = [
     path("login/two-factor/recovery-codes/", twofactor.recovery_codes, name="accounts-2fa-recovery-codes"),
     path("account/confirm/", twofactor.reauth, name="accounts-reauth"),
     path("account/password/", accounts_views.PasswordChangeView.as_view(), name="accounts-password"),
-    path("caseload/", care_views.caseload, name="care-caseload"),
-    path("clients/<uuid:code>/", care_views.client_detail, name="care-client"),
-    path("episodes/<uuid:code>/", care_views.episode_detail, name="care-episode"),
-    path("sessions/<uuid:code>/", care_views.session_detail, name="care-session"),
+    path("caseload/", workspace_views.caseload, name="care-caseload"),
+    path("clients/<uuid:code>/", workspace_views.client_detail, name="care-client"),
+    path("episodes/<uuid:code>/", workspace_views.episode_detail, name="care-episode"),
+    path("sessions/<uuid:code>/", workspace_views.session_detail, name="care-session"),
     path("", include("rapport.checkins.urls")),
     path("portal/", include("rapport.portal.urls")),
     path("", include("rapport.goals.urls")),

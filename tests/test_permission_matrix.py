@@ -18,8 +18,8 @@ from django_scopes import scope
 
 from rapport.accounts.models import Membership, Role
 from rapport.alerts.services import raise_alert
-from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.checkins.services.invitations import create_invitation
 from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
 from rapport.notes.services import add_homework, share
@@ -196,7 +196,7 @@ def world_and_visitors(practice, other_practice, django_user_model):
         checkin = CheckIn.objects.create(
             organisation=practice.org, episode=practice.episode, session=practice.session,
             when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["session-prep"])
-        _, link_token = checkins.create_invitation(checkin)
+        _, link_token = create_invitation(checkin)
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
                             checkin=checkin, link_token=link_token, login_token="unknown-token")
     visitors = {

@@ -10,7 +10,7 @@
 
 Session numbers: the core numbers sessions from 1 within the episode. We count the sessions that
 were not cancelled (attended, missed, or still scheduled), in order, as the check-ins app does
-(`rapport.checkins.services.session_number`), so "session 5" means the same everywhere.
+(`rapport.checkins.services.schedule.session_number`), so "session 5" means the same everywhere.
 Responses without a session, or attached to a cancelled one, do not enter the history; a
 superseded response is replaced by its correction.
 """

@@ -22,7 +22,7 @@ from rapport.core.fields import EncryptedTextField
 # `every`: every n-th session (1 = every session), counted from the first.
 DEFAULT_RULES: list[dict] = [
     {"instrument": "session-prep", "when": "before", "every": 1},
-    # One 0-10 rating per agreed goal; left out while the episode has none (services.plan_session).
+    # One 0-10 rating per agreed goal; left out while the episode has none (services.schedule.plan_session).
     {"instrument": "goal-progress", "when": "before", "every": 1},
     {"instrument": "phq9", "when": "before", "every": 1},
     {"instrument": "gad7", "when": "before", "every": 1},

@@ -18,9 +18,25 @@ from rapport import instruments
 from rapport.accounts.models import Role
 from rapport.audit.services import record
 from rapport.care import access
-from rapport.checkins import services
 from rapport.checkins.forms import InstrumentForm
 from rapport.checkins.models import DEFAULT_RULES, CheckIn, Respondent, Response, When
+from rapport.checkins.services.answers import (
+    InvalidAnswers,
+    as_token,
+    instrument_for,
+    load_draft,
+    save_draft,
+)
+from rapport.checkins.services.consent import accept_statement, needs_consent, practice_settings
+from rapport.checkins.services.invitations import (
+    absolute,
+    create_invitation,
+    invitation_path,
+    resolve_token,
+    send_invitation,
+)
+from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
+from rapport.checkins.services.submission import next_instrument, submit
 
 DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
 
@@ -35,7 +51,7 @@ def qr_svg(url: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, token: str) -> HttpResponse:
-    state = services.resolve_token(token)
+    state = resolve_token(token)
     invitation = state.invitation
     if state.status == "used" and invitation is not None:
         with scope(organisation=[invitation.organisation]):
@@ -56,7 +72,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 def _resent(request: HttpRequest, checkin: CheckIn) -> bool:
     """A POST of a form already stored for this check-in: its submission token (a random UUID
     only the browser that was shown the form knows) is on one of the check-in's responses."""
-    token = services.as_token(request.POST.get("submission")) if request.method == "POST" else None
+    token = as_token(request.POST.get("submission")) if request.method == "POST" else None
     return token is not None and Response.objects.filter(
         checkin=checkin, submission_token=token).exists()
 
@@ -75,23 +91,23 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     checkin = invitation.checkin
     client = checkin.episode.client
     organisation = invitation.organisation
-    statement = services.needs_consent(client)
+    statement = needs_consent(client)
     if statement is not None:
         if request.method == "POST" and request.POST.get("action") == "consent":
             if request.POST.get("accept") == "yes" and request.POST.get("version") == str(statement.version):
-                services.accept_statement(client, statement, request)
+                accept_statement(client, statement, request)
                 return redirect("checkins-answer", token)
             error = "Please tick the box to say you have read and accept the statement."
             return _consent(request, organisation, statement, error, status=200)
         return _consent(request, organisation, statement)
 
-    instrument_id = services.next_instrument(checkin)
+    instrument_id = next_instrument(checkin)
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
             # Answered from another device since the link was checked: as for a used link.
             return render(request, "checkins/link_problem.html", {"status": "used"}, status=410)
         return _done(request, checkin)
-    instrument = services.instrument_for(checkin.episode, instrument_id)
+    instrument = instrument_for(checkin.episode, instrument_id)
     if request.method == "POST" and request.POST.get("action") != "consent":
         posted_id = request.POST.get("instrument", "")
         if posted_id != instrument_id:
@@ -101,21 +117,21 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             raise Http404("No such questionnaire in this check-in")
         form = InstrumentForm.from_post(instrument, request.POST)
         if request.POST.get("action") == "save":
-            services.save_draft(checkin, instrument_id, form.answers(), request)
+            save_draft(checkin, instrument_id, form.answers(), request)
             return _form(request, invitation, checkin, instrument, form, saved=True)
         try:
-            submission = services.submit(
+            submission = submit(
                 episode=checkin.episode, instrument_id=instrument_id, answers=form.answers(),
                 checkin=checkin, submission_token=form.token, request=request,
                 actor_label=_client_label(checkin),
             )
-        except services.InvalidAnswers as exc:
-            services.save_draft(checkin, instrument_id, form.answers(), request)
+        except InvalidAnswers as exc:
+            save_draft(checkin, instrument_id, form.answers(), request)
             form.errors = exc.errors
             return _form(request, invitation, checkin, instrument, form, status=200)
         if not submission.created:  # stored by an earlier tap: see where the check-in stands
             checkin.refresh_from_db(fields=["completed_at"])
-            if submission.response.submission_token != services.as_token(form.token):
+            if submission.response.submission_token != as_token(form.token):
                 # Another device answered this step at the same moment and its answer stands:
                 # say so, as for a link used before, rather than thank for answers not kept.
                 if checkin.is_complete:
@@ -129,7 +145,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             return _support(request, organisation, token)
         return redirect("checkins-answer", token)
 
-    form = InstrumentForm(instrument, services.load_draft(checkin, instrument_id))
+    form = InstrumentForm(instrument, load_draft(checkin, instrument_id))
     record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
            actor_label=_client_label(checkin), detail={"instrument": instrument_id})
     return _form(request, invitation, checkin, instrument, form)
@@ -148,7 +164,7 @@ def _form(request, invitation, checkin, instrument, form, *, saved=False, status
         "saved": saved,
         "expires_at": invitation.expires_at,
         "risk": risk,
-        "crisis": services.practice_settings(invitation.organisation).crisis_resources if risk else "",
+        "crisis": practice_settings(invitation.organisation).crisis_resources if risk else "",
     }
     return render(request, "checkins/answer.html", context, status=status)
 
@@ -160,7 +176,7 @@ def _consent(request, organisation, statement, error=None, status=200):
 
 
 def _support(request, organisation, token):
-    crisis = services.practice_settings(organisation).crisis_resources
+    crisis = practice_settings(organisation).crisis_resources
     return render(request, "checkins/support.html",
                   {"organisation": organisation, "crisis": crisis, "token": token})
 
@@ -168,7 +184,7 @@ def _support(request, organisation, token):
 def _done(request, checkin: CheckIn) -> HttpResponse:
     risk = any(r.is_risk for r in Response.objects.filter(checkin=checkin).only("flags"))
     organisation = checkin.episode.organisation
-    crisis = services.practice_settings(organisation).crisis_resources if risk else ""
+    crisis = practice_settings(organisation).crisis_resources if risk else ""
     return render(request, "checkins/done.html",
                   {"organisation": organisation, "risk": risk, "crisis": crisis})
 
@@ -197,7 +213,7 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
             if not episode.client.email:
                 messages.error(request, "This client has no email address on record.")
                 return redirect("checkins-session", session.code)
-            services.send_invitation(checkin, request)
+            send_invitation(checkin, request)
             messages.success(request, f"Check-in link emailed to {episode.client.display_name}.")
             return redirect("checkins-session", session.code)
         if request.user != episode.therapist:
@@ -205,12 +221,12 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
             # therapist who sees the client gets one. Anyone else may only email it to the
             # client's own address.
             return render(request, "403.html", status=403)
-        _, token = services.create_invitation(checkin, channel="link", request=request)
-        url = services.absolute(request, services.invitation_path(token))
+        _, token = create_invitation(checkin, channel="link", request=request)
+        url = absolute(request, invitation_path(token))
         return render(request, "checkins/invitation.html",
                       {"session": session, "checkin": checkin, "url": url, "qr": qr_svg(url)})
-    if session.attendance not in services.CANCELLED:
-        services.plan_session(session)
+    if session.attendance not in CANCELLED:
+        plan_session(session)
     checkins = list(CheckIn.objects.filter(session=session).order_by("when", "respondent"))
     responses = list(Response.objects.filter(session=session).order_by("submitted_at"))
     record(request, "checkins.session.viewed", session, client=episode.client)
@@ -229,7 +245,7 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
     episode = session.episode
     if request.user != episode.therapist:
         return render(request, "403.html", status=403)
-    services.plan_session(session)
+    plan_session(session)
     checkin = CheckIn.objects.filter(session=session, when=When.AFTER,
                                      respondent=Respondent.THERAPIST).first()
     instrument_id = "therapist-reflection"
@@ -242,13 +258,13 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
     if request.method == "POST":
         form = InstrumentForm.from_post(instrument, request.POST)
         try:
-            submission = services.submit(
+            submission = submit(
                 episode=episode, instrument_id=instrument_id, answers=form.answers(),
                 respondent=Respondent.THERAPIST, respondent_user=request.user, session=session,
                 checkin=checkin if existing is None else None, supersedes=existing,
                 submission_token=form.token, request=request,
             )
-        except services.InvalidAnswers as exc:
+        except InvalidAnswers as exc:
             form.errors = exc.errors
         else:
             if submission.created:
@@ -272,7 +288,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
     """The episode's check-in schedule, adjustable by its therapist (or an administrator)."""
     episode = access.get_episode_for(request, code)
     may_edit = request.user == episode.therapist or Role.ADMIN in request.roles
-    current = services.schedule_for(episode)
+    current = schedule_for(episode)
     known = instruments.instrument_ids()
     rows = []
     seen = set()

@@ -1,6 +1,6 @@
 """Demo step: six months of check-in histories that tell each client's story.
 
-Every response goes through `rapport.checkins.services.submit`, like a real one, so scores,
+Every response goes through `rapport.checkins.services.submission.submit`, like a real one, so scores,
 flags, the audit trail, risk alerts and the `response_stored` signal are all genuine. The
 trajectories are invented for the demo and follow the story types of the generator:
 
@@ -31,8 +31,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from rapport.care.models import Attendance
-from rapport.checkins import services
 from rapport.checkins.models import Respondent
+from rapport.checkins.services.answers import GOAL_PROGRESS
+from rapport.checkins.services.consent import accept_statement, current_statement
+from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
+from rapport.checkins.services.submission import submit
 from rapport.goals.models import EventKind, GoalEvent
 
 if TYPE_CHECKING:
@@ -155,12 +158,12 @@ class GoalHistory:
 
 def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool,
                goal_rng: random.Random) -> None:
-    sessions = [s for s in plan.sessions if s.attendance not in services.CANCELLED]
+    sessions = [s for s in plan.sessions if s.attendance not in CANCELLED]
     past = [s for s in sessions if s.attendance != Attendance.SCHEDULED]
     upcoming = [s for s in sessions if s.attendance == Attendance.SCHEDULED]
-    rules = services.schedule_for(plan.episode).rules
+    rules = schedule_for(plan.episode).rules
     client, episode, therapist = plan.client, plan.episode, plan.episode.therapist
-    services.accept_statement(client, services.current_statement(client.organisation),
+    accept_statement(client, current_statement(client.organisation),
                               at=past[0].scheduled_at - timedelta(days=2) if past else None)
     attended = [s for s in past if s.attendance == Attendance.ATTENDED]
     n = len(attended)
@@ -176,7 +179,7 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool,
         phq = _clamp(phq + rng.uniform(-1.5, 1.5), 0, 24)
         # A before check-in is answered at most 30 hours ahead (below): its goals are agreed.
         has_goals = bool(goal_history.rated_at(session.scheduled_at - timedelta(hours=30)))
-        planned = services.plan_session(session, rules, number, has_goals=has_goals)
+        planned = plan_session(session, rules, number, has_goals=has_goals)
         for checkin in planned:
             if rng.random() < 0.06 and checkin.respondent == Respondent.CLIENT \
                     and k not in (rupture_at, n - 1):
@@ -186,10 +189,10 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool,
                 else timedelta(hours=rng.randint(1, 6))
             )
             for instrument_id in checkin.instruments:
-                if instrument_id == services.GOAL_PROGRESS:
+                if instrument_id == GOAL_PROGRESS:
                     goals = goal_history.rated_at(at)
                     if goals:
-                        services.submit(
+                        submit(
                             episode=episode, instrument_id=instrument_id, checkin=checkin,
                             answers=goal_history.answers(plan.story, goals, k, n, goal_rng),
                             goals=goals, submitted_at=at, actor_label="demo",
@@ -197,14 +200,14 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool,
                     continue
                 answers = _answers(instrument_id, plan.story, rng, phq, k, n, rupture_at,
                                    risk=risk_client and k == n - 1)
-                services.submit(
+                submit(
                     episode=episode, instrument_id=instrument_id, answers=answers,
                     checkin=checkin, respondent=checkin.respondent,
                     respondent_user=therapist if checkin.respondent == Respondent.THERAPIST else None,
                     submitted_at=at, actor_label="demo",
                 )
     if upcoming:
-        services.plan_session(upcoming[0], rules, len(past) + 1)  # goals rated now, if any
+        plan_session(upcoming[0], rules, len(past) + 1)  # goals rated now, if any
 
 
 def _answers(instrument_id: str, story: str, rng: random.Random, phq: int, k: int, n: int,

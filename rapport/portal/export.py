@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from rapport import instruments
 from rapport.checkins.models import Response
-from rapport.checkins.services import GOAL_PROGRESS, goal_instrument
+from rapport.checkins.services.answers import GOAL_PROGRESS, goal_instrument
 from rapport.instruments import fhir
 
 

@@ -1,11 +1,13 @@
-from django.urls import include, path
+from django.urls import path
 
-from rapport.portal import views
+from rapport.portal import goals_views, notes_views, views
 
 urlpatterns = [
-    # The goals and summaries pages come from those apps.
-    path("", include("rapport.goals.portal_urls")),
-    path("", include("rapport.notes.portal_urls")),
+    path("goals/", goals_views.goals, name="portal-goals"),
+    path("goals/propose/", goals_views.propose, name="goals-portal-propose"),
+    path("goals/<uuid:code>/agree/", goals_views.agree, name="goals-portal-agree"),
+    path("summaries/", notes_views.summaries, name="portal-summaries"),
+    path("homework/<uuid:code>/tick/", notes_views.tick, name="notes-portal-tick"),
     path("", views.home, name="portal-home"),
     path("login/", views.login, name="portal-login"),
     path("login/<str:token>/", views.login_link, name="portal-login-link"),

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rapport import instruments
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode
-from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, Response
+from rapport.checkins.services.invitations import create_invitation
+from rapport.checkins.services.schedule import due_checkins
 from rapport.core.charts import Series, line_chart
 from rapport.portal import export, services
 from rapport.portal.services import client_required
@@ -76,7 +77,7 @@ def _episodes(client):
 @client_required
 def home(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
-    due = list(checkins.due_checkins(client))
+    due = list(due_checkins(client))
     _audit(request, "portal.home.viewed", {"due": len(due)})
     titles = {}
     for checkin in due:
@@ -96,7 +97,7 @@ def start_checkin(request: HttpRequest, code) -> HttpResponse:
     ).first()
     if checkin is None:
         raise Http404("No such check-in")
-    _, token = checkins.create_invitation(checkin, channel="portal", request=request)
+    _, token = create_invitation(checkin, channel="portal", request=request)
     return redirect("checkins-answer", token)
 
 

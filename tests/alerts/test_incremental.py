@@ -11,7 +11,7 @@ from django_scopes import scope
 from rapport.alerts import findings as glue
 from rapport.alerts.models import Alert
 from rapport.care.models import Attendance, Session
-from rapport.checkins import services as checkins
+from rapport.checkins.services import submission
 from tests.alerts.conftest import add_sessions, checkin_answers
 
 
@@ -23,7 +23,7 @@ def sessions(practice):
 def submit(practice, session, level, *, instrument="relationship-checkin", answers=None,
            supersedes=None, episode=None):
     with scope(organisation=practice.org):
-        return checkins.submit(
+        return submission.submit(
             episode=episode or practice.episode, instrument_id=instrument,
             answers=answers if answers is not None else checkin_answers(level),
             session=session, supersedes=supersedes,

@@ -76,13 +76,13 @@ def test_the_scale_works_by_keyboard(live_server, phone, practice):
 
 def test_portal_pages_are_accessible(live_server, phone, axe_check, practice):
     with scope(organisation=[practice.org]):
-        from rapport.checkins import services
+        from rapport.checkins.services.submission import submit
 
         practice.client.email = "client@riverside.test"
         practice.client.save()
-        services.submit(episode=practice.episode, instrument_id="phq9",
+        submit(episode=practice.episode, instrument_id="phq9",
                         answers={f"phq9-{n}": 1 for n in range(1, 10)})
-        services.submit(episode=practice.episode, instrument_id="relationship-checkin",
+        submit(episode=practice.episode, instrument_id="relationship-checkin",
                         answers=dict.fromkeys(["trust", "empathy", "genuineness", "respect",
                                                "listening", "safety", "goals"], 7))
     page = phone

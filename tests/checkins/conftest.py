@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django_scopes import scope
 
-from rapport.checkins import services
 from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.checkins.services.consent import accept_statement, current_statement
+from rapport.checkins.services.invitations import create_invitation
 
 PHQ9_MILD = {f"phq9-{n}": 1 for n in range(1, 10)} | {"phq9-9": 0}
 
@@ -23,14 +24,14 @@ def make_checkin(practice, instruments=("session-prep", "phq9"), session=None, e
 
 def make_link(practice, checkin) -> str:
     with scope(organisation=[practice.org]):
-        _, token = services.create_invitation(checkin)
+        _, token = create_invitation(checkin)
     return f"/c/{token}/"
 
 
 def accept_consent(practice, client=None):
     client = client or practice.client
     with scope(organisation=[practice.org]):
-        services.accept_statement(client, services.current_statement(practice.org))
+        accept_statement(client, current_statement(practice.org))
 
 
 def phq9_post(answers: dict, token: str = "", action: str = "submit") -> dict:

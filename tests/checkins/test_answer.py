@@ -11,8 +11,14 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from rapport.alerts.models import Alert
-from rapport.checkins import services
 from rapport.checkins.models import Consent, Draft, Response
+from rapport.checkins.services.consent import practice_settings, publish_statement
+from rapport.checkins.services.invitations import (
+    INVITATION_SALT,
+    create_invitation,
+    send_invitation,
+)
+from rapport.checkins.services.schedule import plan_session
 from tests.checkins.conftest import PHQ9_MILD, accept_consent, make_checkin, make_link, phq9_post
 
 PREP = {"instrument": "session-prep", "action": "submit", "a-since-last": "6",
@@ -55,7 +61,7 @@ def test_a_new_statement_is_asked_for_again(practice, web, link):
     accept_consent(practice)
     assert b"Getting ready" in web.get(link).content
     with scope(organisation=[practice.org]):
-        services.publish_statement(practice.org, "We now also share totals with your GP.")
+        publish_statement(practice.org, "We now also share totals with your GP.")
     page = web.get(link)
     assert b"Before you start" in page.content and b"your GP" in page.content
     assert b'name="version" value="2"' in page.content
@@ -145,7 +151,7 @@ def test_a_risk_answer_shows_crisis_resources_at_once_and_alerts_the_therapist(p
 def test_the_crisis_text_is_the_practices_own(practice, client):
     accept_consent(practice)
     with scope(organisation=[practice.org]):
-        settings = services.practice_settings(practice.org)
+        settings = practice_settings(practice.org)
         settings.crisis_resources = "Call the Riverside duty line on 0100 000 000."
         settings.save()
     link = make_link(practice, make_checkin(practice, instruments=("phq9",)))
@@ -184,7 +190,7 @@ def test_a_tampered_link_does_not_work(practice, web, link):
 def test_a_valid_signature_without_an_invitation_does_not_work(practice, web):
     from django.core import signing
 
-    token = signing.TimestampSigner(salt=services.INVITATION_SALT).sign("made-up")
+    token = signing.TimestampSigner(salt=INVITATION_SALT).sign("made-up")
     assert web.get(f"/c/{token}/").status_code == 404
 
 
@@ -208,7 +214,7 @@ def test_an_emailed_invitation_works(practice, client, checkin):
         practice.client.email = "client@riverside.test"
         practice.client.save()
         checkin.refresh_from_db()
-        services.send_invitation(checkin)
+        send_invitation(checkin)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["client@riverside.test"]
@@ -221,11 +227,11 @@ def test_therapist_checkins_and_other_checkins_are_not_reachable_by_link(practic
     with scopes_disabled():
         from rapport.checkins.models import CheckIn
 
-        planned = services.plan_session(practice.session)
+        planned = plan_session(practice.session)
         therapist_checkin = next(c for c in planned if c.respondent == "therapist")
         assert isinstance(therapist_checkin, CheckIn)
         try:
-            services.create_invitation(therapist_checkin)
+            create_invitation(therapist_checkin)
         except ValueError:
             pass
         else:

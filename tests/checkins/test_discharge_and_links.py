@@ -8,8 +8,15 @@ from django.core import mail
 from django.test import override_settings
 from django_scopes import scope
 
-from rapport.checkins import services
 from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.checkins.services.invitations import send_invitation
+from rapport.checkins.services.schedule import (
+    discharge_checkin,
+    due_checkins,
+    plan_session,
+    schedule_for,
+)
+from rapport.checkins.services.submission import submit
 from tests.checkins.conftest import make_checkin
 
 PHQ9 = {f"phq9-{n}": 1 for n in range(1, 10)} | {"phq9-9": 0}
@@ -18,27 +25,27 @@ GAD7 = {f"gad7-{n}": 1 for n in range(1, 8)}
 
 def test_discharge_checkin_asks_the_discharge_set_once(practice):
     with scope(organisation=[practice.org]):
-        first = services.discharge_checkin(practice.episode)
-        again = services.discharge_checkin(practice.episode)
+        first = discharge_checkin(practice.episode)
+        again = discharge_checkin(practice.episode)
         assert first is not None and again.pk == first.pk
         assert first.when == When.DISCHARGE and first.respondent == Respondent.CLIENT
         assert first.session is None
         assert first.instruments == ["phq9", "gad7"]  # the default discharge rules, client-answered
         # It can be answered (no session: it is due until it is complete).
-        assert first in services.due_checkins(practice.client)
-        services.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9, checkin=first)
-        services.submit(episode=practice.episode, instrument_id="gad7", answers=GAD7, checkin=first)
+        assert first in due_checkins(practice.client)
+        submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9, checkin=first)
+        submit(episode=practice.episode, instrument_id="gad7", answers=GAD7, checkin=first)
         first.refresh_from_db()
         assert first.is_complete
-        assert first not in services.due_checkins(practice.client)
+        assert first not in due_checkins(practice.client)
 
 
 def test_no_discharge_checkin_when_the_schedule_has_none(practice):
     with scope(organisation=[practice.org]):
-        schedule = services.schedule_for(practice.episode)
+        schedule = schedule_for(practice.episode)
         schedule.rules = [r for r in schedule.rules if r["when"] != When.DISCHARGE]
         schedule.save()
-        assert services.discharge_checkin(practice.episode) is None
+        assert discharge_checkin(practice.episode) is None
         assert not CheckIn.objects.filter(episode=practice.episode, when=When.DISCHARGE).exists()
 
 
@@ -48,7 +55,7 @@ def _email_without_request(practice):
         practice.client.save()
     checkin = make_checkin(practice, instruments=["phq9"])
     with scope(organisation=[practice.org]):
-        services.send_invitation(checkin)
+        send_invitation(checkin)
     return mail.outbox[-1].body
 
 
@@ -72,7 +79,7 @@ def test_in_a_request_the_link_names_the_host_it_came_to(practice, client):
     practice.client.email = "client@riverside.test"
     with scope(organisation=[practice.org]):
         practice.client.save()
-        services.plan_session(practice.session)
+        plan_session(practice.session)
         checkin = CheckIn.objects.get(session=practice.session, when=When.BEFORE,
                                       respondent=Respondent.CLIENT)
     client.post(f"/sessions/{practice.session.code}/checkins/",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django_scopes import scope
 
-from rapport.checkins import services
 from rapport.checkins.models import CheckIn, Response
+from rapport.checkins.services.answers import InvalidAnswers
+from rapport.checkins.services.schedule import plan_session
+from rapport.checkins.services.submission import submit
 from rapport.goals import services as goals
 from rapport.goals.models import EventKind, GoalEvent, Side
 from rapport.goals.progress import goal_progress
@@ -74,8 +76,8 @@ def test_a_bad_rating_is_named_and_nothing_is_stored(practice, client, two_goals
 def test_every_agreed_goal_needs_a_rating(practice, two_goals):
     sleep, bus = two_goals
     with scope(organisation=[practice.org]):
-        with pytest.raises(services.InvalidAnswers) as missing:
-            services.submit(episode=practice.episode, instrument_id="goal-progress",
+        with pytest.raises(InvalidAnswers) as missing:
+            submit(episode=practice.episode, instrument_id="goal-progress",
                             answers={sleep.link_id: 5})
         assert missing.value.errors == {bus.link_id: "Please answer this question."}
         assert not Response.objects.filter(instrument_id="goal-progress").exists()
@@ -86,15 +88,15 @@ def test_a_rating_for_a_goal_that_is_not_rated_is_refused(practice, two_goals):
     with scope(organisation=[practice.org]):
         other = agreed_goal(practice, "Another client's goal", episode=practice.colleague_episode)
         answers = {sleep.link_id: 5, bus.link_id: 5, other.link_id: 9}
-        with pytest.raises(services.InvalidAnswers) as refused:
-            services.submit(episode=practice.episode, instrument_id="goal-progress",
+        with pytest.raises(InvalidAnswers) as refused:
+            submit(episode=practice.episode, instrument_id="goal-progress",
                             answers=answers)
         assert None in refused.value.errors
         goals.close_goal(bus, achieved=True, user=practice.therapist)
-        with pytest.raises(services.InvalidAnswers):  # closed goals are no longer rated
-            services.submit(episode=practice.episode, instrument_id="goal-progress",
+        with pytest.raises(InvalidAnswers):  # closed goals are no longer rated
+            submit(episode=practice.episode, instrument_id="goal-progress",
                             answers={sleep.link_id: 5, bus.link_id: 5})
-        stored = services.submit(episode=practice.episode, instrument_id="goal-progress",
+        stored = submit(episode=practice.episode, instrument_id="goal-progress",
                                  answers={sleep.link_id: 5})
         assert stored.response.answers == {sleep.link_id: 5}
 
@@ -102,9 +104,9 @@ def test_a_rating_for_a_goal_that_is_not_rated_is_refused(practice, two_goals):
 def test_a_rating_of_seven_is_noticed_as_a_milestone(practice, two_goals):
     sleep, bus = two_goals
     with scope(organisation=[practice.org]):
-        services.submit(episode=practice.episode, instrument_id="goal-progress",
+        submit(episode=practice.episode, instrument_id="goal-progress",
                         answers={sleep.link_id: 4, bus.link_id: 2})
-        services.submit(episode=practice.episode, instrument_id="goal-progress",
+        submit(episode=practice.episode, instrument_id="goal-progress",
                         answers={sleep.link_id: 7, bus.link_id: 2})
         assert GoalEvent.objects.filter(goal=sleep, kind=EventKind.MILESTONE,
                                         key="first-high").exists()
@@ -115,15 +117,15 @@ def test_without_agreed_goals_goal_progress_is_left_out(practice):
     rules = [{"instrument": "goal-progress", "when": "before", "every": 1},
              {"instrument": "phq9", "when": "before", "every": 1}]
     with scope(organisation=[practice.org]):
-        with pytest.raises(services.InvalidAnswers):
-            services.submit(episode=practice.episode, instrument_id="goal-progress", answers={})
-        planned = services.plan_session(practice.session, rules, 2)
+        with pytest.raises(InvalidAnswers):
+            submit(episode=practice.episode, instrument_id="goal-progress", answers={})
+        planned = plan_session(practice.session, rules, 2)
         assert [c.instruments for c in planned] == [["phq9"]]
 
 
 def test_with_agreed_goals_the_default_schedule_asks_for_ratings(practice, two_goals):
     with scope(organisation=[practice.org]):
-        planned = services.plan_session(practice.session)
+        planned = plan_session(practice.session)
         before = next(c for c in planned if c.when == "before" and c.respondent == "client")
     assert "goal-progress" in before.instruments
 

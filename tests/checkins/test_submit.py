@@ -11,8 +11,11 @@ from django_scopes import scope
 
 from rapport.alerts.models import Alert
 from rapport.audit.models import AuditEvent
-from rapport.checkins import services
 from rapport.checkins.models import Response, ResponseError
+from rapport.checkins.services import submission
+from rapport.checkins.services.answers import InvalidAnswers
+from rapport.checkins.services.consent import accept_statement, needs_consent, publish_statement
+from rapport.checkins.services.schedule import instruments_due, plan_session
 from rapport.checkins.signals import response_stored
 from tests.checkins.conftest import PHQ9_MILD, make_checkin
 
@@ -26,7 +29,7 @@ def test_it_stores_a_scored_response_with_audit_and_signal(practice):
     response_stored.connect(receiver)
     try:
         with scope(organisation=[practice.org]):
-            result = services.submit(episode=practice.episode, instrument_id="phq9",
+            result = submission.submit(episode=practice.episode, instrument_id="phq9",
                                      answers=PHQ9_MILD, session=practice.session)
     finally:
         response_stored.disconnect(receiver)
@@ -48,8 +51,8 @@ def test_invalid_answers_store_nothing_and_say_which_item(practice):
     answers = PHQ9_MILD | {"phq9-3": 7}
     del answers["phq9-4"]
     with scope(organisation=[practice.org]):
-        with pytest.raises(services.InvalidAnswers) as exc:
-            services.submit(episode=practice.episode, instrument_id="phq9", answers=answers)
+        with pytest.raises(InvalidAnswers) as exc:
+            submission.submit(episode=practice.episode, instrument_id="phq9", answers=answers)
         assert Response.objects.count() == 0
     assert set(exc.value.errors) == {"phq9-3", "phq9-4"}
     assert exc.value.errors["phq9-4"] == "Please answer this question."
@@ -58,7 +61,7 @@ def test_invalid_answers_store_nothing_and_say_which_item(practice):
 
 def test_a_response_cannot_be_changed(practice):
     with scope(organisation=[practice.org]):
-        response = services.submit(episode=practice.episode, instrument_id="phq9",
+        response = submission.submit(episode=practice.episode, instrument_id="phq9",
                                    answers=PHQ9_MILD).response
         response.total = 0
         with pytest.raises(ResponseError):
@@ -68,9 +71,9 @@ def test_a_response_cannot_be_changed(practice):
 
 def test_a_correction_supersedes_the_original(practice):
     with scope(organisation=[practice.org]):
-        first = services.submit(episode=practice.episode, instrument_id="phq9",
+        first = submission.submit(episode=practice.episode, instrument_id="phq9",
                                 answers=PHQ9_MILD).response
-        second = services.submit(episode=practice.episode, instrument_id="phq9",
+        second = submission.submit(episode=practice.episode, instrument_id="phq9",
                                  answers=PHQ9_MILD | {"phq9-1": 3}, supersedes=first).response
         assert second.supersedes == first
         assert Response.objects.count() == 2
@@ -79,9 +82,9 @@ def test_a_correction_supersedes_the_original(practice):
 def test_the_same_submission_token_stores_one_response(practice):
     token = uuid.uuid4()
     with scope(organisation=[practice.org]):
-        a = services.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
+        a = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
                             submission_token=token)
-        b = services.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
+        b = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
                             submission_token=token)
         assert a.created and not b.created
         assert a.response.pk == b.response.pk
@@ -91,9 +94,9 @@ def test_the_same_submission_token_stores_one_response(practice):
 def test_someone_elses_token_is_not_reused(practice):
     token = uuid.uuid4()
     with scope(organisation=[practice.org]):
-        mine = services.submit(episode=practice.episode, instrument_id="phq9",
+        mine = submission.submit(episode=practice.episode, instrument_id="phq9",
                                answers=PHQ9_MILD, submission_token=token).response
-        theirs = services.submit(episode=practice.colleague_episode, instrument_id="phq9",
+        theirs = submission.submit(episode=practice.colleague_episode, instrument_id="phq9",
                                  answers=PHQ9_MILD, submission_token=token)
         assert theirs.created and theirs.response.pk != mine.pk
         assert theirs.response.episode == practice.colleague_episode
@@ -102,9 +105,9 @@ def test_someone_elses_token_is_not_reused(practice):
 def test_a_checkin_takes_one_answer_per_questionnaire(practice):
     checkin = make_checkin(practice, instruments=("phq9",))
     with scope(organisation=[practice.org]):
-        a = services.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
+        a = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
                             checkin=checkin, submission_token=uuid.uuid4())
-        b = services.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
+        b = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
                             checkin=checkin, submission_token=uuid.uuid4())
         assert not b.created and b.response.pk == a.response.pk
         checkin.refresh_from_db()
@@ -114,7 +117,7 @@ def test_a_checkin_takes_one_answer_per_questionnaire(practice):
 def test_free_text_is_encrypted_at_rest(practice):
     secret = "I have not told anyone about the panic attacks"
     with scope(organisation=[practice.org]):
-        response = services.submit(
+        response = submission.submit(
             episode=practice.episode, instrument_id="session-prep",
             answers={"since-last": 4, "tell-therapist": secret},
         ).response
@@ -129,7 +132,7 @@ def test_free_text_is_encrypted_at_rest(practice):
 
 def test_a_risk_answer_raises_an_urgent_alert_in_the_same_transaction(practice):
     with scope(organisation=[practice.org]):
-        response = services.submit(episode=practice.episode, instrument_id="phq9",
+        response = submission.submit(episode=practice.episode, instrument_id="phq9",
                                    answers=PHQ9_MILD | {"phq9-9": 2},
                                    session=practice.session).response
         assert response.flags == ["risk:phq9-9"]
@@ -146,9 +149,9 @@ def test_a_therapist_response_needs_the_therapist(practice):
                               "goals", "warmth", "acceptance", "authenticity", "self-awareness")}
     with scope(organisation=[practice.org]):
         with pytest.raises(ValueError):
-            services.submit(episode=practice.episode, instrument_id="therapist-reflection",
+            submission.submit(episode=practice.episode, instrument_id="therapist-reflection",
                             answers=answers, respondent="therapist")
-        response = services.submit(episode=practice.episode, instrument_id="therapist-reflection",
+        response = submission.submit(episode=practice.episode, instrument_id="therapist-reflection",
                                    answers=answers, respondent="therapist",
                                    respondent_user=practice.therapist).response
     assert response.respondent_user == practice.therapist
@@ -163,17 +166,17 @@ def test_the_schedule_asks_every_nth_session_and_at_intake():
         {"instrument": "relationship-checkin", "when": "after", "every": 1},
         {"instrument": "phq9", "when": "discharge", "every": 1},
     ]
-    assert services.instruments_due(rules, 1, "before") == ["session-prep", "gad7", "cnip"]
-    assert services.instruments_due(rules, 2, "before") == ["session-prep"]
-    assert services.instruments_due(rules, 4, "before") == ["session-prep", "gad7"]
-    assert services.instruments_due(rules, 2, "after") == ["relationship-checkin"]
-    assert services.instruments_due(rules, 0, "discharge") == ["phq9"]
+    assert instruments_due(rules, 1, "before") == ["session-prep", "gad7", "cnip"]
+    assert instruments_due(rules, 2, "before") == ["session-prep"]
+    assert instruments_due(rules, 4, "before") == ["session-prep", "gad7"]
+    assert instruments_due(rules, 2, "after") == ["relationship-checkin"]
+    assert instruments_due(rules, 0, "discharge") == ["phq9"]
 
 
 def test_planning_a_session_splits_client_and_therapist_checkins(practice):
     with scope(organisation=[practice.org]):
-        planned = services.plan_session(practice.session)
-        again = services.plan_session(practice.session)
+        planned = plan_session(practice.session)
+        again = plan_session(practice.session)
         by = {(c.when, c.respondent): c.instruments for c in planned}
     assert [c.pk for c in planned] == [c.pk for c in again]
     assert by[("before", "client")] == ["session-prep", "phq9", "gad7", "cnip"]
@@ -183,10 +186,10 @@ def test_planning_a_session_splits_client_and_therapist_checkins(practice):
 
 def test_a_new_statement_version_asks_again(practice):
     with scope(organisation=[practice.org]):
-        first = services.needs_consent(practice.client)
+        first = needs_consent(practice.client)
         assert first is not None and first.version == 1
-        services.accept_statement(practice.client, first)
-        assert services.needs_consent(practice.client) is None
-        services.publish_statement(practice.org, "A new statement.")
-        second = services.needs_consent(practice.client)
+        accept_statement(practice.client, first)
+        assert needs_consent(practice.client) is None
+        publish_statement(practice.org, "A new statement.")
+        second = needs_consent(practice.client)
         assert second is not None and second.version == 2

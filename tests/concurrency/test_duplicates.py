@@ -15,8 +15,8 @@ from django_scopes import scope
 
 from rapport.alerts.models import Alert
 from rapport.audit.models import AuditEvent
-from rapport.checkins import services
 from rapport.checkins.models import Response
+from rapport.checkins.services import submission
 from tests.checkins.conftest import accept_consent, make_link
 from tests.concurrency.conftest import PHQ9_MILD, PHQ9_RISK, at_once, phq9_checkin, phq9_form
 
@@ -42,7 +42,7 @@ def all_past_the_lookup(monkeypatch):
     constraint has to decide.
     """
     barriers = {}
-    real = services.check_answers
+    real = submission.check_answers
 
     def check_answers(instrument, answers):
         barrier = barriers.get("now")
@@ -50,7 +50,7 @@ def all_past_the_lookup(monkeypatch):
             barrier.wait()
         return real(instrument, answers)
 
-    monkeypatch.setattr(services, "check_answers", check_answers)
+    monkeypatch.setattr(submission, "check_answers", check_answers)
     return barriers
 
 
@@ -61,7 +61,7 @@ def test_the_same_token_at_once_through_submit_stores_one(practice, all_past_the
     def work(i, barrier):
         barrier.wait()
         with scope(organisation=[practice.org]):
-            return services.submit(episode=practice.episode, instrument_id="phq9",
+            return submission.submit(episode=practice.episode, instrument_id="phq9",
                                    answers=PHQ9_RISK, checkin=checkin, submission_token=token)
 
     all_past_the_lookup["now"] = threading.Barrier(N, timeout=20)
@@ -89,7 +89,7 @@ def test_two_tokens_for_one_questionnaire_at_once_store_one(practice, all_past_t
     def work(i, barrier):
         barrier.wait()
         with scope(organisation=[practice.org]):
-            return services.submit(episode=practice.episode, instrument_id="phq9",
+            return submission.submit(episode=practice.episode, instrument_id="phq9",
                                    answers=PHQ9_MILD, checkin=checkin, submission_token=tokens[i])
 
     all_past_the_lookup["now"] = threading.Barrier(N, timeout=20)
@@ -177,7 +177,7 @@ def test_two_steps_of_one_check_in_at_once_complete_it(practice, all_past_the_lo
         barrier.wait()
         instrument = ["phq9", "session-prep"][i]
         with scope(organisation=[practice.org]):
-            return services.submit(episode=practice.episode, instrument_id=instrument,
+            return submission.submit(episode=practice.episode, instrument_id=instrument,
                                    answers=answers[instrument], checkin=checkin,
                                    submission_token=uuid.uuid4())
 

@@ -15,8 +15,8 @@ from django_scopes import scope
 
 from rapport.alerts.models import Alert
 from rapport.audit.models import AuditEvent
-from rapport.checkins import services
 from rapport.checkins.models import Draft, Invitation, Response
+from rapport.checkins.services import answers, submission
 from rapport.checkins.signals import response_stored
 from tests.checkins.conftest import accept_consent, make_link
 from tests.concurrency.conftest import PHQ9_RISK, phq9_checkin, phq9_form
@@ -50,17 +50,17 @@ def fault(request, monkeypatch):
     """Make one step of the submission fail; returns a function that heals it."""
     step = request.param
     if step == "audit event":
-        real = services.record
+        real = submission.record
 
         def record(request, action, *args, **kwargs):
             (after(real) if action == "checkins.response.submitted" else real)(
                 request, action, *args, **kwargs)
 
-        monkeypatch.setattr(services, "record", record)
+        monkeypatch.setattr(submission, "record", record)
     elif step == "risk alert":
-        monkeypatch.setattr(services, "_raise_risk_alert", after(services._raise_risk_alert))
+        monkeypatch.setattr(submission, "_raise_risk_alert", after(submission._raise_risk_alert))
     elif step == "check-in completion":
-        monkeypatch.setattr(services, "_complete_if_done", after(services._complete_if_done))
+        monkeypatch.setattr(submission, "_complete_if_done", after(submission._complete_if_done))
     else:
         response_stored.connect(failing_receiver, dispatch_uid="tests.concurrency.fault")
 
@@ -96,7 +96,7 @@ def prepared(practice):
     checkin = phq9_checkin(practice)
     link = make_link(practice, checkin)
     with scope(organisation=[practice.org]):
-        services.save_draft(checkin, "phq9", {"phq9-1": 1})
+        answers.save_draft(checkin, "phq9", {"phq9-1": 1})
     return checkin, link
 
 
@@ -107,7 +107,7 @@ def test_a_failing_step_leaves_nothing_and_the_retry_stores_one(practice, fault)
 
     def send():
         with scope(organisation=[practice.org]):
-            return services.submit(episode=practice.episode, instrument_id="phq9",
+            return submission.submit(episode=practice.episode, instrument_id="phq9",
                                    answers=PHQ9_RISK, checkin=checkin, submission_token=token)
 
     with pytest.raises(Fault):

@@ -30,8 +30,8 @@ from django_scopes import scope
 
 from rapport.audit.models import AuditEvent
 from rapport.care.models import CareEpisode, Client, Session
-from rapport.checkins import services
 from rapport.checkins.models import CheckIn, Response
+from rapport.checkins.services.invitations import create_invitation
 from tests.checkins.conftest import accept_consent
 from tests.concurrency.conftest import phq9_form
 
@@ -144,7 +144,7 @@ def links(practice):
             checkin = CheckIn.objects.create(organisation=practice.org, episode=episode,
                                              session=session, when="before",
                                              respondent="client", instruments=["phq9"])
-            _, token = services.create_invitation(checkin)
+            _, token = create_invitation(checkin)
             answers = {f"phq9-{i}": (n + i) % 3 for i in range(1, 10)} | {"phq9-9": 0}
             made.append((checkin, f"/c/{token}/", phq9_form(answers, str(uuid.uuid4()))))
     return made

@@ -35,7 +35,7 @@ def add_sessions(episode, count: int, attendance=Attendance.ATTENDED, start=None
 def rate(episode, ratings: dict, session=None, at=None) -> Response:
     """Store one goal-progress response as the check-in app stores it, and send its signal.
 
-    Created directly: `checkins.services.submit` does not accept goal-progress answers yet (its
+    Created directly: `checkins.services.submission.submit` does not accept goal-progress answers yet (its
     template item is reported missing); the stored shape (linkId = goal code -> 0-10) is the same.
     """
     response = Response(

@@ -10,7 +10,7 @@ from django.db import connection
 from django_scopes import scope
 
 from rapport.audit.models import AuditEvent
-from rapport.checkins.services import submit
+from rapport.checkins.services.submission import submit
 from rapport.notes import services
 from rapport.notes.models import AgendaItem, Homework, SessionRecord
 

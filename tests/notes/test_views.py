@@ -138,7 +138,7 @@ def test_reflection_link_for_the_treating_therapist_only(client, practice):
 
 
 def test_the_clients_preparation_shows_as_agenda(client, practice):
-    from rapport.checkins.services import submit
+    from rapport.checkins.services.submission import submit
 
     with scope(organisation=[practice.org]):
         submit(episode=practice.episode, session=practice.session, instrument_id="session-prep",
@@ -154,7 +154,7 @@ def test_private_note_is_not_in_the_clients_data_download(client, practice):
 
     from django.core import mail
 
-    from rapport.checkins.services import submit
+    from rapport.checkins.services.submission import submit
 
     with scope(organisation=[practice.org]):
         services.save_private_note(practice.session, "Never to the client")

@@ -13,8 +13,9 @@ from django.core import mail
 from django.utils import timezone
 from django_scopes import scope
 
-from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.checkins.services.schedule import due_checkins
+from rapport.checkins.services.submission import submit
 from rapport.portal import services
 from tests.conftest import login
 
@@ -140,10 +141,10 @@ def test_a_portal_login_gives_no_staff_access(practice, client):
 
 def _history(practice):
     with scope(organisation=[practice.org]):
-        checkins.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9)
-        checkins.submit(episode=practice.episode, instrument_id="relationship-checkin", answers=REL)
+        submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9)
+        submit(episode=practice.episode, instrument_id="relationship-checkin", answers=REL)
         other = {f"phq9-{n}": 3 for n in range(1, 10)} | {"phq9-9": 0}
-        checkins.submit(episode=practice.colleague_episode, instrument_id="phq9", answers=other)
+        submit(episode=practice.colleague_episode, instrument_id="phq9", answers=other)
 
 
 def test_progress_shows_my_scores_as_svg_charts_with_tables(practice, client):
@@ -181,7 +182,7 @@ def test_i_see_only_my_own_checkins(practice, client):
 def test_clients_of_other_practices_are_out_of_reach(practice, other_practice, client):
     _history(practice)
     with scope(organisation=[other_practice.org]):
-        checkins.submit(episode=other_practice.episode, instrument_id="phq9",
+        submit(episode=other_practice.episode, instrument_id="phq9",
                         answers={f"phq9-{n}": 0 for n in range(1, 10)})
     # The same address at two practices: one login link per practice, each its own client.
     set_email(other_practice, other_practice.client, "client@riverside.test")
@@ -219,7 +220,7 @@ def test_the_export_carries_scores_as_coded_observations(practice, client):
         goal = goals.propose_goal(practice.episode, "Take the bus to work", side=Side.THERAPIST,
                                   user=practice.therapist)
         goals.agree_goal(goal, side=Side.CLIENT)
-        checkins.submit(episode=practice.episode, instrument_id="goal-progress",
+        submit(episode=practice.episode, instrument_id="goal-progress",
                         answers={goal.link_id: 6})
     log_in(client, practice)
     archive = zipfile.ZipFile(io.BytesIO(client.post("/portal/data/download/").content))
@@ -269,8 +270,8 @@ def test_only_checkins_that_can_still_be_answered_are_due(practice):
                                        session=practice.session, when=When.AFTER,
                                        respondent=Respondent.CLIENT,
                                        instruments=["relationship-checkin"])
-        assert list(checkins.due_checkins(practice.client)) == [after]
-        assert list(checkins.due_checkins(practice.client, now=now + timedelta(days=8))) == []
-        assert before in checkins.due_checkins(practice.client, now=now - timedelta(days=3))
-        assert before not in checkins.due_checkins(practice.client, now=now - timedelta(days=10))
+        assert list(due_checkins(practice.client)) == [after]
+        assert list(due_checkins(practice.client, now=now + timedelta(days=8))) == []
+        assert before in due_checkins(practice.client, now=now - timedelta(days=3))
+        assert before not in due_checkins(practice.client, now=now - timedelta(days=10))
 

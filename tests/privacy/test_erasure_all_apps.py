@@ -24,8 +24,12 @@ from django_scopes import scope, scopes_disabled
 from rapport.alerts import services as alerts
 from rapport.audit.models import AuditEvent
 from rapport.care.models import CareEpisode, Client, Session
-from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, Response, When
+from rapport.checkins.services.answers import save_draft
+from rapport.checkins.services.consent import accept_statement, current_statement
+from rapport.checkins.services.invitations import create_invitation
+from rapport.checkins.services.schedule import schedule_for
+from rapport.checkins.services.submission import submit
 from rapport.core.fields import encrypted_fields
 from rapport.core.models import TokenBucket
 from rapport.goals import services as goals
@@ -79,25 +83,25 @@ def _populate(http, practice, *, client, episode, session, therapist, marker) ->
                                        scheduled_at=session.scheduled_at + timedelta(weeks=1))
         # Check-ins: consent, a schedule, a check-in with a link, answers with free text, a risk
         # answer and its correction, a therapist's reflection, and a draft not yet submitted.
-        checkins.accept_statement(client, checkins.current_statement(org))
-        checkins.schedule_for(episode)
+        accept_statement(client, current_statement(org))
+        schedule_for(episode)
         before = CheckIn.objects.create(organisation=org, episode=episode, session=session,
                                         when=When.BEFORE, respondent=Respondent.CLIENT,
                                         instruments=["session-prep", "phq9"])
-        checkins.create_invitation(before)
-        checkins.submit(episode=episode, instrument_id="session-prep", checkin=before,
+        create_invitation(before)
+        submit(episode=episode, instrument_id="session-prep", checkin=before,
                         answers={"focus": f"{marker} focus", "since-last": 4,
                                  "tell-therapist": f"{marker} tells"})
-        risky = checkins.submit(episode=episode, instrument_id="phq9", checkin=before,
+        risky = submit(episode=episode, instrument_id="phq9", checkin=before,
                                 answers=PHQ9_MILD | {"phq9-9": 2}).response
-        checkins.submit(episode=episode, instrument_id="phq9", checkin=before, supersedes=risky,
+        submit(episode=episode, instrument_id="phq9", checkin=before, supersedes=risky,
                         answers=PHQ9_MILD)
         after = CheckIn.objects.create(organisation=org, episode=episode, session=session,
                                        when=When.AFTER, respondent=Respondent.CLIENT,
                                        instruments=["relationship-checkin"])
-        checkins.create_invitation(after)
-        checkins.save_draft(after, "relationship-checkin", {"trust": 6, "not-right": f"{marker} draft"})
-        checkins.submit(episode=episode, instrument_id="relationship-checkin", session=later,
+        create_invitation(after)
+        save_draft(after, "relationship-checkin", {"trust": 6, "not-right": f"{marker} draft"})
+        submit(episode=episode, instrument_id="relationship-checkin", session=later,
                         answers={c: 7 for c in ("trust", "empathy", "genuineness", "respect",
                                                 "listening", "safety", "goals")}
                         | {"not-right": f"{marker} not right"})

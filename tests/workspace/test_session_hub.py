@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from tests.care.conftest import new_episode
 from tests.conftest import login
+from tests.workspace.conftest import new_episode
 
 
 def links(practice):

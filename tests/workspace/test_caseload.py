@@ -10,10 +10,18 @@ from django.utils import timezone
 from django_scopes import scope
 
 from rapport.alerts.services import transition
-from rapport.checkins import services as checkins
 from rapport.checkins.models import When
-from tests.care.conftest import alert, gad7, new_episode, open_checkin, phq9, relationship, submit
+from rapport.checkins.services import submission
 from tests.conftest import login
+from tests.workspace.conftest import (
+    alert,
+    gad7,
+    new_episode,
+    open_checkin,
+    phq9,
+    relationship,
+    submit,
+)
 
 URL = reverse("care-caseload")
 
@@ -121,7 +129,7 @@ def test_a_correction_replaces_the_score_it_supersedes(client, practice):
     submit(practice, episode, sessions[0], "phq9", phq9(12))
     wrong = submit(practice, episode, sessions[1], "phq9", phq9(20))
     with scope(organisation=practice.org):
-        checkins.submit(episode=episode, instrument_id="phq9", answers=phq9(10),
+        submission.submit(episode=episode, instrument_id="phq9", answers=phq9(10),
                         session=sessions[1], supersedes=wrong)
     login(client, practice.therapist)
     (row,) = [r for r in client.get(URL).context["rows"] if r.episode == episode]

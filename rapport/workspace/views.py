@@ -12,18 +12,20 @@ from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.models import Role
 from rapport.audit.services import record
-from rapport.care import access, story
+from rapport.care import access
 from rapport.care.forms import AttendanceForm, ConcernsForm
 from rapport.care.models import Attendance
-from rapport.checkins.services import session_number
+from rapport.checkins.services.schedule import session_number
+from rapport.workspace import caseload as caseloads
+from rapport.workspace import story
 
 
 @login_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    rows = story.caseload(request)
+    rows = caseloads.caseload(request)
     record(request, "care.caseload.viewed", organisation=request.organisation,
            detail={"episodes": len(rows)})
-    return render(request, "care/caseload.html", {
+    return render(request, "workspace/caseload.html", {
         "rows": rows,
         "shows_therapist": bool(request.roles & {Role.ADMIN, Role.SUPERVISOR}),
         "is_admin": Role.ADMIN in request.roles,
@@ -36,7 +38,7 @@ def client_detail(request: HttpRequest, code) -> HttpResponse:
     client = access.get_client_for(request, code)
     episodes = access.episodes_for(request).filter(client=client).select_related("therapist")
     record(request, "care.client.viewed", client, client=client)
-    return render(request, "care/client_detail.html", {"client": client, "episodes": episodes})
+    return render(request, "workspace/client_detail.html", {"client": client, "episodes": episodes})
 
 
 @login_required
@@ -63,7 +65,7 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
            detail={"clinical_text": can_read_text})
     return render(
         request,
-        "care/episode_detail.html",
+        "workspace/episode_detail.html",
         {"episode": episode, "story": page, "form": form, "can_read_text": can_read_text,
          "is_therapist": request.user == episode.therapist},
     )
@@ -92,9 +94,9 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
     else:
         record(request, "care.session.viewed", session, client=session.episode.client)
     episode = session.episode
-    return render(request, "care/session_detail.html", {
+    return render(request, "workspace/session_detail.html", {
         "session": session, "form": form,
-        "number": session_number(session) if session.attendance not in story.CANCELLED else None,
+        "number": session_number(session) if session.attendance not in caseloads.CANCELLED else None,
         "can_read_text": access.can_read_clinical_text(request, episode),
         "is_therapist": request.user == episode.therapist,
         "is_past": session.scheduled_at <= timezone.now(),

@@ -10,8 +10,8 @@ from django_scopes import scope
 
 from rapport.alerts.services import raise_alert
 from rapport.care.models import Attendance, CareEpisode, Client, Session
-from rapport.checkins import services as checkins
 from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.checkins.services import submission
 
 COMPONENTS = ("trust", "empathy", "genuineness", "respect", "listening", "safety", "goals")
 
@@ -61,7 +61,7 @@ def new_episode(practice, name: str, *, therapist=None, past: int = 2, future: i
 
 def submit(practice, episode, session, instrument: str, answers: dict, *, user=None, days=0):
     with scope(organisation=practice.org):
-        return checkins.submit(
+        return submission.submit(
             episode=episode, instrument_id=instrument, answers=answers, session=session,
             respondent=Respondent.THERAPIST if user else Respondent.CLIENT, respondent_user=user,
             submitted_at=session.scheduled_at + timedelta(hours=2, days=days),

@@ -13,8 +13,8 @@ from rapport.alerts.findings import refresh_episode
 from rapport.audit.models import AuditEvent
 from rapport.goals.models import Side
 from rapport.goals.services import agree_goal, propose_goal
-from tests.care.conftest import new_episode, phq9, reflection, relationship, submit
 from tests.conftest import login
+from tests.workspace.conftest import new_episode, phq9, reflection, relationship, submit
 
 CONCERNS = "Panic attacks on the train since spring"
 GOAL = "Take the train to work twice a week"
@@ -138,8 +138,8 @@ def test_an_episode_without_data_says_so(client, practice):
 
 def test_the_band_follows_the_expected_trajectory(practice, story):
     from rapport.alerts.findings import build_history, trajectories_for
-    from rapport.care import story as building
     from rapport.monitoring import thresholds as th
+    from rapport.workspace import story as building
 
     episode = story[0]
     with scope(organisation=practice.org):

@@ -1,315 +1,38 @@
-"""The data behind the therapist's workspace: the caseload, and an episode's story on one page.
+"""An episode's story on one page: the charts and tables of the episode page.
 
 Nothing here scores or detects anything: scores are the stored responses' totals (scored by
 `rapport.instruments`), ruptures and repairs are the monitoring core's findings, expected
 trajectories come from `rapport.alerts.findings.trajectories_for` and the core's
 `TrajectoryModel.expected`. This module only gathers them, in a fixed number of queries.
-
-- `caseload(request)`: every active episode the user reaches, with its latest outcome and
-  relationship scores and their direction, open alerts, check-ins due or missed, and the next
-  session. Three queries whatever the caseload's size (plus the role look-ups of the access
-  helpers): the episodes with their counts as subqueries, the last two scores of each measure
-  by a window function, and nothing per row.
-- `episode_story(request, episode, clinical=...)`: the charts and tables of the episode page.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import lru_cache
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    Subquery,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Coalesce, RowNumber
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from rapport import instruments
 from rapport import monitoring as mon
-from rapport.alerts.models import Alert, Severity, Status
+from rapport.alerts.models import Alert
 from rapport.alerts.suggestions import COMPONENT_LABELS, COMPONENTS
-from rapport.care import access
-from rapport.care.models import Attendance, CareEpisode, EpisodeStatus, Session
-from rapport.checkins.models import CheckIn, Respondent, Response
-from rapport.checkins.models import When as CheckinWhen
-from rapport.checkins.services import DUE_WINDOW
+from rapport.care.models import Attendance, CareEpisode, Session
 from rapport.core.charts import Band, Line, Mark, session_chart
 from rapport.monitoring import thresholds as th
-
-CLIENT_ALLIANCE = "relationship-checkin"
-THERAPIST_ALLIANCE = "therapist-reflection"
-GOAL_PROGRESS = "goal-progress"
-CANCELLED = (Attendance.CANCELLED_CLIENT, Attendance.CANCELLED_CLINIC)
-# A client's "before" check-in can still be answered until an hour after the session starts
-# (rapport.checkins.services.due_checkins); after that it counts as missed.
-BEFORE_GRACE = 60  # minutes
-
-
-# ---- measures: what each instrument's total is ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Measure:
-    id: str
-    label: str  # short, e.g. "PHQ-9"
-    kind: str  # "outcome", "alliance" or "other"
-    higher_is_better: bool
-    low: float
-    high: float
-    reliable_change: float | None = None
-    cutoff: float | None = None
-    title: str = ""
-
-
-@lru_cache(maxsize=64)
-def measure(instrument_id: str) -> Measure | None:
-    """How an instrument's total reads (None: it has no total, or is unknown)."""
-    try:
-        instrument = instruments.load(instrument_id)
-    except (instruments.UnknownInstrument, instruments.DefinitionError):
-        return None
-    total = instrument.scoring.total
-    if total is None or instrument_id == GOAL_PROGRESS:
-        return None
-    psy = instrument.psychometrics
-    low, high = instrument.score_range() or (0.0, 100.0)
-    label = total.label.removesuffix(" total")
-    if instrument.alliance:
-        return Measure(instrument_id, "Relationship", "alliance", True, low, high,
-                       title=instrument.title)
-    if psy is None:
-        return Measure(instrument_id, label, "other", True, low, high, title=instrument.title)
-    return Measure(instrument_id, label, "outcome", bool(psy.higher_is_better), low, high,
-                   psy.reliable_change, psy.cutoff, instrument.title)
-
-
-@lru_cache(maxsize=1)
-def outcome_ids() -> tuple[str, ...]:
-    """The outcome measures of the instrument library, the common pair (PHQ-9, GAD-7) first."""
-    ids = [i for i in instruments.instrument_ids() if (m := measure(i)) and m.kind == "outcome"]
-    first = ("phq9", "gad7")
-    return tuple(sorted(ids, key=lambda i: (first.index(i) if i in first else len(first), i)))
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or value != value:
-        return "—"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-
-
-# ---- directions ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Trend:
-    """The latest score of a measure and its direction since the previous one."""
-
-    measure: Measure
-    value: float
-    previous: float | None = None
-
-    @property
-    def change(self) -> float | None:
-        return None if self.previous is None else self.value - self.previous
-
-    @property
-    def direction(self) -> str:
-        """"up", "down", "same", or "first" (no earlier score)."""
-        if self.change is None:
-            return "first"
-        return "up" if self.change > 0 else "down" if self.change < 0 else "same"
-
-    @property
-    def arrow(self) -> str:
-        return {"up": "↑", "down": "↓", "same": "→"}.get(self.direction, "")
-
-    @property
-    def verdict(self) -> str:
-        """"better", "worse" or "same" by the measure's own direction ("" for a first score)."""
-        if self.direction in ("first", "same"):
-            return "" if self.direction == "first" else "same"
-        up_is_good = self.measure.higher_is_better
-        return "better" if (self.direction == "up") == up_is_good else "worse"
-
-    @property
-    def reliable(self) -> bool:
-        """A change of at least the measure's reliable-change amount (Jacobson & Truax 1991)."""
-        rc = self.measure.reliable_change
-        return rc is not None and self.change is not None and abs(self.change) >= rc
-
-    @property
-    def text(self) -> str:
-        """The direction in words, for screen readers and the printed page."""
-        if self.direction == "first":
-            return "first score"
-        if self.direction == "same":
-            return f"no change since {_fmt(self.previous)}"
-        good = "higher is better" if self.measure.higher_is_better else "lower is better"
-        reliable = ", a reliable change" if self.reliable else ""
-        return (f"{self.direction} {_fmt(abs(self.change))} from {_fmt(self.previous)}: "
-                f"{self.verdict} ({good}){reliable}")
-
-
-def trend_of(instrument_id: str, values: list[float]) -> Trend | None:
-    """Trend from scores newest first."""
-    m = measure(instrument_id)
-    if m is None or not values:
-        return None
-    return Trend(m, values[0], values[1] if len(values) > 1 else None)
-
-
-# ---- the caseload -------------------------------------------------------------------------------
-
-
-@dataclass
-class CaseloadRow:
-    episode: CareEpisode
-    clinical: bool  # the user treats or supervises it: alerts are shown
-    outcomes: list[Trend] = field(default_factory=list)
-    relationship: Trend | None = None
-    alerts_urgent: int = 0
-    alerts_warning: int = 0
-    alerts_other: int = 0
-    top_alert: str | None = None  # the code of the most urgent open alert
-    checkins_due: int = 0
-    checkins_missed: int = 0
-    next_session_at: datetime | None = None
-    next_session: str | None = None  # its code
-    last_session_at: datetime | None = None
-
-    @property
-    def alerts(self) -> int:
-        return self.alerts_urgent + self.alerts_warning + self.alerts_other
-
-    @property
-    def rank(self) -> int:
-        """0 urgent, 1 warning, 2 other open alerts, 3 none: the caseload's order."""
-        if self.alerts_urgent:
-            return 0
-        if self.alerts_warning:
-            return 1
-        return 2 if self.alerts_other else 3
-
-
-def _count(queryset) -> Coalesce:
-    """A correlated COUNT over `queryset` (already filtered on episode=OuterRef("pk"))."""
-    counted = queryset.order_by().values("episode").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-def _first(queryset, column: str) -> Subquery:
-    return Subquery(queryset.values(column)[:1])
-
-
-def caseload(request: HttpRequest, now: datetime | None = None) -> list[CaseloadRow]:
-    """Active episodes the user reaches, most urgent first, then by client name."""
-    now = now or timezone.now()
-    episode = OuterRef("pk")
-    unresolved = Alert.objects.filter(episode=episode).exclude(status=Status.RESOLVED)
-    priority = Case(When(severity=Severity.URGENT, then=0), When(severity=Severity.WARNING, then=1),
-                    default=2)
-    client_open = CheckIn.objects.filter(
-        episode=episode, respondent=Respondent.CLIENT, completed_at__isnull=True,
-    ).exclude(session__attendance__in=CANCELLED)
-    # The windows of rapport.checkins.services.due_checkins: due while it can be answered,
-    # missed once it cannot any more.
-    due = (Q(session__isnull=True)
-           | Q(when=CheckinWhen.BEFORE, session__scheduled_at__gt=now - timedelta(minutes=BEFORE_GRACE),
-               session__scheduled_at__lte=now + DUE_WINDOW)
-           | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now,
-               session__scheduled_at__gt=now - DUE_WINDOW))
-    missed = (Q(when=CheckinWhen.BEFORE,
-                session__scheduled_at__lte=now - timedelta(minutes=BEFORE_GRACE))
-              | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now - DUE_WINDOW))
-    upcoming = Session.objects.filter(episode=episode, scheduled_at__gt=now,
-                                      attendance=Attendance.SCHEDULED).order_by("scheduled_at")
-    past = Session.objects.filter(episode=episode, scheduled_at__lte=now).exclude(
-        attendance__in=CANCELLED).order_by("-scheduled_at")
-    episodes = list(
-        access.episodes_for(request)
-        .filter(status=EpisodeStatus.ACTIVE)
-        .select_related("client", "therapist")
-        .annotate(
-            clinical=Exists(access.clinical_episodes_for(request).filter(pk=episode)),
-            alerts_urgent=_count(unresolved.filter(severity=Severity.URGENT)),
-            alerts_warning=_count(unresolved.filter(severity=Severity.WARNING)),
-            alerts_other=_count(unresolved.exclude(severity__in=[Severity.URGENT, Severity.WARNING])),
-            top_alert=_first(unresolved.alias(priority=priority).order_by("priority", "-opened_at"),
-                             "code"),
-            checkins_due=_count(client_open.filter(due)),
-            checkins_missed=_count(client_open.filter(missed)),
-            next_session_at=_first(upcoming, "scheduled_at"),
-            next_session_code=_first(upcoming, "code"),
-            last_session_at=_first(past, "scheduled_at"),
-        )
-    )
-    latest = _latest_scores([e.pk for e in episodes])
-    rows = []
-    for e in episodes:
-        scores = latest.get(e.pk, {})
-        row = CaseloadRow(
-            e, e.clinical,
-            outcomes=[t for i in outcome_ids() if (t := trend_of(i, scores.get(i, [])))],
-            relationship=trend_of(CLIENT_ALLIANCE, scores.get(CLIENT_ALLIANCE, [])),
-            checkins_due=e.checkins_due, checkins_missed=e.checkins_missed,
-            next_session_at=e.next_session_at,
-            next_session=str(e.next_session_code) if e.next_session_code else None,
-            last_session_at=e.last_session_at,
-        )
-        if e.clinical:  # alerts are clinical: an administrator alone does not see them
-            row.alerts_urgent, row.alerts_warning = e.alerts_urgent, e.alerts_warning
-            row.alerts_other, row.top_alert = e.alerts_other, e.top_alert
-        rows.append(row)
-    rows.sort(key=lambda r: (r.rank, r.episode.client.display_name.casefold(), r.episode.pk))
-    return rows
-
-
-def _latest_scores(episode_ids: list[int]) -> dict[int, dict[str, list[float]]]:
-    """{episode id: {instrument: [latest total, previous total]}} in one query.
-
-    Client responses only (the therapist's reflection is not the relationship's score), and
-    corrections replace what they supersede.
-    """
-    if not episode_ids:
-        return {}
-    rows = (
-        Response.objects.filter(
-            episode_id__in=episode_ids,
-            instrument_id__in=[*outcome_ids(), CLIENT_ALLIANCE],
-            respondent=Respondent.CLIENT,
-            total__isnull=False,
-            superseded_by__isnull=True,
-        )
-        .annotate(rank=Window(
-            RowNumber(),
-            partition_by=[F("episode_id"), F("instrument_id")],
-            order_by=[F("submitted_at").desc(), F("id").desc()],
-        ))
-        .filter(rank__lte=2)
-        .order_by()
-        .values_list("episode_id", "instrument_id", "rank", "total")
-    )
-    out: dict[int, dict[str, list[float]]] = {}
-    for episode_id, instrument_id, _rank, total in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
-        out.setdefault(episode_id, {}).setdefault(instrument_id, []).append(total)
-    return out
-
+from rapport.workspace.measures import (
+    CLIENT_ALLIANCE,
+    Measure,
+    Trend,
+    fmt,
+    measure,
+    outcome_ids,
+    trend_of,
+)
 
 # ---- the episode's story ------------------------------------------------------------------------
 
@@ -351,7 +74,7 @@ class OutcomeStory:
 
     @property
     def table(self) -> list[tuple[OutcomeRow, str, str]]:
-        return [(r, f"{_fmt(r.low)}–{_fmt(r.high)}" if r.low is not None else "—",
+        return [(r, f"{fmt(r.low)}–{fmt(r.high)}" if r.low is not None else "—",
                  self.position_text(r)) for r in self.rows]
 
 
@@ -406,7 +129,7 @@ class GoalRow:
 
     @property
     def trend(self) -> str:
-        return " → ".join(_fmt(r) for _, r in self.ratings)
+        return " → ".join(fmt(r) for _, r in self.ratings)
 
 
 @dataclass

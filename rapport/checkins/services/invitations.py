@@ -1,0 +1,141 @@
+"""Single-use, expiring links to a check-in, and sending them by email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from rapport.audit.services import record
+from rapport.checkins.models import (
+    CheckIn,
+    Invitation,
+    Respondent,
+    When,
+)
+from rapport.checkins.services.consent import practice_settings
+
+log = logging.getLogger(__name__)
+
+INVITATION_SALT = "rapport.checkins.invitation"
+# The signature's own limit; each invitation's practice-specific expiry is checked in the database.
+MAX_LINK_AGE = timedelta(days=31)
+
+
+# -- invitations -----------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(checkin: CheckIn, channel: str = "link",
+                      request: HttpRequest | None = None) -> tuple[Invitation, str]:
+    """A new single-use link to the check-in; returns (invitation, token). Only a hash is kept."""
+    if checkin.respondent != Respondent.CLIENT:
+        raise ValueError("only a client's check-in is answered through a link")
+    days = practice_settings(checkin.organisation).invitation_days
+    token = signing.TimestampSigner(salt=INVITATION_SALT).sign(secrets.token_urlsafe(18))
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation_id=checkin.organisation_id, checkin=checkin, token_hash=_hash(token),
+            channel=channel, expires_at=timezone.now() + timedelta(days=days),
+        )
+        record(request, "checkins.invitation.created", invitation, client=checkin.episode.client,
+               organisation=checkin.episode.organisation, detail={"channel": channel})
+    return invitation, token
+
+
+def invitation_path(token: str) -> str:
+    return reverse("checkins-answer", args=[token])
+
+
+def absolute(request: HttpRequest | None, path: str) -> str:
+    """The full link: from the request when there is one, otherwise from RAPPORT_BASE_URL.
+
+    Without either (production, a job sending email, RAPPORT_BASE_URL unset) only the path can
+    be given; a warning says so, so the installer can set it.
+    """
+    if request is not None:
+        return request.build_absolute_uri(path)
+    from django.conf import settings
+
+    base = (getattr(settings, "RAPPORT_BASE_URL", "") or "").rstrip("/")
+    if not base:
+        log.warning(
+            "RAPPORT_BASE_URL is not set: a link emailed outside a web request cannot name this "
+            "server, so the email holds only the link's path. Set RAPPORT_BASE_URL to the "
+            "site's address, e.g. https://rapport.example.org."
+        )
+    return base + path
+
+
+def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tuple[Invitation, str]:
+    """Email a new link to the client (through Django's email framework)."""
+    client = checkin.episode.client
+    if not client.email:
+        raise ValueError("the client has no email address")
+    invitation, token = create_invitation(checkin, channel="email", request=request)
+    url = absolute(request, invitation_path(token))
+    org = checkin.organisation.name
+    send_mail(
+        subject=f"{org}: a short check-in",
+        message=(
+            f"Hello {client.display_name},\n\n{org} asks you to answer a short check-in "
+            f"({'before' if checkin.when == When.BEFORE else 'after'} your session).\n\n"
+            f"{url}\n\nThe link works until {invitation.expires_at:%d %B %Y} and can be used "
+            "once. If it has expired, ask your therapist for a new one.\n"
+        ),
+        from_email=None,
+        recipient_list=[client.email],
+    )
+    return invitation, token
+
+
+@dataclass
+class LinkState:
+    """What a link resolves to: status is ok, expired, used or invalid."""
+
+    status: str
+    invitation: Invitation | None = None
+
+
+def resolve_token(token: str) -> LinkState:
+    """Check a link's signature and look up its invitation (no scope is needed or opened)."""
+    from django_scopes import scopes_disabled
+
+    try:
+        signing.TimestampSigner(salt=INVITATION_SALT).unsign(
+            token, max_age=MAX_LINK_AGE.total_seconds()
+        )
+    except signing.SignatureExpired:
+        return LinkState("expired")
+    except signing.BadSignature:
+        return LinkState("invalid")
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related(
+                "checkin", "checkin__episode", "checkin__episode__client", "organisation",
+                "checkin__session", "checkin__episode__organisation",
+                "checkin__episode__client__organisation",
+            )
+            .filter(token_hash=_hash(token))
+            .first()
+        )
+    if invitation is None:
+        return LinkState("invalid")
+    if invitation.used_at is not None or invitation.checkin.completed_at is not None:
+        return LinkState("used", invitation)
+    if invitation.expires_at <= timezone.now():
+        return LinkState("expired", invitation)
+    return LinkState("ok", invitation)

@@ -1,0 +1,223 @@
+"""`submit`: the only function that creates a `Response`.
+
+Every path (a client's link, the portal, the therapist's reflection form, the demo generator)
+goes through it, so every stored response is validated and scored by `rapport.instruments`,
+audited in the same transaction, raises a risk alert when the instrument flags risk, and sends
+`response_stored`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from rapport.audit.services import record
+from rapport.care.models import CareEpisode, Session
+from rapport.checkins.models import (
+    CheckIn,
+    Draft,
+    Respondent,
+    Response,
+)
+from rapport.checkins.services.answers import (
+    GOAL_PROGRESS,
+    InvalidAnswers,
+    applies,
+    as_token,
+    check_answers,
+    instrument_for,
+    split_answers,
+)
+from rapport.checkins.signals import response_stored
+
+
+@dataclass
+class Submission:
+    response: Response
+    created: bool  # False: a retry of a submission already stored
+    score: Any = None
+    alerts: list = field(default_factory=list)
+
+
+def _raise_risk_alert(response: Response, score, request: HttpRequest | None):
+    """An urgent alert for the therapist: the alerts app de-duplicates on (episode, key)."""
+    from rapport.alerts.services import raise_alert
+
+    flagged = [f.split(":", 1)[1] for f in response.flags if f.startswith("risk:")]
+    item = flagged[0] if len(flagged) == 1 else flagged
+    value = score.answers.get(flagged[0]) if len(flagged) == 1 else {
+        k: score.answers.get(k) for k in flagged
+    }
+    return raise_alert(
+        episode=response.episode,
+        kind="risk",
+        severity="urgent",
+        key=f"risk:{response.code}",
+        evidence={
+            "instrument": response.instrument_id,
+            "item": item,
+            "value": value,
+            "response": str(response.code),
+        },
+        session=response.session,
+        request=request,
+    )
+
+
+def submit(
+    *,
+    episode: CareEpisode,
+    instrument_id: str,
+    answers: dict[str, Any],
+    respondent: str = Respondent.CLIENT,
+    respondent_user=None,
+    session: Session | None = None,
+    checkin: CheckIn | None = None,
+    submission_token: uuid.UUID | str | None = None,
+    supersedes: Response | None = None,
+    submitted_at: datetime | None = None,
+    request: HttpRequest | None = None,
+    actor_label: str | None = None,
+    goals: Mapping[str, str] | None = None,
+) -> Submission:
+    """Validate, score and store one response; audit it, alert on risk, send `response_stored`.
+
+    Raises `InvalidAnswers` (nothing stored) when the instrument rejects the answers or a
+    required answer is missing. A repeated `submission_token`, or a second answer to the same
+    instrument of the same check-in, returns the response already stored (created=False).
+
+    goal-progress is validated and scored as the concrete instrument for `goals` ({linkId:
+    wording}; by default the episode's goals rated now, see `instrument_for`): every goal
+    needs a rating and an answer about any other goal is refused.
+    """
+    instrument = instrument_for(episode, instrument_id, goals)
+    if instrument.id == GOAL_PROGRESS and not instrument.items:
+        raise InvalidAnswers({None: "There are no agreed goals to rate at the moment."})
+    if respondent == Respondent.THERAPIST and respondent_user is None:
+        raise ValueError("a therapist's response needs respondent_user")
+    submission_token = as_token(submission_token)
+    if checkin is not None:
+        session = checkin.session
+        if instrument_id not in checkin.instruments:
+            raise InvalidAnswers({None: "This check-in does not ask for that questionnaire."})
+    if submission_token is not None:
+        found = Response.objects.filter(submission_token=submission_token).first()
+        if found is not None:
+            if found.episode_id == episode.pk and found.instrument_id == instrument.id:
+                return Submission(found, False)  # a retry: the stored response stands
+            submission_token = None  # someone else's token: never theirs to reuse
+    score, errors = check_answers(instrument, answers)
+    if errors:
+        raise InvalidAnswers(errors)
+    scored, free = split_answers(instrument, {**answers, **score.answers})
+    if actor_label is None and respondent == Respondent.CLIENT:
+        actor_label = f"client:{episode.client.code}"
+
+    with transaction.atomic():
+        # Duplicates are refused by the unique constraints (token; one answer per instrument of
+        # a check-in), and the savepoint below turns that into the stored response, so the
+        # common path makes no look-up first. The constraint does not cover a correction
+        # (supersedes set) given with a check-in: that one is looked up, and as before the
+        # check-in's stored answer stands.
+        if checkin is not None and supersedes is not None:
+            existing = _existing(None, checkin, instrument.id)
+            if existing is not None:
+                return Submission(existing, False, score)
+        response = Response(
+            organisation_id=episode.organisation_id,
+            episode=episode,
+            session=session,
+            checkin=checkin,
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            respondent=respondent,
+            respondent_user=respondent_user,
+            answers=scored,
+            free_text=json.dumps(free, ensure_ascii=False) if free else "",
+            total=score.total,
+            severity_label=score.severity.label if score.severity else "",
+            severity_band=score.severity.band if score.severity else None,
+            subscales=score.subscales,
+            flags=list(score.flags),
+            submission_token=submission_token,
+            supersedes=supersedes,
+            submitted_at=submitted_at or timezone.now(),
+        )
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the outer one usable
+                response.save()
+        except IntegrityError:
+            existing = _existing(submission_token, checkin, instrument.id)
+            if existing is None:
+                raise
+            return Submission(existing, False, score)
+        record(
+            request,
+            "checkins.response.submitted",
+            response,
+            client=episode.client,
+            organisation=episode.organisation,
+            actor_label=actor_label,
+            detail={
+                "instrument": instrument.id,
+                "version": instrument.version,
+                "flags": list(score.flags),
+                "supersedes": str(supersedes.code) if supersedes else None,
+            },
+        )
+        alerts = []
+        if response.is_risk:
+            alerts.append(_raise_risk_alert(response, score, request))
+        if checkin is not None:
+            Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
+            _complete_if_done(checkin, response.submitted_at)
+        response_stored.send(sender=Response, response=response)
+    return Submission(response, True, score, alerts)
+
+
+def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | None:
+    if token is not None:
+        found = Response.objects.filter(submission_token=token).first()
+        if found is not None:
+            return found
+    if checkin is not None:
+        return Response.objects.filter(
+            checkin=checkin, instrument_id=instrument_id, supersedes__isnull=True
+        ).first()
+    return None
+
+
+def _complete_if_done(checkin: CheckIn, at: datetime) -> None:
+    # Lock the check-in first: two steps of it stored at once (the portal and a link) would each
+    # see only their own answer and neither would complete it. Under the lock the second one
+    # sees the first one's committed answer.
+    checkin.completed_at = (
+        CheckIn.objects.select_for_update().filter(pk=checkin.pk).values_list("completed_at", flat=True).first()
+    )
+    if next_instrument(checkin) is None and checkin.completed_at is None:
+        checkin.completed_at = at
+        checkin.save(update_fields=["completed_at"])
+        checkin.invitations.filter(used_at__isnull=True).update(used_at=timezone.now())
+
+
+def answered_instruments(checkin: CheckIn) -> set[str]:
+    return set(checkin.responses.values_list("instrument_id", flat=True))
+
+
+def next_instrument(checkin: CheckIn) -> str | None:
+    """The first instrument of the check-in not yet answered, or None when it is complete.
+
+    goal-progress is passed over when the episode has no goal to rate any more (all closed
+    since the check-in was planned).
+    """
+    done = answered_instruments(checkin)
+    return next((i for i in checkin.instruments
+                 if i not in done and applies(checkin.episode, i)), None)
