@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "rapport.care",
     "rapport.alerts",
     "rapport.checkins",
+    "rapport.scheduling",
     "rapport.portal",
     "rapport.goals",
     "rapport.notes",

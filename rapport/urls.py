@@ -22,6 +22,7 @@ urlpatterns = [
     path("episodes/<uuid:code>/", workspace_views.episode_detail, name="care-episode"),
     path("sessions/<uuid:code>/", workspace_views.session_detail, name="care-session"),
     path("", include("rapport.checkins.urls")),
+    path("", include("rapport.scheduling.urls")),
     path("portal/", include("rapport.portal.urls")),
     path("", include("rapport.goals.urls")),
     path("", include("rapport.notes.urls")),

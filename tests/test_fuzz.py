@@ -59,6 +59,16 @@ FORMS = {
     "notes-portal-tick": ("client", {"done": text}),
     "portal-start-checkin": ("client", {}),
     "portal-download": ("client", {"format": text}),
+    "scheduling-book": ("therapist", {
+        "day": st.one_of(text, st.sampled_from(["2030-01-07", "2026-09-01"])),
+        "at": st.one_of(text, st.sampled_from(["09:00", "25:00"])), "minutes": text,
+        "repeat": st.one_of(text, st.sampled_from(["once", "weekly", "fortnightly"])),
+        "count": text, "telehealth_url": text, "key": st.one_of(text, st.uuids().map(str))}),
+    "scheduling-session": ("therapist", {
+        "action": st.one_of(text, st.sampled_from(["move", "cancel"])), "day": text, "at": text,
+        "minutes": text, "telehealth_url": text, "cancel-by": text, "cancel-rest_of_series": text}),
+    "scheduling-availability": ("therapist", dict.fromkeys(["weekday", "starts", "ends", "remove"], text)),
+    "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
 }
 
 # Rows that change by design whatever the input: sessions, the audit of reads, rate limits,
@@ -90,7 +100,7 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data"}}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed"}}
     assert posting == FORMS.keys()
 
 

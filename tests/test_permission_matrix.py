@@ -91,10 +91,18 @@ ARGS = {
     "goals-portal-propose": lambda w: [],
     "goals-portal-agree": lambda w: [w.goal.code],
     "notes-portal-tick": lambda w: [w.homework.code],
+    "scheduling-home": lambda w: [],
+    "scheduling-week": lambda w: [w.therapist.code],
+    "scheduling-book": lambda w: [w.episode.code],
+    "scheduling-session": lambda w: [w.session.code],
+    "scheduling-availability": lambda w: [w.client.code],
+    "scheduling-feed-settings": lambda w: [],
+    "scheduling-feed": lambda w: ["unknown-token"],
 }
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
 POST_ONLY_PORTAL = row(MOVE, NO, NO, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
+SCHEDULER = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, OK, HIDDEN)  # treating + admins
 TWO_FACTOR = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)  # done already: sent on
 
 MATRIX = {
@@ -139,6 +147,13 @@ MATRIX = {
     "goals-portal-propose": POST_ONLY_PORTAL,
     "goals-portal-agree": POST_ONLY_PORTAL,
     "notes-portal-tick": POST_ONLY_PORTAL,
+    "scheduling-home": row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, OK, OK, OK, OK),  # therapists: own week
+    "scheduling-week": CLINICAL,  # the therapist's own, their supervisors', the admins'
+    "scheduling-book": SCHEDULER,
+    "scheduling-session": SCHEDULER,
+    "scheduling-availability": SCHEDULER,
+    "scheduling-feed-settings": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "scheduling-feed": row(*[HIDDEN] * 9),  # an unknown token; tests/scheduling cover real ones
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.

@@ -102,6 +102,8 @@ class Session(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(default=50)
     attendance = models.CharField(max_length=20, choices=Attendance.choices, default=Attendance.SCHEDULED)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Where a video session takes place (set when booking; rapport/scheduling).
+    telehealth_url = models.URLField(max_length=500, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -111,6 +113,14 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.scheduled_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.attendance in (Attendance.CANCELLED_CLIENT, Attendance.CANCELLED_CLINIC)
 
     @property
     def is_late_cancellation(self) -> bool:
