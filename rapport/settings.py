@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "rapport.privacy",
     "rapport.analytics",
     "rapport.workspace",
+    "rapport.practice",
 ]
 
 MIDDLEWARE = [

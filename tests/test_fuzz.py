@@ -68,6 +68,12 @@ FORMS = {
         "action": st.one_of(text, st.sampled_from(["move", "cancel"])), "day": text, "at": text,
         "minutes": text, "telehealth_url": text, "cancel-by": text, "cancel-rest_of_series": text}),
     "scheduling-availability": ("therapist", dict.fromkeys(["weekday", "starts", "ends", "remove"], text)),
+    "practice-add-client": ("therapist", {
+        **dict.fromkeys(["name", "preferred_name", "pronouns", "phone", "language", "emergency_contact",
+                         "therapist", "invite", "different_person"], text),
+        "email": st.one_of(text, st.emails()),
+        "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
+    "practice-invite": ("therapist", {}),
     "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
 }
 

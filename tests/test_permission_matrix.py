@@ -98,6 +98,8 @@ ARGS = {
     "scheduling-availability": lambda w: [w.client.code],
     "scheduling-feed-settings": lambda w: [],
     "scheduling-feed": lambda w: ["unknown-token"],
+    "practice-add-client": lambda w: [],
+    "practice-invite": lambda w: [w.client.code],
 }
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
@@ -154,6 +156,8 @@ MATRIX = {
     "scheduling-availability": SCHEDULER,
     "scheduling-feed-settings": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "scheduling-feed": row(*[HIDDEN] * 9),  # an unknown token; tests/scheduling cover real ones
+    "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
+    "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.
@@ -269,6 +273,14 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("privacy-retention", {"retain_days_after_last_episode": "10"}),
         ("accounts-password", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("accounts-logout", {}),
+        ("scheduling-book", {"day": "2030-01-07", "at": "09:00", "minutes": "50", "repeat": "once",
+                             "count": "1", "key": "8a0b5a34-9c2f-4b3e-8f0e-3f1c2d4e5f60"}),
+        ("scheduling-session", {"action": "cancel", "cancel-by": "client"}),
+        ("scheduling-availability", {"weekday": "1", "starts": "09:00", "ends": "12:00"}),
+        ("scheduling-feed-settings", {"action": "create"}),
+        ("practice-add-client", {"name": "New", "language": "en", "preferred_channel": "text",
+                                 "phone": "0123456789"}),
+        ("practice-invite", {}),
     ],
 )
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
