@@ -74,6 +74,10 @@ FORMS = {
         "email": st.one_of(text, st.emails()),
         "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
     "practice-invite": ("therapist", {}),
+    "portal-intake": ("client", {
+        "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
+        "reminders": text, "hope": text,
+        "slots": st.one_of(text, st.sampled_from(["0-morning", "6-evening", "7-morning", "0-night"]))}),
     "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
 }
 

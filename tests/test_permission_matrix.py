@@ -98,6 +98,7 @@ ARGS = {
     "scheduling-availability": lambda w: [w.client.code],
     "scheduling-feed-settings": lambda w: [],
     "scheduling-feed": lambda w: ["unknown-token"],
+    "portal-intake": lambda w: [],
     "practice-add-client": lambda w: [],
     "practice-invite": lambda w: [w.client.code],
 }
@@ -156,6 +157,7 @@ MATRIX = {
     "scheduling-availability": SCHEDULER,
     "scheduling-feed-settings": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "scheduling-feed": row(*[HIDDEN] * 9),  # an unknown token; tests/scheduling cover real ones
+    "portal-intake": PORTAL,  # each client their own
     "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
     "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
 }
@@ -293,7 +295,8 @@ def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, dja
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS) + ["goals-portal-propose", "portal-download"])
+@pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS) + ["goals-portal-propose", "portal-download",
+                                                        "portal-intake"])
 def test_csrf_is_enforced_on_every_portal_form(web, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
     visitors["client_own"](web)
