@@ -74,6 +74,13 @@ FORMS = {
         "email": st.one_of(text, st.emails()),
         "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
     "practice-invite": ("therapist", {}),
+    "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
+                                        "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
+    "practice-staff-member": ("admin", {
+        "action": st.one_of(text, st.sampled_from(["roles", "supervision", "deactivate", "reset_two_factor"])),
+        "roles": st.one_of(text, st.sampled_from(["admin", "supervisor", "therapist"])), "therapists": text}),
+    "practice-staff-reassign": ("admin", {"episode": text, "therapist": text}),
+    "practice-welcome": ("anonymous", dict.fromkeys(["new_password1", "new_password2"], text)),
     "portal-intake": ("client", {
         "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
         "reminders": text, "hope": text,
@@ -110,7 +117,7 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed"}}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff"}}
     assert posting == FORMS.keys()
 
 
@@ -136,7 +143,7 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
 @pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}))
 def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    who = "admin" if name.startswith(("audit", "privacy")) else "client" if "portal" in name else "therapist"
+    who = "admin" if name.startswith(("audit", "privacy", "practice-staff")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))
 

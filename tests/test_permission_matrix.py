@@ -101,6 +101,11 @@ ARGS = {
     "portal-intake": lambda w: [],
     "practice-add-client": lambda w: [],
     "practice-invite": lambda w: [w.client.code],
+    "practice-staff": lambda w: [],
+    "practice-staff-invite": lambda w: [],
+    "practice-staff-member": lambda w: [w.therapist.code],
+    "practice-staff-reassign": lambda w: [w.therapist.code],
+    "practice-welcome": lambda w: ["MQ", "unknown-token"],
 }
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
@@ -160,6 +165,11 @@ MATRIX = {
     "portal-intake": PORTAL,  # each client their own
     "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
     "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "practice-staff": ADMIN_PAGE,
+    "practice-staff-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "practice-staff-member": ADMIN_OWN,
+    "practice-staff-reassign": ADMIN_OWN,
+    "practice-welcome": row(*[HIDDEN] * 9),  # an unknown token; tests/practice cover real ones
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.
@@ -283,6 +293,8 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("practice-add-client", {"name": "New", "language": "en", "preferred_channel": "text",
                                  "phone": "0123456789"}),
         ("practice-invite", {}),
+        ("practice-staff-invite", {"email": "new@riverside.test", "name": "New", "role": "therapist"}),
+        ("practice-staff-member", {"action": "reset_two_factor"}),
     ],
 )
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from rapport.accounts.models import User
+from rapport.accounts.models import Role, User
 from rapport.care.models import Channel
 
 
@@ -47,3 +47,31 @@ class NewClientForm(forms.Form):
 
 def digits(phone: str) -> str:
     return "".join(c for c in phone if c.isdigit())
+
+
+class InviteStaffForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    name = forms.CharField(label="Name", max_length=200)
+    role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(label="Roles", choices=Role.choices, required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+
+
+class SupervisionForm(forms.Form):
+    therapists = forms.ModelMultipleChoiceField(label="Supervises", queryset=User.objects.none(),
+                                                required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, therapists, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapists"].queryset = therapists
+
+
+class ReassignForm(forms.Form):
+    therapist = forms.ModelChoiceField(label="New therapist", queryset=User.objects.none())
+
+    def __init__(self, *args, therapists, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = therapists

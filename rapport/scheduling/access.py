@@ -35,7 +35,7 @@ def calendar_owners(request: HttpRequest) -> QuerySet[User]:
 
 def get_calendar_owner(request: HttpRequest, code: UUID | str) -> User:
     try:
-        return calendar_owners(request).get(code=access._uuid(code))
+        return calendar_owners(request).get(code=access.parse_code(code))
     except User.DoesNotExist as exc:
         raise Http404("No such calendar") from exc
 
@@ -50,7 +50,7 @@ def bookable_episodes(request: HttpRequest) -> QuerySet[CareEpisode]:
 def get_episode_to_book(request: HttpRequest, code: UUID | str) -> CareEpisode:
     try:
         return bookable_episodes(request).select_related("client", "therapist").get(
-            code=access._uuid(code))
+            code=access.parse_code(code))
     except CareEpisode.DoesNotExist as exc:
         raise Http404("No such episode") from exc
 
@@ -60,7 +60,7 @@ def get_session_to_schedule(request: HttpRequest, code: UUID | str) -> Session:
         return (
             Session.objects.filter(episode__in=bookable_episodes(request))
             .select_related("episode", "episode__client", "episode__therapist")
-            .get(code=access._uuid(code))
+            .get(code=access.parse_code(code))
         )
     except Session.DoesNotExist as exc:
         raise Http404("No such session") from exc

@@ -143,7 +143,7 @@ def session(request: HttpRequest, code) -> HttpResponse:
 def _client_to_book(request: HttpRequest, code) -> Client:
     try:
         return Client.objects.filter(episodes__in=access.bookable_episodes(request)).distinct().get(
-            code=access.access._uuid(code))
+            code=access.access.parse_code(code))
     except Client.DoesNotExist as exc:
         raise Http404("No such client") from exc
 
