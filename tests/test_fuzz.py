@@ -74,6 +74,7 @@ FORMS = {
         "email": st.one_of(text, st.emails()),
         "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
     "practice-invite": ("therapist", {}),
+    "practice-settings": ("admin", dict.fromkeys(["crisis_resources", "invitation_days", "statement"], text)),
     "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
                                         "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
     "practice-staff-member": ("admin", {
@@ -143,7 +144,7 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
 @pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}))
 def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    who = "admin" if name.startswith(("audit", "privacy", "practice-staff")) else "client" if "portal" in name else "therapist"
+    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))
 

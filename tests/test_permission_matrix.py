@@ -102,6 +102,7 @@ ARGS = {
     "practice-add-client": lambda w: [],
     "practice-invite": lambda w: [w.client.code],
     "practice-staff": lambda w: [],
+    "practice-settings": lambda w: [],
     "practice-staff-invite": lambda w: [],
     "practice-staff-member": lambda w: [w.therapist.code],
     "practice-staff-reassign": lambda w: [w.therapist.code],
@@ -166,6 +167,7 @@ MATRIX = {
     "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
     "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-staff": ADMIN_PAGE,
+    "practice-settings": ADMIN_PAGE,
     "practice-staff-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-staff-member": ADMIN_OWN,
     "practice-staff-reassign": ADMIN_OWN,
@@ -293,6 +295,7 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("practice-add-client", {"name": "New", "language": "en", "preferred_channel": "text",
                                  "phone": "0123456789"}),
         ("practice-invite", {}),
+        ("practice-settings", {"crisis_resources": "x", "invitation_days": "7", "statement": "y"}),
         ("practice-staff-invite", {"email": "new@riverside.test", "name": "New", "role": "therapist"}),
         ("practice-staff-member", {"action": "reset_two_factor"}),
     ],

@@ -75,3 +75,14 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, therapists, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["therapist"].queryset = therapists
+
+
+class PracticeSettingsForm(forms.Form):
+    crisis_resources = forms.CharField(
+        label="Crisis resources", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Shown at once to a client whose answer suggests risk: your country's emergency "
+                  "number and crisis lines, with their phone numbers.")
+    invitation_days = forms.IntegerField(label="Check-in links work for (days)", min_value=1, max_value=30)
+    statement = forms.CharField(
+        label="Confidentiality statement", max_length=20_000, widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Changing it publishes a new version that every client is asked to accept again.")
