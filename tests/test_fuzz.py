@@ -74,7 +74,8 @@ FORMS = {
         "email": st.one_of(text, st.emails()),
         "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
     "practice-invite": ("therapist", {}),
-    "practice-settings": ("admin", dict.fromkeys(["crisis_resources", "invitation_days", "statement"], text)),
+    "practice-settings": ("admin", dict.fromkeys(["crisis_resources", "invitation_days", "statement",
+                                                  "hours_before", "quiet_from", "quiet_until"], text)),
     "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
                                         "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
     "practice-staff-member": ("admin", {

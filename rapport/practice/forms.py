@@ -83,6 +83,11 @@ class PracticeSettingsForm(forms.Form):
         help_text="Shown at once to a client whose answer suggests risk: your country's emergency "
                   "number and crisis lines, with their phone numbers.")
     invitation_days = forms.IntegerField(label="Check-in links work for (days)", min_value=1, max_value=30)
+    hours_before = forms.IntegerField(label="Remind clients of a session (hours before)", min_value=1,
+                                      max_value=168)
+    quiet_from = forms.TimeField(label="Quiet hours from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                                 help_text="No reminder is sent between these times, in the client's time zone.")
+    quiet_until = forms.TimeField(label="Quiet hours until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     statement = forms.CharField(
         label="Confidentiality statement", max_length=20_000, widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Changing it publishes a new version that every client is asked to accept again.")

@@ -19,6 +19,9 @@ from rapport.checkins.services.consent import (
     publish_statement,
 )
 from rapport.practice.forms import PracticeSettingsForm
+from rapport.scheduling import reminders
+
+REMINDER_FIELDS = ("hours_before", "quiet_from", "quiet_until")
 
 
 @login_required
@@ -30,9 +33,11 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
     org = request.organisation
     current = practice_settings(org)
     statement = current_statement(org)
+    policy = reminders.policy_for(org)
     form = PracticeSettingsForm(request.POST or None, initial={
         "crisis_resources": current.crisis_resources, "invitation_days": current.invitation_days,
-        "statement": statement.text})
+        "statement": statement.text, "hours_before": policy.hours_before,
+        "quiet_from": policy.quiet_from, "quiet_until": policy.quiet_until})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():
@@ -43,6 +48,14 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
                 current.save(update_fields=changed)
                 record(request, "practice.settings.changed", current, organisation=org,
                        detail={"changed": changed})
+            timing = [f for f in REMINDER_FIELDS if str(getattr(policy, f))[:5] != str(data[f])[:5]]
+            if timing:
+                for f in REMINDER_FIELDS:
+                    setattr(policy, f, data[f])
+                policy.save()
+                record(request, "practice.settings.reminders_changed", policy, organisation=org,
+                       detail={f: str(data[f]) for f in timing})
+                changed += timing
             # Browsers send textarea line breaks as CRLF: compare the text, not the line endings.
             if data["statement"].replace("\r\n", "\n").strip() != statement.text.replace("\r\n", "\n").strip():
                 publish_statement(org, data["statement"].replace("\r\n", "\n").strip(), request)

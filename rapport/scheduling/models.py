@@ -103,3 +103,43 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user} from {self.created_at:%Y-%m-%d}"
+
+
+class ReminderPolicy(models.Model):
+    """When a practice reminds clients of sessions, and the hours in which nothing is sent."""
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    hours_before = models.PositiveSmallIntegerField(default=24)
+    quiet_from = models.TimeField(default="21:00")
+    quiet_until = models.TimeField(default="08:00")
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"Reminders {self.hours_before} h before"
+
+
+class SentReminder(models.Model):
+    """One reminder of one kind for one session: claimed before sending, so never sent twice.
+
+    A claim without `sent_at` older than CLAIM_TIMEOUT belongs to a worker that died while
+    sending; the next run takes it over (so a reminder is not lost, though in that rare case the
+    client may get it twice: the provider may have sent it before the worker died).
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey("care.Session", on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=30)
+    channel = models.CharField(max_length=10)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "kind"], name="unique_reminder_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder ({self.channel})"
