@@ -207,6 +207,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.getenv("RAPPORT_TIME_ZONE", "UTC")
+# Text messages (rapport.scheduling.text_messages): a class with send(to, body).
+RAPPORT_SMS_BACKEND = os.getenv("RAPPORT_SMS_BACKEND", "rapport.scheduling.text_messages.ConsoleBackend")
 USE_I18N = True
 USE_TZ = True
 
