@@ -139,12 +139,14 @@ INSTALLED_APPS = [
     "rapport.care",
     "rapport.alerts",
     "rapport.checkins",
+    "rapport.scheduling",
     "rapport.portal",
     "rapport.goals",
     "rapport.notes",
     "rapport.privacy",
     "rapport.analytics",
     "rapport.workspace",
+    "rapport.practice",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +235,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.getenv("RAPPORT_TIME_ZONE", "UTC")
+# Text messages (rapport.scheduling.text_messages): a class with send(to, body).
+RAPPORT_SMS_BACKEND = os.getenv("RAPPORT_SMS_BACKEND", "rapport.scheduling.text_messages.ConsoleBackend")
 USE_I18N = True
 USE_TZ = True
 
@@ -368,6 +372,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "send-due-invitations": {
         "task": "rapport.checkins.tasks.send_due_invitations",
+        "schedule": float(INVITATION_SECONDS),
+    },
+    "send-session-reminders": {  # idempotent: a reminder is claimed once before it is sent
+        "task": "rapport.scheduling.tasks.send_session_reminders",
         "schedule": float(INVITATION_SECONDS),
     },
 }

@@ -60,6 +60,35 @@ FORMS = {
     "notes-portal-tick": ("client", {"done": text}),
     "portal-start-checkin": ("client", {}),
     "portal-download": ("client", {"format": text}),
+    "scheduling-book": ("therapist", {
+        "day": st.one_of(text, st.sampled_from(["2030-01-07", "2026-09-01"])),
+        "at": st.one_of(text, st.sampled_from(["09:00", "25:00"])), "minutes": text,
+        "repeat": st.one_of(text, st.sampled_from(["once", "weekly", "fortnightly"])),
+        "count": text, "telehealth_url": text, "key": st.one_of(text, st.uuids().map(str))}),
+    "scheduling-session": ("therapist", {
+        "action": st.one_of(text, st.sampled_from(["move", "cancel"])), "day": text, "at": text,
+        "minutes": text, "telehealth_url": text, "cancel-by": text, "cancel-rest_of_series": text}),
+    "scheduling-availability": ("therapist", dict.fromkeys(["weekday", "starts", "ends", "remove"], text)),
+    "practice-add-client": ("therapist", {
+        **dict.fromkeys(["name", "preferred_name", "pronouns", "phone", "language", "emergency_contact",
+                         "therapist", "invite", "different_person"], text),
+        "email": st.one_of(text, st.emails()),
+        "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
+    "practice-invite": ("therapist", {}),
+    "practice-settings": ("admin", dict.fromkeys(["crisis_resources", "invitation_days", "statement",
+                                                  "hours_before", "quiet_from", "quiet_until"], text)),
+    "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
+                                        "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
+    "practice-staff-member": ("admin", {
+        "action": st.one_of(text, st.sampled_from(["roles", "supervision", "deactivate", "reset_two_factor"])),
+        "roles": st.one_of(text, st.sampled_from(["admin", "supervisor", "therapist"])), "therapists": text}),
+    "practice-staff-reassign": ("admin", {"episode": text, "therapist": text}),
+    "practice-welcome": ("anonymous", dict.fromkeys(["new_password1", "new_password2"], text)),
+    "portal-intake": ("client", {
+        "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
+        "reminders": text, "hope": text,
+        "slots": st.one_of(text, st.sampled_from(["0-morning", "6-evening", "7-morning", "0-night"]))}),
+    "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
 }
 
 # Rows that change by design whatever the input: sessions, the audit of reads, rate limits,
@@ -96,7 +125,7 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data"}}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff"}}
     assert posting == FORMS.keys()
 
 
@@ -122,7 +151,7 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
 @pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}))
 def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    who = "admin" if name.startswith(("audit", "privacy")) else "client" if "portal" in name else "therapist"
+    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))
 

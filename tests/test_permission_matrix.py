@@ -91,10 +91,27 @@ ARGS = {
     "goals-portal-propose": lambda w: [],
     "goals-portal-agree": lambda w: [w.goal.code],
     "notes-portal-tick": lambda w: [w.homework.code],
+    "scheduling-home": lambda w: [],
+    "scheduling-week": lambda w: [w.therapist.code],
+    "scheduling-book": lambda w: [w.episode.code],
+    "scheduling-session": lambda w: [w.session.code],
+    "scheduling-availability": lambda w: [w.client.code],
+    "scheduling-feed-settings": lambda w: [],
+    "scheduling-feed": lambda w: ["unknown-token"],
+    "portal-intake": lambda w: [],
+    "practice-add-client": lambda w: [],
+    "practice-invite": lambda w: [w.client.code],
+    "practice-staff": lambda w: [],
+    "practice-settings": lambda w: [],
+    "practice-staff-invite": lambda w: [],
+    "practice-staff-member": lambda w: [w.therapist.code],
+    "practice-staff-reassign": lambda w: [w.therapist.code],
+    "practice-welcome": lambda w: ["MQ", "unknown-token"],
 }
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
 POST_ONLY_PORTAL = row(MOVE, NO, NO, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
+SCHEDULER = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, OK, HIDDEN)  # treating + admins
 TWO_FACTOR = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)  # done already: sent on
 
 MATRIX = {
@@ -139,6 +156,22 @@ MATRIX = {
     "goals-portal-propose": POST_ONLY_PORTAL,
     "goals-portal-agree": POST_ONLY_PORTAL,
     "notes-portal-tick": POST_ONLY_PORTAL,
+    "scheduling-home": row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, OK, OK, OK, OK),  # therapists: own week
+    "scheduling-week": CLINICAL,  # the therapist's own, their supervisors', the admins'
+    "scheduling-book": SCHEDULER,
+    "scheduling-session": SCHEDULER,
+    "scheduling-availability": SCHEDULER,
+    "scheduling-feed-settings": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "scheduling-feed": row(*[HIDDEN] * 9),  # an unknown token; tests/scheduling cover real ones
+    "portal-intake": PORTAL,  # each client their own
+    "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
+    "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "practice-staff": ADMIN_PAGE,
+    "practice-settings": ADMIN_PAGE,
+    "practice-staff-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "practice-staff-member": ADMIN_OWN,
+    "practice-staff-reassign": ADMIN_OWN,
+    "practice-welcome": row(*[HIDDEN] * 9),  # an unknown token; tests/practice cover real ones
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.
@@ -254,6 +287,17 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("privacy-retention", {"retain_days_after_last_episode": "10"}),
         ("accounts-password", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("accounts-logout", {}),
+        ("scheduling-book", {"day": "2030-01-07", "at": "09:00", "minutes": "50", "repeat": "once",
+                             "count": "1", "key": "8a0b5a34-9c2f-4b3e-8f0e-3f1c2d4e5f60"}),
+        ("scheduling-session", {"action": "cancel", "cancel-by": "client"}),
+        ("scheduling-availability", {"weekday": "1", "starts": "09:00", "ends": "12:00"}),
+        ("scheduling-feed-settings", {"action": "create"}),
+        ("practice-add-client", {"name": "New", "language": "en", "preferred_channel": "text",
+                                 "phone": "0123456789"}),
+        ("practice-invite", {}),
+        ("practice-settings", {"crisis_resources": "x", "invitation_days": "7", "statement": "y"}),
+        ("practice-staff-invite", {"email": "new@riverside.test", "name": "New", "role": "therapist"}),
+        ("practice-staff-member", {"action": "reset_two_factor"}),
     ],
 )
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
@@ -266,7 +310,8 @@ def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, dja
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS) + ["goals-portal-propose", "portal-download"])
+@pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS) + ["goals-portal-propose", "portal-download",
+                                                        "portal-intake"])
 def test_csrf_is_enforced_on_every_portal_form(web, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
     visitors["client_own"](web)

@@ -43,7 +43,7 @@ class RequireTwoFactorMiddleware:
     """
 
     OPEN = {"accounts-login", "accounts-logout", "accounts-2fa-setup", "accounts-2fa-verify",
-            "accounts-2fa-recovery-codes", "healthz"}
+            "accounts-2fa-recovery-codes", "healthz", "practice-welcome"}
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -22,6 +22,11 @@ from rapport.core.fields import EncryptedTextField
 LATE_CANCELLATION_WINDOW = timedelta(hours=24)
 
 
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    TEXT = "text", "Text message"
+
+
 class Client(models.Model):
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -33,6 +38,14 @@ class Client(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Intake (rapport/practice, rapport/portal): how to reach the client and whom in an emergency.
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    emergency_contact = models.CharField(max_length=200, blank=True,
+                                         help_text="Name and phone number")
+    time_zone = models.CharField(max_length=64, blank=True,
+                                 help_text="IANA name; the practice's time zone when empty")
+    reminders_opt_out = models.BooleanField(default=False)
+    intake_completed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -102,6 +115,8 @@ class Session(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(default=50)
     attendance = models.CharField(max_length=20, choices=Attendance.choices, default=Attendance.SCHEDULED)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Where a video session takes place (set when booking; rapport/scheduling).
+    telehealth_url = models.URLField(max_length=500, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 
@@ -111,6 +126,14 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.scheduled_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.attendance in (Attendance.CANCELLED_CLIENT, Attendance.CANCELLED_CLINIC)
 
     @property
     def is_late_cancellation(self) -> bool:

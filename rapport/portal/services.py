@@ -31,6 +31,7 @@ LOGIN_SALT = "rapport.portal.login"
 SESSION_SALT = "rapport.portal.client"
 SESSION_KEY = "rapport_portal_client"
 LINK_AGE = timedelta(minutes=30)
+INVITE_AGE = timedelta(days=7)  # an invitation from the practice, read when the client gets to it
 SESSION_AGE = timedelta(hours=2)
 # Asking for a login link (rapport.core.ratelimit token buckets): 5 per address and 20 per IP
 # address, each refilling over an hour. Only the link-sending requests count.
@@ -67,32 +68,47 @@ def request_login(request: HttpRequest, email: str) -> bool:
         clients = list(Client.objects.filter(email__iexact=email).select_related("organisation"))
     for client in clients:
         with scope(organisation=[client.organisation]):
-            token = signing.TimestampSigner(salt=LOGIN_SALT).sign(secrets.token_urlsafe(18))
-            with transaction.atomic():
-                LoginLink.objects.create(
-                    organisation=client.organisation, client=client,
-                    token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                    expires_at=timezone.now() + LINK_AGE,
-                )
-                record(request, "portal.login_link.sent", client, client=client,
-                       actor_label=f"client:{client.code}")
-            url = request.build_absolute_uri(reverse("portal-login-link", args=[token]))
-            queue_email(
-                f"{client.organisation.name}: your login link",
-                (
-                    f"Hello {client.display_name},\n\nUse this link to open your portal at "
-                    f"{client.organisation.name}:\n\n{url}\n\nIt works once, for 30 minutes. "
-                    "If you did not ask for it, you can ignore this email.\n"
-                ),
-                [client.email],
-            )
+            send_link(request, client, age=LINK_AGE, subject="your login link",
+                      lead=f"Use this link to open your portal at {client.organisation.name}:")
     return True
+
+
+def send_link(request: HttpRequest, client: Client, *, age: timedelta, subject: str, lead: str) -> None:
+    """Email the client a single-use link into their portal, valid for `age`, and audit it."""
+    token = signing.TimestampSigner(salt=LOGIN_SALT).sign(secrets.token_urlsafe(18))
+    with transaction.atomic():
+        LoginLink.objects.create(
+            organisation=client.organisation, client=client,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=timezone.now() + age,
+        )
+        record(request, "portal.login_link.sent", client, client=client,
+               actor_label=f"client:{client.code}" if age == LINK_AGE else None,
+               detail={"valid_hours": round(age.total_seconds() / 3600, 1)})
+    url = request.build_absolute_uri(reverse("portal-login-link", args=[token]))
+    valid = f"{age.days} days" if age.days else f"{age.seconds // 60} minutes"
+    queue_email(
+        f"{client.organisation.name}: {subject}",
+        (
+            f"Hello {client.display_name},\n\n{lead}\n\n{url}\n\nIt works once, for {valid}. "
+            "If you did not expect it, you can ignore this email.\n"
+        ),
+        [client.email],
+    )
+
+
+def invite(request: HttpRequest, client: Client) -> None:
+    """The practice invites the client into the portal to complete their intake."""
+    send_link(request, client, age=INVITE_AGE, subject="welcome: your portal",
+              lead=(f"{client.organisation.name} invites you to your portal, where you can tell us "
+                    "how to reach you, which times suit you and what you hope for:"))
 
 
 def resolve_login(token: str) -> tuple[str, LoginLink | None]:
     """(status, link): status is ok, expired, used or invalid."""
     try:
-        signing.TimestampSigner(salt=LOGIN_SALT).unsign(token, max_age=LINK_AGE.total_seconds())
+        # The longest a link can live; each link's own expiry is checked below.
+        signing.TimestampSigner(salt=LOGIN_SALT).unsign(token, max_age=INVITE_AGE.total_seconds())
     except signing.SignatureExpired:
         return "expired", None
     except signing.BadSignature:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.portal import goals_views, notes_views, views
+from rapport.portal import goals_views, intake_views, notes_views, views
 
 urlpatterns = [
     path("goals/", goals_views.goals, name="portal-goals"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("summaries/", notes_views.summaries, name="portal-summaries"),
     path("homework/<uuid:code>/tick/", notes_views.tick, name="notes-portal-tick"),
     path("", views.home, name="portal-home"),
+    path("intake/", intake_views.intake_page, name="portal-intake"),
     path("login/", views.login, name="portal-login"),
     path("login/<str:token>/", views.login_link, name="portal-login-link"),
     path("logout/", views.logout, name="portal-logout"),

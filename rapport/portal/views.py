@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport import instruments
 from rapport.audit.services import record
-from rapport.care.models import CareEpisode
+from rapport.care.models import Attendance, CareEpisode, Session
 from rapport.checkins.models import CheckIn, Respondent, Response
 from rapport.checkins.services.invitations import create_invitation
 from rapport.checkins.services.schedule import due_checkins
@@ -82,8 +82,11 @@ def home(request: HttpRequest) -> HttpResponse:
     titles = {}
     for checkin in due:
         titles[checkin.pk] = [instruments.load(i).title for i in checkin.instruments]
+    upcoming = Session.objects.filter(
+        episode__client=client, scheduled_at__gte=timezone.now(), attendance=Attendance.SCHEDULED,
+    ).order_by("scheduled_at")[:5]
     return render(request, "portal/home.html", {
-        "client": client, "due": [(c, titles[c.pk]) for c in due],
+        "client": client, "due": [(c, titles[c.pk]) for c in due], "upcoming": upcoming,
     })
 
 

@@ -1,0 +1,67 @@
+"""The practice's settings page (admins): crisis resources, check-in link lifetime, the
+confidentiality statement. Retention has its own page (privacy-retention), linked from here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from rapport.accounts.twofactor import reauth_redirect
+from rapport.audit.services import record
+from rapport.care import access
+from rapport.checkins.services.consent import (
+    current_statement,
+    practice_settings,
+    publish_statement,
+)
+from rapport.practice.forms import PracticeSettingsForm
+from rapport.scheduling import reminders
+
+REMINDER_FIELDS = ("hours_before", "quiet_from", "quiet_until")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def practice_settings_page(request: HttpRequest) -> HttpResponse:
+    access.require_admin(request)
+    if request.method == "POST" and (confirm := reauth_redirect(request)) is not None:
+        return confirm
+    org = request.organisation
+    current = practice_settings(org)
+    statement = current_statement(org)
+    policy = reminders.policy_for(org)
+    form = PracticeSettingsForm(request.POST or None, initial={
+        "crisis_resources": current.crisis_resources, "invitation_days": current.invitation_days,
+        "statement": statement.text, "hours_before": policy.hours_before,
+        "quiet_from": policy.quiet_from, "quiet_until": policy.quiet_until})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            changed = [f for f in ("crisis_resources", "invitation_days") if getattr(current, f) != data[f]]
+            if changed:
+                for f in changed:
+                    setattr(current, f, data[f])
+                current.save(update_fields=changed)
+                record(request, "practice.settings.changed", current, organisation=org,
+                       detail={"changed": changed})
+            timing = [f for f in REMINDER_FIELDS if str(getattr(policy, f))[:5] != str(data[f])[:5]]
+            if timing:
+                for f in REMINDER_FIELDS:
+                    setattr(policy, f, data[f])
+                policy.save()
+                record(request, "practice.settings.reminders_changed", policy, organisation=org,
+                       detail={f: str(data[f]) for f in timing})
+                changed += timing
+            # Browsers send textarea line breaks as CRLF: compare the text, not the line endings.
+            if data["statement"].replace("\r\n", "\n").strip() != statement.text.replace("\r\n", "\n").strip():
+                publish_statement(org, data["statement"].replace("\r\n", "\n").strip(), request)
+                changed.append("statement")
+        messages.success(request, "Settings saved." if changed else "Nothing had changed.")
+        return redirect("practice-settings")
+    if request.method == "GET":
+        record(request, "practice.settings.viewed", organisation=org)
+    return render(request, "practice/settings.html", {"form": form, "statement": statement})

@@ -1,0 +1,145 @@
+"""When clients can come, how sessions were booked, and each therapist's private calendar feed.
+
+Sessions themselves are `care.Session`; this app adds what booking needs around them. Every row
+carries its organisation and is reached through a manager that fails closed (django_scopes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Availability(models.Model):
+    """A time of the week that suits the client (they say so at intake, or tell the practice)."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey("care.Client", on_delete=models.CASCADE, related_name="availability")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts = models.TimeField()
+    ends = models.TimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["weekday", "starts"]
+        verbose_name_plural = "availability"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends__gt=models.F("starts")),
+                                   name="availability_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class Repeat(models.TextChoices):
+    ONCE = "once", "Once"
+    WEEKLY = "weekly", "Every week"
+    FORTNIGHTLY = "fortnightly", "Every two weeks"
+
+
+class Booking(models.Model):
+    """One booking action: a single session or a series, created together.
+
+    `key` comes from the booking form (a fresh one each time the form is shown), so the same form
+    submitted twice (a double click, a resent request) finds the first booking and creates nothing.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.UUIDField()
+    episode = models.ForeignKey("care.CareEpisode", on_delete=models.PROTECT, related_name="+")
+    repeat = models.CharField(max_length=20, choices=Repeat.choices, default=Repeat.ONCE)
+    sessions = models.ManyToManyField("care.Session", related_name="bookings")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "key"], name="unique_booking_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_repeat_display()} booking of {self.created_at:%Y-%m-%d}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CalendarFeed(models.Model):
+    """A therapist's private iCalendar address. Only the token's hash is stored; revoking is final."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user} from {self.created_at:%Y-%m-%d}"
+
+
+class ReminderPolicy(models.Model):
+    """When a practice reminds clients of sessions, and the hours in which nothing is sent."""
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    hours_before = models.PositiveSmallIntegerField(default=24)
+    quiet_from = models.TimeField(default="21:00")
+    quiet_until = models.TimeField(default="08:00")
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"Reminders {self.hours_before} h before"
+
+
+class SentReminder(models.Model):
+    """One reminder of one kind for one session: claimed before sending, so never sent twice.
+
+    A claim without `sent_at` older than CLAIM_TIMEOUT belongs to a worker that died while
+    sending; the next run takes it over (so a reminder is not lost, though in that rare case the
+    client may get it twice: the provider may have sent it before the worker died).
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey("care.Session", on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=30)
+    channel = models.CharField(max_length=10)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "kind"], name="unique_reminder_per_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder ({self.channel})"

@@ -1,0 +1,55 @@
+"""The practice settings page: crisis resources, link lifetime, a new statement version."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.urls import reverse
+from django_scopes import scope
+
+from rapport.checkins.services.consent import current_statement, practice_settings
+from rapport.scheduling.models import ReminderPolicy
+
+TIMING = {"hours_before": "12", "quiet_from": "22:00", "quiet_until": "07:30"}
+
+
+def test_an_admin_changes_the_settings_and_a_new_statement_is_published(client, practice):
+    client.force_login(practice.admin)
+    client.reauthenticate()
+    url = reverse("practice-settings")
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"crisis_resources": "Call 999 or Samaritans on 116 123.",
+                                 "invitation_days": "3", "statement": "What you say stays here,\r\nexcept...",
+                                 **TIMING})
+    assert response.status_code == 302
+    with scope(organisation=[practice.org]):
+        settings = practice_settings(practice.org)
+        statement = current_statement(practice.org)
+    assert (settings.crisis_resources, settings.invitation_days) == ("Call 999 or Samaritans on 116 123.", 3)
+    assert (statement.version, statement.text) == (2, "What you say stays here,\nexcept...")
+    with scope(organisation=[practice.org]):
+        policy = ReminderPolicy.objects.get(organisation=practice.org)
+    assert (policy.hours_before, policy.quiet_from, policy.quiet_until) == (12, time(22), time(7, 30))
+    # saving again unchanged publishes nothing new
+    client.post(url, {"crisis_resources": "Call 999 or Samaritans on 116 123.", "invitation_days": "3",
+                      "statement": "What you say stays here,\r\nexcept...", **TIMING})
+    with scope(organisation=[practice.org]):
+        assert current_statement(practice.org).version == 2
+
+
+def test_bad_values_change_nothing(client, practice):
+    client.force_login(practice.admin)
+    client.reauthenticate()
+    response = client.post(reverse("practice-settings"), {"crisis_resources": "", "invitation_days": "0",
+                                                          "statement": "x"})
+    assert response.status_code == 200
+    with scope(organisation=[practice.org]):
+        assert practice_settings(practice.org).invitation_days == 7
+        assert current_statement(practice.org).version == 1
+
+
+def test_changes_ask_for_reconfirmation(client, practice):
+    client.force_login(practice.admin)
+    response = client.post(reverse("practice-settings"), {"crisis_resources": "x", "invitation_days": "3",
+                                                          "statement": "y"})
+    assert response["Location"].startswith(reverse("accounts-reauth"))
