@@ -261,6 +261,10 @@ EMAIL_BACKEND = os.getenv(
     if MODE != "production"
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+SMS_BACKEND = os.getenv(
+    "RAPPORT_SMS_BACKEND",
+    "rapport.core.sms.ConsoleBackend" if MODE != "production" else "rapport.core.sms.DisabledBackend",
+)
 DEFAULT_FROM_EMAIL = os.getenv("RAPPORT_FROM_EMAIL", "rapport@localhost")
 # The site's address for links built outside a request (emails sent by a job); in a request the
 # link names the host the request came to. Production has no default: see checkins.services.invitations.absolute.

@@ -9,7 +9,7 @@ the steps' notes, the only free text, are emptied.
 
 from __future__ import annotations
 
-from rapport.alerts.models import Alert, AlertStep
+from rapport.alerts.models import Alert, AlertStep, AlertUpdate
 from rapport.privacy.registry import Erased
 
 
@@ -23,5 +23,6 @@ def erase(client, *, keep_scores: bool) -> Erased:
         done.codes.update(str(code) for code in codes)
         return done
     done.add("steps", steps.delete()[0])
+    done.add("updates", AlertUpdate.objects.filter(alert__in=alerts).delete()[0])
     done.add("alerts", alerts.delete()[0], codes)
     return done

@@ -15,7 +15,16 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from rapport.alerts.models import LIFECYCLE, SEVERITY_RANK, Alert, AlertStep, Kind, Severity, Status
+from rapport.alerts.models import (
+    LIFECYCLE,
+    SEVERITY_RANK,
+    Alert,
+    AlertStep,
+    AlertUpdate,
+    Kind,
+    Severity,
+    Status,
+)
 from rapport.alerts.suggestions import suggestions_for
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
@@ -71,7 +80,7 @@ def _audit(request: HttpRequest | None, action: str, alert: Alert, detail: dict)
 
 def _refresh(alert: Alert, *, severity: str, evidence: dict, ongoing: bool,
              request: HttpRequest | None, key: str | None = None,
-             touch_unchanged: bool = True) -> bool:
+             touch_unchanged: bool = True, session_number: int | None = None) -> bool:
     """Re-detection: newer evidence, last seen now; severity only ever rises while unresolved.
 
     Returns whether anything but `last_seen_at` changed (and was audited). With
@@ -81,19 +90,25 @@ def _refresh(alert: Alert, *, severity: str, evidence: dict, ongoing: bool,
     if key is not None and key != alert.key:
         alert.key = key
         changed.append("key")
-    if evidence != alert.evidence:
-        alert.evidence = evidence
+    if evidence != alert.latest_evidence:
+        # Never written over: the alert keeps what it was raised with, the newer evidence is a
+        # dated update shown as such.
+        AlertUpdate.objects.create(organisation_id=alert.organisation_id, alert=alert,
+                                   key=key or alert.key, session_number=session_number,
+                                   evidence=evidence)
         changed.append("evidence")
     if SEVERITY_RANK[Severity(severity)] > SEVERITY_RANK[Severity(alert.severity)]:
         alert.severity = severity
         changed.append("severity")
+        if severity == Severity.URGENT:
+            _notify_after_commit(alert)
     if ongoing != alert.ongoing:
         alert.ongoing = ongoing
         changed.append("ongoing")
     if not changed and not touch_unchanged:
         return False
     alert.last_seen_at = timezone.now()
-    alert.save(update_fields=[*changed, "last_seen_at"])
+    alert.save(update_fields=[*(c for c in changed if c != "evidence"), "last_seen_at"])
     if changed:
         _audit(request, "alerts.alert.updated", alert,
                {"kind": alert.kind, "key": alert.key, "changed": changed,
@@ -153,7 +168,17 @@ def _raise(
         alert.episode = episode
         _audit(request, "alerts.alert.raised", alert,
                {"kind": kind, "severity": severity, "key": key})
+        if severity == Severity.URGENT:
+            _notify_after_commit(alert)
         return alert, True
+
+
+def _notify_after_commit(alert: Alert) -> None:
+    """Email and text about an urgent alert once it is committed (never inside the request's
+    transaction: a mail server that hangs must not hold a client's answers back)."""
+    from rapport.alerts.tasks import notify_urgent_alert
+
+    transaction.on_commit(lambda: notify_urgent_alert(alert.pk), robust=True)
 
 
 def raise_alert(
@@ -365,7 +390,8 @@ def sync_findings(
             moved = latest.key if latest.key not in by_key else None
             changed = _refresh(current, severity=severity, ongoing=ongoing,
                                evidence=clean_evidence(dict(latest.evidence)), key=moved,
-                               request=request, touch_unchanged=False)
+                               request=request, touch_unchanged=False,
+                               session_number=latest.session)
             if moved:
                 by_key[moved] = current
             if not changed:

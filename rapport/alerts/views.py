@@ -97,6 +97,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
                 return redirect("alerts-detail", alert.code)
     record(request, "alerts.alert.viewed", alert, client=alert.episode.client)
     steps = alert.steps.select_related("by")
+    updates = [(u, evidence_rows(u.evidence)) for u in alert.updates.all()]
     return render(
         request,
         "alerts/detail.html",
@@ -104,6 +105,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             "alert": alert,
             "evidence": evidence_rows(alert.evidence),
             "steps": steps,
+            "updates": updates,
             "form": form,
             "repair_guide": alert.kind in REPAIR_GUIDE_KINDS,
         },

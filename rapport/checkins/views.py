@@ -101,6 +101,9 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             return _consent(request, organisation, statement, error, status=200)
         return _consent(request, organisation, statement)
 
+    if not checkin.is_open():
+        return render(request, "checkins/link_problem.html",
+                      {"status": "early", "opens_at": checkin.opens_at}, status=200)
     instrument_id = next_instrument(checkin)
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
