@@ -72,6 +72,7 @@ ARGS = {
     "notes-record": lambda w: [w.session.code],
     "alerts-list": lambda w: [],
     "alerts-detail": lambda w: [w.alert.code],
+    "alerts-settings": lambda w: [],
     "analytics-overview": lambda w: [],
     "audit-trail": lambda w: [],
     "audit-export": lambda w: [],
@@ -120,6 +121,7 @@ MATRIX = {
     "notes-record": CLINICAL_TEXT,
     "alerts-list": STAFF,  # everyone's own list (empty for those who treat nobody)
     "alerts-detail": CLINICAL_TEXT,
+    "alerts-settings": ADMIN_PAGE,  # their own practice's duty contact and crisis text
     "analytics-overview": STAFF,  # aggregates only; each sees their own scope and the practice
     "audit-trail": ADMIN_PAGE,
     "audit-export": ADMIN_PAGE,
@@ -252,6 +254,7 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("alerts-detail", {"to_status": "acknowledged"}),
         ("privacy-erase", {"reason": "asked", "confirm": "on"}),
         ("privacy-retention", {"retain_days_after_last_episode": "10"}),
+        ("alerts-settings", {"escalate_after_minutes": "30", "crisis_resources": "Call 999"}),
         ("accounts-password", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("accounts-logout", {}),
     ],
@@ -259,7 +262,7 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
     """A POST without the CSRF token is refused, even for a fully logged-in administrator."""
     world, _ = world_and_visitors(practice, other_practice, django_user_model)
-    user = practice.admin if name.startswith("privacy") else practice.therapist
+    user = practice.admin if name.startswith("privacy") or name == "alerts-settings" else practice.therapist
     web.force_login(user)
     web.reauthenticate()
     response = web.post(reverse(name, args=ARGS[name](world)), data)

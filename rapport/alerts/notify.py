@@ -101,6 +101,23 @@ def urgent_settings(organisation) -> UrgentSettings:
     return found or UrgentSettings(organisation=organisation)
 
 
+@transaction.atomic
+def save_urgent_settings(request, organisation, data: dict) -> None:
+    """An administrator's changes to the duty contact, escalation and crisis text; audited."""
+    from rapport.checkins.services.consent import practice_settings
+
+    options = urgent_settings(organisation)
+    for name in ("duty_name", "duty_email", "duty_phone", "escalate_after_minutes"):
+        setattr(options, name, data[name])
+    options.save()
+    checkin_settings = practice_settings(organisation)
+    checkin_settings.crisis_resources = data["crisis_resources"]
+    checkin_settings.save(update_fields=["crisis_resources"])
+    record(request, "alerts.urgent_settings.changed", options, organisation=organisation,
+           detail={"escalate_after_minutes": options.escalate_after_minutes,
+                   "duty_email": bool(options.duty_email), "duty_phone": bool(options.duty_phone)})
+
+
 def notify_urgent(alert: Alert) -> int:
     """Tell the therapist and the duty contact; returns how many messages were sent now."""
     if alert.severity != Severity.URGENT or alert.is_resolved:
