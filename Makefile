@@ -23,6 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	@mkdir -p var
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	RAPPORT_MODE=test $(BIN)/python manage.py makemigrations --check --dry-run
 
 ci:

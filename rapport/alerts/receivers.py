@@ -1,4 +1,9 @@
-"""A new response updates its episode's findings at once.
+"""What the alerts app does when a response is stored (`response_stored`, rapport.checkins.signals).
+
+A risk answer raises an urgent alert at once, inside the transaction that stores the response:
+the client's crisis answer and the therapist's alert are stored together or not at all.
+
+A new response also updates its episode's findings.
 
 `response_stored` is sent inside the transaction that stores the response. We do the work right
 after that transaction commits (`transaction.on_commit`, in the same request), not inside it:
@@ -23,6 +28,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django_scopes import scope
 
+from rapport.alerts.services import raise_alert
 from rapport.care.models import CareEpisode, EpisodeStatus
 from rapport.checkins.models import Response
 from rapport.checkins.signals import response_stored
@@ -53,8 +59,35 @@ def refresh_after_commit(episode_id: int, organisation_id: int, response_code) -
         _analysed[episode_id] = result.response_codes
 
 
+@receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.risk")
+def raise_risk_alert(sender, response: Response, score=None, request=None, **kwargs):
+    """An urgent alert for the therapist when the response flags risk; the alerts app
+    de-duplicates on (episode, key)."""
+    if not response.is_risk:
+        return None
+    answers = score.answers if score is not None else response.answers
+    flagged = [f.split(":", 1)[1] for f in response.flags if f.startswith("risk:")]
+    item = flagged[0] if len(flagged) == 1 else flagged
+    value = answers.get(flagged[0]) if len(flagged) == 1 else {k: answers.get(k) for k in flagged}
+    return raise_alert(
+        episode=response.episode,
+        kind="risk",
+        severity="urgent",
+        key=f"risk:{response.code}",
+        evidence={
+            "instrument": response.instrument_id,
+            "item": item,
+            "value": value,
+            "response": str(response.code),
+        },
+        session=response.session,
+        request=request,
+    )
+
+
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.response_stored")
-def on_response_stored(sender, response: Response, **kwargs) -> None:
+def refresh_after_response(sender, response: Response, **kwargs) -> None:
+    """Refresh the episode's findings once the response's transaction has committed."""
     episode_id, organisation_id, response_code = (
         response.episode_id, response.organisation_id, response.code)
 

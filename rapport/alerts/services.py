@@ -25,6 +25,7 @@ from rapport.alerts.models import (
     Severity,
     Status,
 )
+from rapport.alerts.planning import IGNORED_KINDS, plan_findings, rupture_key_for, topic
 from rapport.alerts.suggestions import suggestions_for
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
@@ -257,13 +258,6 @@ def transition(alert: Alert, to_status: str, *, request: HttpRequest | None,
 
 # ---- findings -> alerts ------------------------------------------------------------------------
 
-# Kinds that sync_findings leaves alone. A risk answer raises its alert at once from the check-in
-# submission itself (key "risk:<response code>", one per response), before and independently of
-# the monitoring core; the core's own `risk` findings describe the same answers under another
-# key, so raising them too would show the therapist every risk twice.
-IGNORED_KINDS = frozenset({Kind.RISK})
-
-
 @dataclass
 class SyncResult:
     raised: list[Alert] = field(default_factory=list)
@@ -276,14 +270,6 @@ class SyncResult:
     @property
     def changed(self) -> bool:
         return bool(self.raised or self.repaired)
-
-
-def _rupture_key_for(finding: Any) -> str | None:
-    """The rupture finding key a `rupture_repaired` finding answers, when its evidence says."""
-    start = (finding.evidence or {}).get("rupture_session")
-    if isinstance(start, int) and not isinstance(start, bool):
-        return f"{Kind.RUPTURE}:{finding.subject}:{start}"
-    return None
 
 
 def _record_repair(alert: Alert, finding: Any, request: HttpRequest | None) -> None:
@@ -303,18 +289,6 @@ def _rank(severity: str) -> int:
     return SEVERITY_RANK[Severity(severity)]
 
 
-def _topic(kind: str, subject: str) -> str:
-    return f"{kind}:{subject}"
-
-
-def _part_of_a_rupture(finding: Any, ruptures: set[tuple[str, int]]) -> bool:
-    """A component drop at a rupture's session: the rupture's evidence already lists it."""
-    if finding.kind != Kind.COMPONENT_DROP:
-        return False
-    instrument = (finding.evidence or {}).get("instrument") or finding.subject.split("/")[0]
-    return (instrument, finding.session) in ruptures
-
-
 @transaction.atomic
 def sync_findings(
     episode: CareEpisode,
@@ -323,126 +297,115 @@ def sync_findings(
     request: HttpRequest | None = None,
     sessions: Mapping[int, Session] | None = None,
 ) -> SyncResult:
-    """Turn an episode's monitoring findings into alerts.
+    """Turn an episode's monitoring findings into alerts: `plan_findings` (rapport.alerts.planning)
+    says which, and this reconciles the plan with the alerts already there:
 
-    The core recomputes the whole history every time, so the same findings come back after
-    every response; this reconciles them with the alerts already there:
-
-    - one unresolved alert per topic (kind and subject, e.g. a rupture on the relationship
-      check-in), as the core advises: the topic's latest finding refreshes the unresolved alert
-      (evidence, last seen, severity rising, and its key moving to the latest finding's), or
-      raises one when there is none;
+    - a topic's latest finding refreshes its unresolved alert (evidence, last seen, severity
+      rising, and its key moving to the latest finding's), or raises one when there is none;
     - a finding whose key belongs to an alert a person resolved is not raised again unless it
       is now more severe: resolved means handled. A new occurrence (a rupture at a later
       session, a new run of not-on-track scores) has a new key and raises a new alert;
-    - `risk` findings are ignored (see IGNORED_KINDS: the check-in submission raises those);
-    - a component drop at the session of a rupture on the same instrument is part of that
-      rupture (its evidence lists the component drops), not an alert of its own;
-    - a `rupture_repaired` finding adds a system note to the unresolved rupture alert it
-      answers (the one whose key names its rupture's session, else the latest unresolved
-      rupture on the same instrument before it), so the therapist sees the repair on the alert
-      they are working through and still resolves it after talking with the client. With no
-      such alert (resolved already, or the rupture came and went between two computations) the
-      repair becomes an `info` alert of its own;
-    - unresolved alerts whose findings are no longer produced are marked not ongoing; they are
-      never resolved automatically: a person closes an alert.
+    - a repair adds a system note to the unresolved rupture alert it answers (the one whose key
+      names its rupture's session, else the latest unresolved rupture on the same instrument
+      before it), so the therapist sees it on the alert they are working through and still
+      resolves it after talking with the client; with no such alert it becomes an `info` alert;
+    - unresolved alerts whose findings are no longer produced are marked not ongoing.
 
     `sessions` maps the core's session numbers to Session rows, to link alerts to sessions.
     Concurrent syncs of one episode are serialised by a lock on the episode row.
     """
-    sessions = sessions or {}
-    result = SyncResult()
-    # One sync per episode at a time (a no-op on SQLite, whose writers are serialised anyway).
-    CareEpisode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
-    by_key: dict[str, Alert] = {}
-    by_topic: dict[str, Alert] = {}
-    resolved: dict[str, Alert] = {}
-    for alert in Alert.objects.filter(episode=episode).exclude(kind__in=IGNORED_KINDS).order_by(
-        "opened_at", "id"
-    ):
-        alert.episode = episode
-        if alert.is_resolved:
-            resolved[alert.key] = alert
-        else:
-            by_key[alert.key] = alert
-            by_topic.setdefault(_topic(alert.kind, alert.subject), alert)
-    noted = set(
-        AlertStep.objects.filter(alert__episode=episode)
-        .exclude(finding_key="")
-        .values_list("finding_key", flat=True)
-    )
-    findings = sorted((f for f in findings if f.kind not in IGNORED_KINDS),
-                      key=lambda f: f.session)
-    ruptures = {
-        ((f.evidence or {}).get("instrument") or f.subject, f.session)
-        for f in findings if f.kind == Kind.RUPTURE
-    }
-    seen: set[str] = set()
-    untouched: list[int] = []
-    groups: dict[str, list[Any]] = {}
-    for f in findings:
-        if f.kind != Kind.RUPTURE_REPAIRED and not _part_of_a_rupture(f, ruptures):
-            groups.setdefault(_topic(f.kind, f.subject), []).append(f)
+    plan = plan_findings(findings)
+    sync = _Sync(episode, request, sessions or {})
+    for topic_, latest in plan.topics.items():
+        sync.upsert(topic_, latest, latest.kind, latest.severity,
+                    bool(getattr(latest, "ongoing", True)))
+    for finding in plan.repairs:
+        sync.repair(finding)
+    return sync.finish(plan.seen)
 
-    def upsert(topic: str, latest: Any, kind: str, severity: str, ongoing: bool) -> None:
-        current = by_key.get(latest.key) or by_topic.get(topic)
+
+class _Sync:
+    """The episode's alerts while a plan is applied (one sync_findings call)."""
+
+    def __init__(self, episode: CareEpisode, request: HttpRequest | None,
+                 sessions: Mapping[int, Session]) -> None:
+        self.episode, self.request, self.sessions = episode, request, sessions
+        self.result = SyncResult()
+        self.untouched: list[int] = []
+        # One sync per episode at a time (a no-op on SQLite, whose writers are serialised anyway).
+        CareEpisode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
+        self.by_key: dict[str, Alert] = {}
+        self.by_topic: dict[str, Alert] = {}
+        self.resolved: dict[str, Alert] = {}
+        for alert in Alert.objects.filter(episode=episode).exclude(kind__in=IGNORED_KINDS).order_by(
+            "opened_at", "id"
+        ):
+            alert.episode = episode
+            if alert.is_resolved:
+                self.resolved[alert.key] = alert
+            else:
+                self.by_key[alert.key] = alert
+                self.by_topic.setdefault(topic(alert.kind, alert.subject), alert)
+        self.noted = set(
+            AlertStep.objects.filter(alert__episode=episode)
+            .exclude(finding_key="")
+            .values_list("finding_key", flat=True)
+        )
+
+    def upsert(self, topic_: str, latest: Any, kind: str, severity: str, ongoing: bool) -> None:
+        current = self.by_key.get(latest.key) or self.by_topic.get(topic_)
         if current is not None:
-            moved = latest.key if latest.key not in by_key else None
+            moved = latest.key if latest.key not in self.by_key else None
             changed = _refresh(current, severity=severity, ongoing=ongoing,
                                evidence=clean_evidence(dict(latest.evidence)), key=moved,
-                               request=request, touch_unchanged=False,
+                               request=self.request, touch_unchanged=False,
                                session_number=latest.session)
             if moved:
-                by_key[moved] = current
+                self.by_key[moved] = current
             if not changed:
-                untouched.append(current.pk)
-            result.refreshed.append(current)
+                self.untouched.append(current.pk)
+            self.result.refreshed.append(current)
             return
-        handled = resolved.get(latest.key)
+        handled = self.resolved.get(latest.key)
         if handled is not None and _rank(severity) <= _rank(handled.severity):
             return
         alert, created = _raise(
-            episode=episode, kind=kind, severity=severity, key=latest.key,
-            evidence=latest.evidence, session=sessions.get(latest.session),
+            episode=self.episode, kind=kind, severity=severity, key=latest.key,
+            evidence=latest.evidence, session=self.sessions.get(latest.session),
             session_number=latest.session, subject=latest.subject, ongoing=ongoing,
-            request=request,
+            request=self.request,
         )
-        by_key[alert.key] = by_topic[topic] = alert
-        (result.raised if created else result.refreshed).append(alert)
+        self.by_key[alert.key] = self.by_topic[topic_] = alert
+        (self.result.raised if created else self.result.refreshed).append(alert)
 
-    for topic, group in groups.items():
-        seen.update(f.key for f in group)
-        latest = group[-1]
-        upsert(topic, latest, latest.kind, latest.severity, bool(getattr(latest, "ongoing", True)))
-    for finding in findings:
-        if finding.kind != Kind.RUPTURE_REPAIRED:
-            continue
-        seen.add(finding.key)
-        if finding.key in noted:
-            continue
+    def repair(self, finding: Any) -> None:
+        if finding.key in self.noted:
+            return
         candidates = sorted(
-            (a for a in by_key.values()
+            (a for a in self.by_key.values()
              if a.kind == Kind.RUPTURE and a.subject == finding.subject
              and (a.session_number or 0) < finding.session),
             key=lambda a: a.session_number or 0,
         )
-        wanted = _rupture_key_for(finding)
+        wanted = rupture_key_for(finding)
         target = next((a for a in candidates if a.key == wanted), None) or (
             candidates[-1] if candidates else None)
         if target is not None:
-            _record_repair(target, finding, request)
-            noted.add(finding.key)
-            result.repaired.append(target)
+            _record_repair(target, finding, self.request)
+            self.noted.add(finding.key)
+            self.result.repaired.append(target)
         else:
-            upsert(_topic(Kind.RUPTURE_REPAIRED, finding.subject), finding,
-                   Kind.RUPTURE_REPAIRED, Severity.INFO, False)
-    if untouched:
-        Alert.objects.filter(pk__in=untouched).update(last_seen_at=timezone.now())
-    result.no_longer_seen = (
-        Alert.objects.unresolved()
-        .filter(episode=episode, ongoing=True)
-        .exclude(kind__in=IGNORED_KINDS)
-        .exclude(key__in=seen)
-        .update(ongoing=False)
-    )
-    return result
+            self.upsert(topic(Kind.RUPTURE_REPAIRED, finding.subject), finding,
+                        Kind.RUPTURE_REPAIRED, Severity.INFO, False)
+
+    def finish(self, seen: set[str]) -> SyncResult:
+        if self.untouched:
+            Alert.objects.filter(pk__in=self.untouched).update(last_seen_at=timezone.now())
+        self.result.no_longer_seen = (
+            Alert.objects.unresolved()
+            .filter(episode=self.episode, ongoing=True)
+            .exclude(kind__in=IGNORED_KINDS)
+            .exclude(key__in=seen)
+            .update(ongoing=False)
+        )
+        return self.result

@@ -59,13 +59,23 @@ def can_read_clinical_text(request: HttpRequest, episode: CareEpisode) -> bool:
     return clinical_episodes_for(request).filter(pk=episode.pk).exists()
 
 
+def may_write(request: HttpRequest, episode: CareEpisode) -> bool:
+    """Goals and session records are written by the treating therapist (supervisors read)."""
+    return request.user.is_authenticated and episode.therapist_id == request.user.pk
+
+
 def require_admin(request: HttpRequest) -> None:
     """Pages for the practice's administrators only (audit trail, privacy): 404 for everyone else."""
     if request.organisation is None or Role.ADMIN not in request.roles:
         raise Http404("No such page")
 
 
-def _uuid(code: UUID | str) -> UUID:
+def parse_code(code: UUID | str) -> UUID:
+    """An object's code as a UUID; 404 for a malformed one.
+
+    URLs already give UUIDs (the `<uuid:code>` converter); this is for codes that arrive as text,
+    from a form field or a caller outside a URL, so a bad one is "not found", never a 500.
+    """
     try:
         return code if isinstance(code, UUID) else UUID(str(code))
     except ValueError as exc:
@@ -74,14 +84,14 @@ def _uuid(code: UUID | str) -> UUID:
 
 def get_client_for(request: HttpRequest, code: UUID | str) -> Client:
     try:
-        return clients_for(request).get(code=_uuid(code))
+        return clients_for(request).get(code=parse_code(code))
     except Client.DoesNotExist as exc:
         raise Http404("No such client") from exc
 
 
 def get_episode_for(request: HttpRequest, code: UUID | str) -> CareEpisode:
     try:
-        return episodes_for(request).select_related("client", "therapist").get(code=_uuid(code))
+        return episodes_for(request).select_related("client", "therapist").get(code=parse_code(code))
     except CareEpisode.DoesNotExist as exc:
         raise Http404("No such episode") from exc
 
@@ -91,7 +101,7 @@ def get_session_for(request: HttpRequest, code: UUID | str) -> Session:
         return (
             Session.objects.filter(episode__in=episodes_for(request))
             .select_related("episode", "episode__client", "episode__therapist")
-            .get(code=_uuid(code))
+            .get(code=parse_code(code))
         )
     except Session.DoesNotExist as exc:
         raise Http404("No such session") from exc

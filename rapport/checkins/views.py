@@ -197,7 +197,7 @@ def _done(request, checkin: CheckIn) -> HttpResponse:
 
 def _checkin_for_session(session, code) -> CheckIn:
     try:
-        return CheckIn.objects.get(session=session, code=access._uuid(code))
+        return CheckIn.objects.get(session=session, code=access.parse_code(code))
     except CheckIn.DoesNotExist as exc:
         raise Http404("No such check-in") from exc
 

@@ -9,16 +9,12 @@ alert and discussed it with the client. Clients whose rupture was not repaired k
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.http import HttpRequest
 
 from rapport.alerts.findings import refresh_all
 from rapport.alerts.models import Alert, Kind, Status
 from rapport.alerts.services import transition
-
-if TYPE_CHECKING:
-    from rapport.demo.generator import Practice
+from rapport.demo.plans import Practice
 
 REPAIR_NOTE = (
     "Asked about the last session at the start. They felt I had pushed on with the homework "

@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import random
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from rapport.care.models import Attendance
 from rapport.checkins.models import Respondent
@@ -36,10 +35,8 @@ from rapport.checkins.services.answers import GOAL_PROGRESS
 from rapport.checkins.services.consent import accept_statement, current_statement
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
 from rapport.checkins.services.submission import submit
+from rapport.demo.plans import ClientPlan, Practice
 from rapport.goals.models import EventKind, GoalEvent
-
-if TYPE_CHECKING:
-    from rapport.demo.generator import ClientPlan, Practice
 
 COMPONENTS = ["trust", "empathy", "genuineness", "respect", "listening", "safety", "goals"]
 SELF = ["warmth", "acceptance", "authenticity", "self-awareness"]

@@ -4,15 +4,15 @@ One organisation, one administrator, one supervisor (supervising two of the thre
 the demo shows scoping), three therapists and 36 clients whose episodes run over the last six
 months with realistic attendance. Every client is given a *story* up front (improving, stalling,
 deteriorating, a rupture that is repaired, one that is not, dropping out ...). The people and
-appointments are built here; later layers (check-ins, goals, alerts) add their own step to
-`STEPS`, reading each plan's story, so the whole practice stays consistent and reproducible.
+appointments are built here; then each later layer's step in `STEPS` (goals, check-ins, alerts)
+reads each plan's story (rapport.demo.plans), so the whole practice stays consistent and
+reproducible.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -22,6 +22,17 @@ from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Organisation, Role, Supervision, User
 from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
+from rapport.demo.alerts import alerts_from_findings
+from rapport.demo.checkins import checkin_histories
+from rapport.demo.goals import goals_and_records
+from rapport.demo.plans import ClientPlan, Practice, Staff
+
+# The steps after the people and appointments, in order; each reads the plans.
+STEPS: tuple[Callable[[Practice], None], ...] = (
+    goals_and_records,  # before the check-ins, which may rate the goals
+    checkin_histories,
+    alerts_from_findings,  # after the check-ins: reads their responses
+)
 
 DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - printed for the local demo only
 DEMO_DOMAIN = "riverside.example"
@@ -66,37 +77,6 @@ LAST_NAMES = [
 ]
 PRONOUNS = ["she/her", "he/him", "they/them", "", ""]
 LANGUAGES = ["en", "en", "en", "en", "es", "de", "fr"]
-
-
-@dataclass
-class Staff:
-    admin: User
-    supervisor: User
-    therapists: list[User]
-
-
-@dataclass
-class ClientPlan:
-    """What the generator decided for one client; later steps read it."""
-
-    client: Client
-    episode: CareEpisode
-    story: str
-    sessions: list[Session] = field(default_factory=list)
-
-
-@dataclass
-class Practice:
-    organisation: Organisation
-    staff: Staff
-    plans: list[ClientPlan]
-    rng: random.Random
-    today: date
-
-
-Step = Callable[[Practice], None]
-# Later layers append their own steps (check-in histories, goals, alerts); each runs in order.
-STEPS: list[Step] = []
 
 
 def _user(email: str, name: str) -> User:
@@ -250,17 +230,3 @@ def logins() -> list[tuple[str, str, str]]:
         ("therapist", f"therapist2@{DEMO_DOMAIN}", DEMO_PASSWORD),
         ("therapist (not supervised in the demo)", f"therapist3@{DEMO_DOMAIN}", DEMO_PASSWORD),
     ]
-
-
-# The layers' steps, in order (each module reads the plans; see STEPS above).
-from rapport.demo.goals import goals_and_records  # noqa: E402
-
-STEPS.append(goals_and_records)  # before the check-ins, which may rate the goals
-
-from rapport.demo.checkins import checkin_histories  # noqa: E402
-
-STEPS.append(checkin_histories)
-
-from rapport.demo.alerts import alerts_from_findings  # noqa: E402
-
-STEPS.append(alerts_from_findings)  # after the check-ins: reads their responses

@@ -13,16 +13,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 from rapport.care.models import Attendance, EpisodeStatus
+from rapport.demo.plans import ClientPlan, Practice
 from rapport.goals import services as goals
 from rapport.goals.models import Side
 from rapport.notes import services as notes
 from rapport.notes.models import Homework
-
-if TYPE_CHECKING:
-    from rapport.demo.generator import ClientPlan, Practice
 
 GOALS = [
     ("Sleep through most nights", "Five nights a week without lying awake for hours."),

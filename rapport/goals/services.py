@@ -220,7 +220,7 @@ def get_clinical_episode_for(request: HttpRequest, code: UUID | str) -> CareEpis
     """An episode whose goal and note text the user may read: treating therapist, supervisors."""
     try:
         return (access.clinical_episodes_for(request).select_related("client", "therapist")
-                .get(code=access._uuid(code)))
+                .get(code=access.parse_code(code)))
     except CareEpisode.DoesNotExist as exc:
         raise Http404("No such episode") from exc
 
@@ -230,14 +230,9 @@ def get_goal_for(request: HttpRequest, code: UUID | str) -> Goal:
     try:
         return (Goal.objects.filter(episode__in=access.clinical_episodes_for(request))
                 .select_related("episode", "episode__client", "episode__therapist")
-                .get(code=access._uuid(code)))
+                .get(code=access.parse_code(code)))
     except Goal.DoesNotExist as exc:
         raise Http404("No such goal") from exc
-
-
-def may_write(request: HttpRequest, episode: CareEpisode) -> bool:
-    """Goals and session records are written by the treating therapist (supervisors read)."""
-    return request.user.is_authenticated and episode.therapist_id == request.user.pk
 
 
 # -- the portal side ---------------------------------------------------------------------------
@@ -247,7 +242,7 @@ def _client_episode(client: Client, episode: CareEpisode | UUID | str) -> CareEp
     code = episode.code if isinstance(episode, CareEpisode) else episode
     try:
         return CareEpisode.objects.select_related("client").get(
-            client=client, code=access._uuid(code)
+            client=client, code=access.parse_code(code)
         )
     except (CareEpisode.DoesNotExist, Http404) as exc:
         raise GoalNotFound("No such episode for this client") from exc
@@ -256,7 +251,7 @@ def _client_episode(client: Client, episode: CareEpisode | UUID | str) -> CareEp
 def _client_goal(client: Client, goal_code: UUID | str) -> Goal:
     try:
         return Goal.objects.select_related("episode", "episode__client").get(
-            episode__client=client, code=access._uuid(goal_code)
+            episode__client=client, code=access.parse_code(goal_code)
         )
     except (Goal.DoesNotExist, Http404) as exc:
         raise GoalNotFound("No such goal for this client") from exc

@@ -51,7 +51,7 @@ def history(goal: Goal) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def episode_goals(request: HttpRequest, code) -> HttpResponse:
     episode = services.get_clinical_episode_for(request, code)
-    can_write = services.may_write(request, episode)
+    can_write = access.may_write(request, episode)
     form = GoalForm()
     if request.method == "POST":
         if not can_write:
@@ -94,7 +94,7 @@ def episode_goals(request: HttpRequest, code) -> HttpResponse:
 def goal_detail(request: HttpRequest, code) -> HttpResponse:
     goal = services.get_goal_for(request, code)
     episode = goal.episode
-    can_write = services.may_write(request, episode)
+    can_write = access.may_write(request, episode)
     revise_form = GoalForm(initial={"title": goal.title, "description": goal.description})
     close_form = CloseGoalForm()
     if request.method == "POST":
@@ -108,7 +108,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                 return redirect("goals-goal", goal.code)
             if action == "acknowledge":
                 try:
-                    event = goal.events.get(code=access._uuid(request.POST.get("event", "")),
+                    event = goal.events.get(code=access.parse_code(request.POST.get("event", "")),
                                             kind=EventKind.MILESTONE)
                 except GoalEvent.DoesNotExist as exc:
                     raise Http404("No such milestone") from exc

@@ -2,7 +2,7 @@
 
 Every write is atomic and audited in the same transaction. Staff reach a record through
 `get_session_record_for` (treating therapist and their supervisors; everyone else 404, including
-administrators without a clinical role); only the treating therapist writes (`may_write`).
+administrators without a clinical role); only the treating therapist writes (`care.access.may_write`).
 The portal functions check that the record belongs to one of the client's episodes and is shared,
 and never return the private note.
 """
@@ -44,7 +44,7 @@ def get_clinical_session_for(request: HttpRequest, code: UUID | str) -> Session:
         return (
             Session.objects.filter(episode__in=access.clinical_episodes_for(request))
             .select_related("episode", "episode__client", "episode__therapist")
-            .get(code=access._uuid(code))
+            .get(code=access.parse_code(code))
         )
     except Session.DoesNotExist as exc:
         raise Http404("No such session") from exc
@@ -180,7 +180,7 @@ def remove_homework(session: Session, code: UUID | str, *,
 
 def _item(model, session: Session, code: UUID | str):
     try:
-        return model.objects.get(record__session=session, code=access._uuid(code))
+        return model.objects.get(record__session=session, code=access.parse_code(code))
     except model.DoesNotExist as exc:
         raise RecordNotFound("No such item in this session's record") from exc
 
@@ -273,7 +273,7 @@ def tick_homework(client: Client, homework_code: UUID | str, done: bool,
     try:
         item = Homework.objects.select_related("record").get(
             episode__client=client, record__shared_with_client_at__isnull=False,
-            code=access._uuid(homework_code),
+            code=access.parse_code(homework_code),
         )
     except (Homework.DoesNotExist, Http404) as exc:
         raise RecordNotFound("No such homework for this client") from exc

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
-from rapport.goals.services import may_write
+from rapport.care import access
 from rapport.notes import services
 from rapport.notes.forms import ItemForm, PrivateNoteForm, SummaryForm
 
@@ -28,7 +28,7 @@ def _reflection_url(session) -> str | None:
 def session_record(request: HttpRequest, code) -> HttpResponse:
     session = services.get_clinical_session_for(request, code)
     rec = services.record_of(session)
-    can_write = may_write(request, session.episode)
+    can_write = access.may_write(request, session.episode)
     summary_form = SummaryForm(initial={"summary": rec.summary, "next_steps": rec.next_steps})
     note_form = PrivateNoteForm(initial={"private_note": rec.private_note})
     agenda_form = ItemForm(label="Add an agenda item", prefix="agenda")

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client as HttpClient
 from django_scopes import scope
 
+from rapport.alerts import receivers as alert_receivers
 from rapport.alerts.models import Alert
 from rapport.audit.models import AuditEvent
 from rapport.checkins.models import Draft, Invitation, Response
@@ -58,7 +59,7 @@ def fault(request, monkeypatch):
 
         monkeypatch.setattr(submission, "record", record)
     elif step == "risk alert":
-        monkeypatch.setattr(submission, "_raise_risk_alert", after(submission._raise_risk_alert))
+        monkeypatch.setattr(alert_receivers, "raise_alert", after(alert_receivers.raise_alert))
     elif step == "check-in completion":
         monkeypatch.setattr(submission, "_complete_if_done", after(submission._complete_if_done))
     else:

@@ -22,6 +22,7 @@ from rapport.checkins.models import (
     Draft,
     Respondent,
 )
+from rapport.checkins.registry import rated_goals
 
 # -- instruments -----------------------------------------------------------------------------
 
@@ -29,9 +30,8 @@ GOAL_PROGRESS = "goal-progress"
 
 
 def goals_to_rate(episode: CareEpisode) -> dict[str, str]:
-    """{linkId: title} of the episode's goals the client rates now (the goals app decides)."""
-    from rapport.goals.progress import rated_goals
-
+    """{linkId: title} of the episode's goals the client rates now (the goals app decides,
+    through rapport.checkins.registry)."""
     return rated_goals(episode)
 
 

@@ -2,8 +2,9 @@
 
 Every path (a client's link, the portal, the therapist's reflection form, the demo generator)
 goes through it, so every stored response is validated and scored by `rapport.instruments`,
-audited in the same transaction, raises a risk alert when the instrument flags risk, and sends
-`response_stored`.
+audited in the same transaction, and announced by one event, `response_stored`, inside that
+transaction. Everything that reacts to a response (the risk alert, goal milestones, the findings
+refresh) is a receiver of that signal in its own app: see rapport.checkins.signals.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,32 +45,6 @@ class Submission:
     response: Response
     created: bool  # False: a retry of a submission already stored
     score: Any = None
-    alerts: list = field(default_factory=list)
-
-
-def _raise_risk_alert(response: Response, score, request: HttpRequest | None):
-    """An urgent alert for the therapist: the alerts app de-duplicates on (episode, key)."""
-    from rapport.alerts.services import raise_alert
-
-    flagged = [f.split(":", 1)[1] for f in response.flags if f.startswith("risk:")]
-    item = flagged[0] if len(flagged) == 1 else flagged
-    value = score.answers.get(flagged[0]) if len(flagged) == 1 else {
-        k: score.answers.get(k) for k in flagged
-    }
-    return raise_alert(
-        episode=response.episode,
-        kind="risk",
-        severity="urgent",
-        key=f"risk:{response.code}",
-        evidence={
-            "instrument": response.instrument_id,
-            "item": item,
-            "value": value,
-            "response": str(response.code),
-        },
-        session=response.session,
-        request=request,
-    )
 
 
 def submit(
@@ -88,7 +63,7 @@ def submit(
     actor_label: str | None = None,
     goals: Mapping[str, str] | None = None,
 ) -> Submission:
-    """Validate, score and store one response; audit it, alert on risk, send `response_stored`.
+    """Validate, score and store one response; audit it and send `response_stored`.
 
     Raises `InvalidAnswers` (nothing stored) when the instrument rejects the answers or a
     required answer is missing. A repeated `submission_token`, or a second answer to the same
@@ -176,14 +151,11 @@ def submit(
                 "supersedes": str(supersedes.code) if supersedes else None,
             },
         )
-        alerts = []
-        if response.is_risk:
-            alerts.append(_raise_risk_alert(response, score, request))
         if checkin is not None:
             Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
             _complete_if_done(checkin, response.submitted_at)
-        response_stored.send(sender=Response, response=response)
-    return Submission(response, True, score, alerts)
+        response_stored.send(sender=Response, response=response, score=score, request=request)
+    return Submission(response, True, score)
 
 
 def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | None:

@@ -1,0 +1,27 @@
+"""What a higher app provides to check-ins, registered in its AppConfig.ready().
+
+Check-ins sit below goals in the layer order (README, "Layers"), so they never import the goals
+app. goal-progress needs to know which goals the client rates now: the goals app registers that
+look-up here (`provide_rated_goals(rated_goals)`). Without one, there is no goal to rate and
+goal-progress is skipped, as for an episode without goals.
+
+The reactions to a stored response are not here: they are `response_stored` receivers
+(rapport.checkins.signals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+RatedGoals = Callable[..., dict[str, str]]  # fn(episode) -> {linkId: the goal's wording}
+_rated_goals: list[RatedGoals] = []
+
+
+def provide_rated_goals(fn: RatedGoals) -> None:
+    """Register the look-up of an episode's goals to rate (once; a second call replaces it)."""
+    _rated_goals[:] = [fn]
+
+
+def rated_goals(episode) -> dict[str, str]:
+    """{linkId: wording} of the episode's goals the client rates now ({} without a provider)."""
+    return _rated_goals[0](episode) if _rated_goals else {}
