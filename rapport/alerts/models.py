@@ -136,6 +136,13 @@ class Alert(models.Model):
         return self.status == Status.RESOLVED
 
     @property
+    def headline(self) -> str:
+        """What was found, in plain words, from the evidence it was raised on."""
+        from rapport.alerts.wording import headline
+
+        return headline(self.kind, self.subject, self.evidence, self.session_number)
+
+    @property
     def latest_evidence(self) -> dict:
         """The evidence of the latest dated update, or the evidence it was raised with."""
         update = self.updates.last()

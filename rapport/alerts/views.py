@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,50 +11,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 from rapport.alerts import notify, services
 from rapport.alerts.access import alerts_for, get_alert_for
 from rapport.alerts.forms import StepForm, UrgentSettingsForm
-from rapport.alerts.suggestions import COMPONENT_LABELS
+from rapport.alerts.wording import evidence_rows, risk_answer
 from rapport.audit.services import record
 from rapport.care.access import require_admin
 from rapport.checkins.services.consent import practice_settings
-
-# Evidence keys that read better spelled out; the rest are shown as "some key" -> "Some key".
-EVIDENCE_LABELS = {
-    "sd": "SD (the client's usual spread)",
-    "z": "z (SDs from the usual level)",
-    "usual": "Usual level",
-    "sd_floor_applied": "SD floor applied",
-    "earlier_sessions": "Earlier sessions counted",
-    "tolerance_sd": "Tolerance SD",
-}
-
-
-def _label(name: str) -> str:
-    if name in EVIDENCE_LABELS:
-        return EVIDENCE_LABELS[name]
-    return COMPONENT_LABELS.get(name, name.replace("_", " ").replace("-", " ")).capitalize()
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(_value(v) for v in value) or "—"
-    return str(value)
-
-
-def evidence_rows(evidence: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """The evidence as (what, value) rows for a table; nested objects become "a: b" rows."""
-    rows: list[tuple[str, str]] = []
-    if not isinstance(evidence, dict):
-        return [(prefix or "Value", _value(evidence))]
-    for key, value in evidence.items():
-        label = f"{prefix}: {_label(str(key)).lower()}" if prefix else _label(str(key))
-        if isinstance(value, dict):
-            rows.extend(evidence_rows(value, label))
-        else:
-            rows.append((label, _value(value)))
-    return rows
 
 
 @require_safe
@@ -106,6 +64,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
         {
             "alert": alert,
             "evidence": evidence_rows(alert.evidence),
+            "risk_answer": risk_answer(alert.evidence) if alert.kind == "risk" else None,
             "steps": steps,
             "updates": updates,
             "form": form,
