@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -41,8 +42,8 @@ def test_admin_sees_only_their_practice(client, trail, other_practice):
     login(client, trail.admin)
     client.reauthenticate()
     body = client.get(reverse("audit-trail")).content.decode()
-    assert "user:therapist@riverside.test" in body
-    assert "user:therapist@hillside.test" not in body
+    assert "therapist@riverside.test" in body
+    assert "therapist@hillside.test" not in body
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,8 @@ def test_filter_by_client(client, trail):
     response = client.get(reverse("audit-export"), {"client": str(trail.client.code)})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows and {r["client"] for r in rows} == {trail.client.name}
-    assert {r["action"] for r in rows} == {"care.episode.viewed", "care.client.viewed"}
+    assert {r["action"] for r in rows} == {"care.episode.viewed", "care.client.viewed",
+                                          "workspace.answers.viewed"}
 
 
 def test_filter_by_date_range(client, trail):
@@ -114,3 +116,21 @@ def test_postgresql_allows_masking_only_when_asked(trail):
         cursor.execute("SET LOCAL rapport.audit_masking = 'on'")
         cursor.execute("UPDATE audit_auditevent SET ip_address = NULL WHERE id = %s", [event_id])
     assert AuditEvent.objects.get(pk=event_id).ip_address is None
+
+
+def test_the_trail_names_people_not_codes(client, practice):
+    """A client's own action is named by the client's name; Rapport's by 'Rapport'."""
+    from django_scopes import scope
+
+    from rapport.audit.services import record
+
+    with scope(organisation=[practice.org]):
+        record(None, "checkins.checkin.opened", practice.episode, client=practice.client,
+               organisation=practice.org, actor_label=f"client:{practice.client.code}")
+        record(None, "alerts.alert.notified", practice.episode, client=practice.client,
+               organisation=practice.org, actor_label="system")
+    login(client, practice.admin)
+    body = re.sub(r"<[^>]+>", " ", client.get(reverse("audit-trail")).content.decode())
+    assert f"{practice.client.name} (client)" in body
+    assert "Rapport (automatic)" in body
+    assert str(practice.client.code) not in body and "client:" not in body
