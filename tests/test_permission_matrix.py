@@ -52,6 +52,7 @@ STAFF_SENT_ON = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
 ARGS = {
     "home": lambda w: [],
     "healthz": lambda w: [],
+    "favicon": lambda w: [],
     "accounts-login": lambda w: [],
     "accounts-logout": lambda w: [],
     "accounts-2fa-setup": lambda w: [],
@@ -101,6 +102,7 @@ TWO_FACTOR = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)  # don
 MATRIX = {
     "home": row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE),
     "healthz": PUBLIC,
+    "favicon": row(*[301] * 9),  # everyone is sent on to the static icon
     "accounts-login": row(OK, OK, OK, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE),
     "accounts-logout": row(NO, NO, NO, NO, NO, NO, NO, NO, NO),  # POST only
     "accounts-2fa-setup": TWO_FACTOR,
