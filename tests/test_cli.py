@@ -24,3 +24,21 @@ def test_console_script_runs_django_commands():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_demo_takes_a_port_and_refuses_a_bad_one(monkeypatch, capsys):
+    import pytest
+
+    from rapport import commands
+
+    called = []
+    monkeypatch.setattr(commands, "demo", lambda host, port: called.append((host, port)) or 0)
+    assert commands.run(["demo", "--port", "8123"]) == 0
+    assert commands.run(["demo"]) == 0
+    assert called == [("127.0.0.1", "8123"), ("127.0.0.1", "8000")]
+    for bad in ("0", "70000", "eighty"):
+        with pytest.raises(SystemExit) as exit_:
+            commands.run(["demo", "--port", bad])
+        assert exit_.value.code == 2
+    assert "--port" in capsys.readouterr().err
+    assert len(called) == 2
