@@ -22,7 +22,7 @@ from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.checkins.services.invitations import create_invitation
 from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
-from rapport.notes.services import add_homework, share
+from rapport.notes.services import add_item, share
 from rapport.portal import services as portal
 
 VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
@@ -193,7 +193,7 @@ def world_and_visitors(practice, other_practice, django_user_model):
     with scope(organisation=[practice.org]):
         goal = propose_goal(practice.episode, "Sleep through the night", side=Side.THERAPIST,
                             user=practice.therapist)
-        homework = add_homework(practice.session, "Keep a sleep diary")
+        homework = add_item(practice.session, "homework", "Keep a sleep diary")
         share(practice.session, user=practice.therapist)
         alert = raise_alert(episode=practice.episode, kind="rupture", severity="warning",
                             key="rupture:relationship-checkin:1", evidence={"score": 40, "usual": 80})

@@ -155,15 +155,30 @@ def history_from_rows(
     )
     if outcomes_only:
         return mon.EpisodeHistory(key, outcome_series), by_number
-    alliance_series = []
+    history = mon.EpisodeHistory(
+        key, outcome_series, _alliance_series(alliance, metas), tuple(risks),
+        *_attendance_and_due(sessions, checkins, numbers), tuple(goals),
+    )
+    return history, by_number
+
+
+def _alliance_series(alliance: dict, metas: dict[str, _Meta]) -> tuple[mon.AllianceSeries, ...]:
+    """{(instrument, respondent): (totals, components) by session} as the core's series."""
+    series = []
     for (instrument_id, respondent), (totals, comps) in alliance.items():
         meta = metas[instrument_id]
         c_lo, c_hi = meta.component_range or (None, None)
-        alliance_series.append(mon.AllianceSeries.of(
+        series.append(mon.AllianceSeries.of(
             instrument_id, totals, components=comps if any(comps.values()) else None,
             respondent=respondent, scale_min=meta.scale_min, scale_max=meta.scale_max,
             low_cutoff=meta.low_cutoff, component_min=c_lo, component_max=c_hi,
         ))
+    return tuple(series)
+
+
+def _attendance_and_due(sessions: list[Session], checkins: list[dict] | None,
+                        numbers: dict[int, int]) -> tuple[tuple[mon.Attendance, ...], tuple[mon.CheckIn, ...]]:
+    """The sessions' attendance, and the client check-ins due at past sessions."""
     now = timezone.now()
     attendance = tuple(
         mon.Attendance(
@@ -174,16 +189,12 @@ def history_from_rows(
         if s.attendance != Attendance.SCHEDULED
     )
     # A client check-in was due at each past session it was planned for.
-    due = [
+    due = tuple(
         mon.CheckIn(numbers[c["session_id"]], c["completed_at"] is not None)
         for c in checkins or ()
         if c["session_id"] in numbers and c["session__scheduled_at"] <= now
-    ]
-    history = mon.EpisodeHistory(
-        key, outcome_series, tuple(alliance_series), tuple(risks), attendance, tuple(due),
-        tuple(goals),
     )
-    return history, by_number
+    return attendance, due
 
 
 @dataclass

@@ -88,19 +88,26 @@ def _client_label(checkin: CheckIn) -> str:
     return f"client:{checkin.episode.client.code}"
 
 
+def _consent_step(request: HttpRequest, client, organisation, token: str) -> HttpResponse | None:
+    """The confidentiality statement while the client has not accepted its current version."""
+    statement = needs_consent(client)
+    if statement is None:
+        return None
+    if request.method == "POST" and request.POST.get("action") == "consent":
+        if request.POST.get("accept") == "yes" and request.POST.get("version") == str(statement.version):
+            accept_statement(client, statement, request)
+            return redirect("checkins-answer", token)
+        error = "Please tick the box to say you have read and accept the statement."
+        return _consent(request, organisation, statement, error, status=200)
+    return _consent(request, organisation, statement)
+
+
 def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     checkin = invitation.checkin
     client = checkin.episode.client
     organisation = invitation.organisation
-    statement = needs_consent(client)
-    if statement is not None:
-        if request.method == "POST" and request.POST.get("action") == "consent":
-            if request.POST.get("accept") == "yes" and request.POST.get("version") == str(statement.version):
-                accept_statement(client, statement, request)
-                return redirect("checkins-answer", token)
-            error = "Please tick the box to say you have read and accept the statement."
-            return _consent(request, organisation, statement, error, status=200)
-        return _consent(request, organisation, statement)
+    if (asked := _consent_step(request, client, organisation, token)) is not None:
+        return asked
 
     if not checkin.is_open():
         return render(request, "checkins/link_problem.html",

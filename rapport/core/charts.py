@@ -4,15 +4,19 @@
 number, with an optional shaded band (e.g. the expected trajectory) and marked sessions (e.g. a
 rupture and its repair) for the therapist's episode page. Only presentation attributes are used
 (the Content-Security-Policy forbids inline styles); CSS classes let the stylesheet adjust them.
+
+This module computes the geometry; the SVG itself is drawn by the templates in
+`templates/charts/`, autoescaped like every other page, so no text reaches the markup unescaped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from html import escape
+from typing import Any
 
-from django.utils.safestring import SafeString, mark_safe
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 # Seven distinguishable series: colour, dash pattern and marker shape all differ, so a line can
 # be told apart without colour vision. Colours have at least 3:1 contrast on white (WCAG 1.4.11).
@@ -33,27 +37,42 @@ class Series:
     points: list[tuple[date, float]]
 
 
-def _line(out: list[str], n: int, pts: list[tuple[float, float]]) -> None:
-    """Draw the n-th series: a line in its style, and its markers."""
-    colour, dash, shape = STYLES[n % len(STYLES)]
-    if len(pts) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                   f'stroke-width="2.5"{dash_attr}/>')
-    out.extend(_marker(shape, x, y, colour) for x, y in pts)
+def _f(value: float) -> str:
+    return f"{value:.1f}"
 
 
-def _marker(shape: str, x: float, y: float, colour: str) -> str:
+def _marker(shape: str, x: float, y: float, colour: str) -> dict[str, str]:
+    """A series' marker at (x, y); see templates/charts/_marker.svg."""
+    m = {"shape": shape, "colour": colour, "x": _f(x), "y": _f(y), "points": ""}
     if shape == "square":
-        return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{colour}"/>'
-    if shape == "triangle":
-        return (f'<polygon points="{x:.1f},{y - 4.5:.1f} {x + 4.5:.1f},{y + 3.5:.1f} '
-                f'{x - 4.5:.1f},{y + 3.5:.1f}" fill="{colour}"/>')
-    if shape == "diamond":
-        return (f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} '
-                f'{x - 5:.1f},{y:.1f}" fill="{colour}"/>')
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
+        m.update(x=_f(x - 3.5), y=_f(y - 3.5))
+    elif shape == "triangle":
+        m["points"] = f"{_f(x)},{_f(y - 4.5)} {_f(x + 4.5)},{_f(y + 3.5)} {_f(x - 4.5)},{_f(y + 3.5)}"
+    elif shape == "diamond":
+        m["points"] = f"{_f(x)},{_f(y - 5)} {_f(x + 5)},{_f(y)} {_f(x)},{_f(y + 5)} {_f(x - 5)},{_f(y)}"
+    return m
+
+
+def _series(n: int, pts: list[tuple[float, float]]) -> dict[str, Any]:
+    """The n-th series: a line in its style (when it has two points or more), and its markers."""
+    colour, dash, shape = STYLES[n % len(STYLES)]
+    return {"path": " ".join(f"{_f(x)},{_f(y)}" for x, y in pts) if len(pts) > 1 else "",
+            "colour": colour, "dash": dash, "markers": [_marker(shape, x, y, colour) for x, y in pts]}
+
+
+def _legend_line(n: int, x: float, y: float, name: str) -> dict[str, Any]:
+    colour, dash, shape = STYLES[n % len(STYLES)]
+    return {"kind": "line", "x": _f(x), "x_end": _f(x + 26), "y": _f(y), "colour": colour,
+            "dash": dash, "marker": _marker(shape, x + 13, y, colour), "text_x": _f(x + 32),
+            "text_y": _f(y + 4), "name": name}
+
+
+def _grid(y_min: float, y_max: float, y_step: float, py) -> list[dict[str, str]]:
+    grid, v = [], y_min
+    while v <= y_max + 1e-9:
+        grid.append({"y": _f(py(v)), "text_y": _f(py(v) + 4), "label": f"{v:g}"})
+        v += y_step
+    return grid
 
 
 def line_chart(series: list[Series], *, title: str, y_min: float, y_max: float,
@@ -74,52 +93,24 @@ def line_chart(series: list[Series], *, title: str, y_min: float, y_max: float,
     def py(v: float) -> float:
         return top + plot_h * (1 - (v - y_min) / (y_max - y_min))
 
-    out = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">Line chart; the same figures are in the table that follows.</desc>',
-    ]
-    for lower, label in bands or []:
-        y = py(lower)
-        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
-                   'stroke="#c9d1db" stroke-dasharray="3 3"/>')
-        out.append(f'<text x="{left + plot_w - 2}" y="{y - 3:.1f}" text-anchor="end" '
-                   f'font-size="11" fill="#4a5360">{escape(label)}</text>')
-    v = y_min
-    while v <= y_max + 1e-9:
-        y = py(v)
-        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef1f4"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
-                   f'fill="#1b1f24">{v:g}</text>')
-        v += y_step
-    out.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#1b1f24"/>')
-    out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" '
-               'stroke="#1b1f24"/>')
-    if days:
-        for d, anchor in ((first, "start"), (last, "end")):
-            out.append(f'<text x="{px(d):.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}" '
-                       f'font-size="12" fill="#1b1f24">{d:%d %b %Y}</text>')
-    for n, s in enumerate(series):
-        _line(out, n, [(px(d), py(val)) for d, val in s.points])
-        colour, dash, shape = STYLES[n % len(STYLES)]
-        if len(series) > 1:
-            lx = left + (n % 3) * (plot_w / 3)
-            ly = top + plot_h + 36 + 22 * (n // 3)
-            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-            out.append(f'<line x1="{lx:.1f}" x2="{lx + 26:.1f}" y1="{ly:.1f}" y2="{ly:.1f}" '
-                       f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
-            out.append(_marker(shape, lx + 13, ly, colour))
-            out.append(f'<text x="{lx + 32:.1f}" y="{ly + 4:.1f}" font-size="12" '
-                       f'fill="#1b1f24">{escape(s.name)}</text>')
-    out.append("</svg>")
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+    legend = [_legend_line(n, left + (n % 3) * (plot_w / 3), top + plot_h + 36 + 22 * (n // 3), s.name)
+              for n, s in enumerate(series)] if len(series) > 1 else []
+    return render_to_string("charts/line_chart.svg", {
+        "width": width, "height": height, "chart_id": chart_id, "title": title,
+        "left": left, "right": left + plot_w, "top": top, "bottom": top + plot_h, "label_x": left - 6,
+        "bands": [{"y": _f(py(lower)), "text_x": left + plot_w - 2, "text_y": _f(py(lower) - 3),
+                   "label": label} for lower, label in bands or []],
+        "grid": _grid(y_min, y_max, y_step, py),
+        "dates": [{"x": _f(px(d)), "y": top + plot_h + 16, "anchor": anchor, "label": f"{d:%d %b %Y}"}
+                  for d, anchor in ((first, "start"), (last, "end"))] if days else [],
+        "series": [_series(n, [(px(d), py(val)) for d, val in s.points]) for n, s in enumerate(series)],
+        "legend": legend,
+    })
 
 
 # ---- charts by session number ------------------------------------------------------------------
 
-BAND_FILL = "#d6e4f2"  # light blue behind the lines; the band's edges are drawn darker
-BAND_EDGE = "#6f8fb0"
+# The band is light blue behind the lines, its edges darker (#d6e4f2, #6f8fb0: session_chart.svg).
 MARKER_COLOURS = {"rupture": "#a4161a", "repair": "#1e6b34"}
 
 
@@ -148,14 +139,33 @@ class Mark:
     kind: str = "rupture"
 
 
-def _legend_line(x: float, y: float, colour: str, dash: str, shape: str, name: str) -> list[str]:
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return [
-        f'<line x1="{x:.1f}" x2="{x + 26:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" '
-        f'stroke-width="2.5"{dash_attr}/>',
-        _marker(shape, x + 13, y, colour),
-        f'<text x="{x + 32:.1f}" y="{y + 4:.1f}" font-size="12" fill="#1b1f24">{escape(name)}</text>',
-    ]
+def _session_legend(lines: list[Line], band: Band | None, marks: list[Mark]) -> list[tuple[str, Any, str]]:
+    legend: list[tuple[str, Any, str]] = [("line", n, line.name) for n, line in enumerate(lines)]
+    if band is not None and band.points:
+        legend.append(("band", 0, band.name))
+    for m in {m.kind: m for m in marks}.values():  # one entry per kind, with its label
+        legend.append(("mark", m.kind, m.label))
+    return legend
+
+
+def _legend_entry(kind: str, n: Any, name: str, x: float, y: float) -> dict[str, Any]:
+    if kind == "line":
+        return _legend_line(n, x, y, name)
+    entry = {"kind": kind, "name": name, "x": _f(x), "text_x": _f(x + 32), "text_y": _f(y + 4)}
+    if kind == "band":
+        entry["box_y"] = _f(y - 7)
+    else:
+        entry.update(colour=MARKER_COLOURS.get(str(n), "#4a5360"), mid_x=_f(x + 13),
+                     y_top=_f(y - 8), y_bottom=_f(y + 8))
+    return entry
+
+
+def _mark(m: Mark, x: float, left: float, plot_w: float, top: int) -> dict[str, Any]:
+    anchor = "end" if x > left + plot_w * 0.8 else "start"
+    return {"kind": m.kind, "label": m.label, "colour": MARKER_COLOURS.get(m.kind, "#4a5360"),
+            "x": _f(x), "y1": top - 4, "anchor": anchor, "text_x": _f(x + (-4 if anchor == "end" else 4)),
+            # a repair soon after a rupture stays readable below it
+            "text_y": top + 6 if m.kind == "rupture" else top + 20}
 
 
 def session_chart(lines: list[Line], *, title: str, chart_id: str, y_min: float, y_max: float,
@@ -168,18 +178,12 @@ def session_chart(lines: list[Line], *, title: str, chart_id: str, y_min: float,
     `sessions` (first, last) fixes the x axis, so that charts of one episode line up.
     """
     marks = marks or []
-    x_range = sessions
-    sessions = sorted({s for line in lines for s, _ in line.points}
-                      | {s for s, _, _ in (band.points if band else [])}
-                      | {m.session for m in marks})
-    first, last = (sessions[0], sessions[-1]) if sessions else (1, 1)
-    if x_range is not None:
-        first, last = min(first, x_range[0]), max(last, x_range[1])
-    legend: list[tuple[str, int | str, str]] = [("line", n, line.name) for n, line in enumerate(lines)]
-    if band is not None and band.points:
-        legend.append(("band", 0, band.name))
-    for m in {m.kind: m for m in marks}.values():  # one entry per kind, with its label
-        legend.append(("mark", m.kind, m.label))
+    numbers = sorted({s for line in lines for s, _ in line.points}
+                     | {s for s, _, _ in (band.points if band else [])} | {m.session for m in marks})
+    first, last = (numbers[0], numbers[-1]) if numbers else (1, 1)
+    if sessions is not None:
+        first, last = min(first, sessions[0]), max(last, sessions[1])
+    legend = _session_legend(lines, band, marks)
     cols = max(1, legend_columns)
     rows = (len(legend) + cols - 1) // cols if len(legend) > 1 or band or marks else 0
     left, right, top, bottom = 44, 14, 22 if marks else 12, 40 + 22 * rows
@@ -193,68 +197,24 @@ def session_chart(lines: list[Line], *, title: str, chart_id: str, y_min: float,
         v = min(max(v, y_min), y_max)
         return top + plot_h * (1 - (v - y_min) / (y_max - y_min))
 
-    desc = description or "Line chart by session; the same figures are in the table beside it."
-    out = [
-        f'<svg class="chart chart-sessions" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
-    ]
-    v = y_min
-    while v <= y_max + 1e-9:
-        y = py(v)
-        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef1f4"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
-                   f'fill="#1b1f24">{v:g}</text>')
-        v += y_step
+    shaded = None
     if band is not None and len(band.points) > 1:
-        upper = [f"{px(s):.1f},{py(hi):.1f}" for s, _, hi in band.points]
-        lower = [f"{px(s):.1f},{py(lo):.1f}" for s, lo, _ in reversed(band.points)]
-        out.append(f'<polygon class="chart-band" points="{" ".join(upper + lower)}" '
-                   f'fill="{BAND_FILL}" stroke="none"/>')
-        for edge in (upper, list(reversed(lower))):
-            out.append(f'<polyline points="{" ".join(edge)}" fill="none" stroke="{BAND_EDGE}" '
-                       'stroke-width="1" stroke-dasharray="4 3"/>')
-    out.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#1b1f24"/>')
-    out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" '
-               'stroke="#1b1f24"/>')
+        upper = [f"{_f(px(s))},{_f(py(hi))}" for s, _, hi in band.points]
+        lower = [f"{_f(px(s))},{_f(py(lo))}" for s, lo, _ in reversed(band.points)]
+        shaded = {"points": " ".join(upper + lower),
+                  "edges": [" ".join(upper), " ".join(reversed(lower))]}
     step = max(1, -(-(last - first + 1) // 12))  # at most about 12 session labels
-    for s in range(first, last + 1, step):
-        out.append(f'<text x="{px(s):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                   f'font-size="12" fill="#1b1f24">{s}</text>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 32}" text-anchor="middle" '
-               'font-size="12" fill="#4a5360">Session</text>')
-    for m in marks:
-        colour = MARKER_COLOURS.get(m.kind, "#4a5360")
-        x = px(m.session)
-        out.append(f'<line class="chart-mark chart-mark-{escape(m.kind)}" x1="{x:.1f}" x2="{x:.1f}" '
-                   f'y1="{top - 4}" y2="{top + plot_h}" stroke="{colour}" stroke-width="2" '
-                   'stroke-dasharray="5 3"/>')
-        anchor = "end" if x > left + plot_w * 0.8 else "start"
-        dx = -4 if anchor == "end" else 4
-        y = top + 6 if m.kind == "rupture" else top + 20  # a repair soon after stays readable
-        out.append(f'<text x="{x + dx:.1f}" y="{y}" text-anchor="{anchor}" font-size="12" '
-                   f'font-weight="600" fill="{colour}">{escape(m.label)}</text>')
-    for n, line in enumerate(lines):
-        _line(out, n, [(px(s), py(val)) for s, val in line.points])
-    if rows:
-        col_w = plot_w / cols
-        for i, (kind, n, name) in enumerate(legend):
-            lx = left + (i % cols) * col_w
-            ly = top + plot_h + 50 + 22 * (i // cols)
-            if kind == "line":
-                out.extend(_legend_line(lx, ly, *STYLES[n % len(STYLES)], name))
-            elif kind == "band":
-                out.append(f'<rect x="{lx:.1f}" y="{ly - 7:.1f}" width="26" height="14" '
-                           f'fill="{BAND_FILL}" stroke="{BAND_EDGE}" stroke-dasharray="4 3"/>')
-                out.append(f'<text x="{lx + 32:.1f}" y="{ly + 4:.1f}" font-size="12" '
-                           f'fill="#1b1f24">{escape(name)}</text>')
-            else:
-                colour = MARKER_COLOURS.get(str(n), "#4a5360")
-                out.append(f'<line x1="{lx + 13:.1f}" x2="{lx + 13:.1f}" y1="{ly - 8:.1f}" '
-                           f'y2="{ly + 8:.1f}" stroke="{colour}" stroke-width="2" '
-                           'stroke-dasharray="5 3"/>')
-                out.append(f'<text x="{lx + 32:.1f}" y="{ly + 4:.1f}" font-size="12" '
-                           f'fill="#1b1f24">{escape(name)}</text>')
-    out.append("</svg>")
-    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped
+    return render_to_string("charts/session_chart.svg", {
+        "width": width, "height": height, "chart_id": chart_id, "title": title,
+        "description": description or "Line chart by session; the same figures are in the table beside it.",
+        "left": left, "right": left + plot_w, "top": top, "bottom": top + plot_h, "label_x": left - 6,
+        "grid": _grid(y_min, y_max, y_step, py), "band": shaded,
+        "session_labels": [{"x": _f(px(s)), "y": top + plot_h + 16, "label": s}
+                           for s in range(first, last + 1, step)],
+        "axis_title": {"x": _f(left + plot_w / 2), "y": top + plot_h + 32},
+        "marks": [_mark(m, px(m.session), left, plot_w, top) for m in marks],
+        "series": [_series(n, [(px(s), py(val)) for s, val in line.points]) for n, line in enumerate(lines)],
+        "legend": [_legend_entry(kind, n, name, left + (i % cols) * (plot_w / cols),
+                                 top + plot_h + 50 + 22 * (i // cols))
+                   for i, (kind, n, name) in enumerate(legend)] if rows else [],
+    })

@@ -142,11 +142,40 @@ def _therapists(stories: list[str], count: int) -> list[int]:
     return [c for c in chosen if c is not None]
 
 
+def _plan_sessions(plan: ClientPlan, rng: random.Random, start: date, weekday_hour: time,
+                   past: int, today: date) -> None:
+    """The episode's weekly sessions up to today (with attendance), then the next two for an
+    active episode; an ended one ends on its last session. Saved by the caller."""
+    episode, status = plan.episode, plan.episode.status
+    tz = timezone.get_current_timezone()
+    for n in range(past):
+        day = start + timedelta(weeks=n)
+        if day >= today:
+            break
+        at = datetime.combine(day, weekday_hour, tzinfo=tz)
+        attendance = _attendance(rng, plan.story, n, past)
+        cancelled_at = None
+        if attendance == Attendance.CANCELLED_CLIENT:
+            cancelled_at = at - timedelta(hours=rng.choice([3, 12, 30, 72]))
+        plan.sessions.append(Session(organisation_id=episode.organisation_id, episode=episode,
+                                     scheduled_at=at, attendance=attendance, cancelled_at=cancelled_at))
+    if status == EpisodeStatus.ACTIVE:
+        # The next two appointments, weekly from the last one.
+        last = plan.sessions[-1].scheduled_at if plan.sessions else datetime.combine(start, weekday_hour, tzinfo=tz)
+        while last.date() <= today:
+            last += timedelta(weeks=1)
+        for k in range(2):
+            plan.sessions.append(Session(organisation_id=episode.organisation_id, episode=episode,
+                                         scheduled_at=last + timedelta(weeks=k)))
+    else:
+        episode.ended_on = plan.sessions[-1].scheduled_at.date()
+        episode.save(update_fields=["ended_on"])
+
+
 def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: date) -> list[ClientPlan]:
     stories = STORIES[:]
     rng.shuffle(stories)
     names = rng.sample([(f, last) for f in FIRST_NAMES for last in LAST_NAMES], len(stories))
-    tz = timezone.get_current_timezone()
     plans = []
     assigned = _therapists(stories, len(staff.therapists))
     for i, (story, (first, last)) in enumerate(zip(stories, names, strict=True)):
@@ -179,28 +208,7 @@ def _build_episodes(org: Organisation, staff: Staff, rng: random.Random, today: 
             organisation=org, client=client, therapist=therapist, started_on=start, status=status,
         )
         plan = ClientPlan(client=client, episode=episode, story=story)
-        for n in range(past):
-            day = start + timedelta(weeks=n)
-            if day >= today:
-                break
-            at = datetime.combine(day, weekday_hour, tzinfo=tz)
-            attendance = _attendance(rng, story, n, past)
-            cancelled_at = None
-            if attendance == Attendance.CANCELLED_CLIENT:
-                cancelled_at = at - timedelta(hours=rng.choice([3, 12, 30, 72]))
-            plan.sessions.append(Session(organisation=org, episode=episode, scheduled_at=at,
-                                         attendance=attendance, cancelled_at=cancelled_at))
-        if status == EpisodeStatus.ACTIVE:
-            # The next two appointments, weekly from the last one.
-            last = plan.sessions[-1].scheduled_at if plan.sessions else datetime.combine(start, weekday_hour, tzinfo=tz)
-            while last.date() <= today:
-                last += timedelta(weeks=1)
-            for k in range(2):
-                plan.sessions.append(Session(organisation=org, episode=episode,
-                                             scheduled_at=last + timedelta(weeks=k)))
-        else:
-            episode.ended_on = plan.sessions[-1].scheduled_at.date()
-            episode.save(update_fields=["ended_on"])
+        _plan_sessions(plan, rng, start, weekday_hour, past, today)
         Session.objects.bulk_create(plan.sessions)
         plans.append(plan)
     return plans

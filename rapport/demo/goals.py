@@ -126,7 +126,7 @@ def _records_for(rng: random.Random, plan: ClientPlan) -> None:
         if rng.random() < 0.6:
             notes.save_private_note(session, rng.choice(PRIVATE), request=request, at=at)
         if rng.random() < 0.5:
-            homework = notes.add_homework(session, rng.choice(HOMEWORK), request=request, at=at)
+            homework = notes.add_item(session, "homework", rng.choice(HOMEWORK), request=request, at=at)
             if n < len(past) - 1 and rng.random() < 0.65:
                 Homework.objects.filter(pk=homework.pk).update(done_at=at + timedelta(days=3))
         # The last session's record is sometimes still a draft, not yet shared.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
@@ -612,34 +612,10 @@ def _expand(template: Instrument, pairs: tuple[tuple[str, str], ...]) -> Instrum
             raise ValueError(f"linkIds must be distinct and non-empty, not {link_ids!r}")
         seen.add(link_id)
     items = [i for i in template.items if not i.template]
-    items += [
-        Item(
-            link_id=k,
-            text=text or base.text,
-            kind=base.kind,
-            fhir_type=base.fhir_type,
-            required=base.required,
-            options=base.options,
-            min_value=base.min_value,
-            max_value=base.max_value,
-            decimal_places=base.decimal_places,
-        )
-        for k, text in pairs
-    ]
+    # Each goal's item is the template item with the goal's linkId and wording.
+    items += [replace(base, link_id=k, text=text or base.text, template=False) for k, text in pairs]
     rules = template.scoring
-    total = None
-    if rules.total is not None:
-        t = rules.total
-        total = Scale(
-            name=t.name,
-            label=t.label,
-            items=link_ids,
-            method=t.method,
-            multiplier=t.multiplier,
-            max_missing=t.max_missing,
-            missing_source=t.missing_source,
-            code=t.code,
-        )
+    total = replace(rules.total, items=link_ids) if rules.total is not None else None
     subscales = tuple(Scale(name=k, label=k, items=(k,)) for k in link_ids)
     return Instrument(
         id=template.id,

@@ -1,8 +1,8 @@
 """Session record services: write, share, the client's agenda from session-prep, the portal side.
 
-Every write is atomic and audited in the same transaction. Staff reach a record through
-`get_session_record_for` (treating therapist and their supervisors; everyone else 404, including
-administrators without a clinical role); only the treating therapist writes (`care.access.may_write`).
+Every write is atomic and audited in the same transaction. Staff reach a session's record through
+`get_clinical_session_for` and `record_of` (treating therapist and their supervisors; everyone
+else 404, including administrators without a clinical role); only the treating therapist writes (`care.access.may_write`).
 The portal functions check that the record belongs to one of the client's episodes and is shared,
 and never return the private note.
 """
@@ -55,11 +55,6 @@ def record_of(session: Session) -> SessionRecord:
     found = SessionRecord.objects.filter(session=session).first()
     return found or SessionRecord(organisation_id=session.organisation_id, session=session,
                                   episode_id=session.episode_id)
-
-
-def get_session_record_for(request: HttpRequest, code: UUID | str) -> SessionRecord:
-    """The record of a session (by the session's code) for staff; 404 outside their reach."""
-    return record_of(get_clinical_session_for(request, code))
 
 
 def _ensure(session: Session, at: datetime) -> SessionRecord:
@@ -138,51 +133,39 @@ def unshare(session: Session, *, request: HttpRequest | None = None) -> SessionR
     return rec
 
 
-def add_agenda_item(session: Session, text: str, *, request: HttpRequest | None = None,
-                    at: datetime | None = None) -> AgendaItem:
-    text = _check(text, ITEM_MAX, "agenda item", required=True)
+# The record's two lists, alike in every way but their model and wording.
+ITEMS = {
+    "agenda": (AgendaItem, "agenda item", "notes.agenda_item"),
+    "homework": (Homework, "homework", "notes.homework"),
+}
+
+
+def add_item(session: Session, kind: str, text: str, *, request: HttpRequest | None = None,
+             at: datetime | None = None) -> AgendaItem | Homework:
+    """Add an agenda item or homework ("agenda" or "homework") to the session's record."""
+    model, what, action = ITEMS[kind]
+    text = _check(text, ITEM_MAX, what, required=True)
     at = at or timezone.now()
     with transaction.atomic():
         rec = _ensure(session, at)
-        item = AgendaItem.objects.create(organisation_id=rec.organisation_id, record=rec,
-                                         text=text, created_at=at)
-        _audit(request, "notes.agenda_item.added", item, session)
+        extra = {"episode_id": session.episode_id} if model is Homework else {}
+        item = model.objects.create(organisation_id=rec.organisation_id, record=rec, text=text,
+                                    created_at=at, **extra)
+        _audit(request, f"{action}.added", item, session)
     return item
 
 
-def remove_agenda_item(session: Session, code: UUID | str, *,
-                       request: HttpRequest | None = None) -> None:
+def remove_item(session: Session, kind: str, code: UUID | str, *,
+                request: HttpRequest | None = None) -> None:
+    """Remove one of the record's agenda items or homework; RecordNotFound when not this session's."""
+    model, _, action = ITEMS[kind]
     with transaction.atomic():
-        item = _item(AgendaItem, session, code)
-        _audit(request, "notes.agenda_item.removed", item, session)
+        try:
+            item = model.objects.get(record__session=session, code=access.parse_code(code))
+        except model.DoesNotExist as exc:
+            raise RecordNotFound("No such item in this session's record") from exc
+        _audit(request, f"{action}.removed", item, session)
         item.delete()
-
-
-def add_homework(session: Session, text: str, *, request: HttpRequest | None = None,
-                 at: datetime | None = None) -> Homework:
-    text = _check(text, ITEM_MAX, "homework", required=True)
-    at = at or timezone.now()
-    with transaction.atomic():
-        rec = _ensure(session, at)
-        item = Homework.objects.create(organisation_id=rec.organisation_id, record=rec,
-                                       episode_id=session.episode_id, text=text, created_at=at)
-        _audit(request, "notes.homework.added", item, session)
-    return item
-
-
-def remove_homework(session: Session, code: UUID | str, *,
-                    request: HttpRequest | None = None) -> None:
-    with transaction.atomic():
-        item = _item(Homework, session, code)
-        _audit(request, "notes.homework.removed", item, session)
-        item.delete()
-
-
-def _item(model, session: Session, code: UUID | str):
-    try:
-        return model.objects.get(record__session=session, code=access.parse_code(code))
-    except model.DoesNotExist as exc:
-        raise RecordNotFound("No such item in this session's record") from exc
 
 
 # -- the client's agenda from session-prep -----------------------------------------------------

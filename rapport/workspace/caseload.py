@@ -86,6 +86,20 @@ def _first(queryset, column: str) -> Subquery:
     return Subquery(queryset.values(column)[:1])
 
 
+def _checkin_windows(now: datetime) -> tuple[Q, Q]:
+    """(due, missed): the windows of rapport.checkins.services.schedule.due_checkins, due while a
+    check-in can be answered, missed once it cannot any more."""
+    due = (Q(session__isnull=True)
+           | Q(when=CheckinWhen.BEFORE, session__scheduled_at__gt=now - timedelta(minutes=BEFORE_GRACE),
+               session__scheduled_at__lte=now + DUE_WINDOW)
+           | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now,
+               session__scheduled_at__gt=now - DUE_WINDOW))
+    missed = (Q(when=CheckinWhen.BEFORE,
+                session__scheduled_at__lte=now - timedelta(minutes=BEFORE_GRACE))
+              | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now - DUE_WINDOW))
+    return due, missed
+
+
 def caseload(request: HttpRequest, now: datetime | None = None) -> list[CaseloadRow]:
     """Active episodes the user reaches, most urgent first, then by client name."""
     now = now or timezone.now()
@@ -96,16 +110,7 @@ def caseload(request: HttpRequest, now: datetime | None = None) -> list[Caseload
     client_open = CheckIn.objects.filter(
         episode=episode, respondent=Respondent.CLIENT, completed_at__isnull=True,
     ).exclude(session__attendance__in=CANCELLED)
-    # The windows of rapport.checkins.services.schedule.due_checkins: due while it can be answered,
-    # missed once it cannot any more.
-    due = (Q(session__isnull=True)
-           | Q(when=CheckinWhen.BEFORE, session__scheduled_at__gt=now - timedelta(minutes=BEFORE_GRACE),
-               session__scheduled_at__lte=now + DUE_WINDOW)
-           | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now,
-               session__scheduled_at__gt=now - DUE_WINDOW))
-    missed = (Q(when=CheckinWhen.BEFORE,
-                session__scheduled_at__lte=now - timedelta(minutes=BEFORE_GRACE))
-              | Q(when=CheckinWhen.AFTER, session__scheduled_at__lte=now - DUE_WINDOW))
+    due, missed = _checkin_windows(now)
     upcoming = Session.objects.filter(episode=episode, scheduled_at__gt=now,
                                       attendance=Attendance.SCHEDULED).order_by("scheduled_at")
     past = Session.objects.filter(episode=episode, scheduled_at__lte=now).exclude(

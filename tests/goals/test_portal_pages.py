@@ -40,7 +40,7 @@ def world(practice):
         for session, who in ((practice.session, "mine"), (practice.colleague_session, "theirs")):
             notes.save_summary(session, f"Summary {who}", f"Next steps {who}")
             notes.save_private_note(session, f"Private note {who}")
-            notes.add_homework(session, f"Homework {who}")
+            notes.add_item(session, "homework", f"Homework {who}")
             notes.share(session)
     return mine, theirs
 

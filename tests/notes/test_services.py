@@ -18,7 +18,7 @@ from rapport.notes.models import AgendaItem, Homework, SessionRecord
 def _shared_session(p, summary="We talked about sleep", note="Private: family history"):
     services.save_summary(p.session, summary, "Try the wind-down routine")
     services.save_private_note(p.session, note)
-    hw = services.add_homework(p.session, "Write down three good things each evening")
+    hw = services.add_item(p.session, "homework", "Write down three good things each evening")
     services.share(p.session, user=p.therapist)
     return hw
 
@@ -78,9 +78,9 @@ def test_client_ticks_own_shared_homework(in_org):
 def test_client_cannot_tick_others_or_unshared_homework(in_org):
     p = in_org
     services.save_summary(p.colleague_session, "x", "")
-    theirs = services.add_homework(p.colleague_session, "Theirs")
+    theirs = services.add_item(p.colleague_session, "homework", "Theirs")
     services.share(p.colleague_session)
-    mine_unshared = services.add_homework(p.session, "Not shared yet")
+    mine_unshared = services.add_item(p.session, "homework", "Not shared yet")
     for code in (theirs.code, mine_unshared.code, uuid.uuid4(), "junk"):
         with pytest.raises(services.RecordNotFound):
             services.tick_homework(p.client, code, True)
@@ -99,9 +99,9 @@ def test_another_practices_client_reaches_nothing(practice, other_practice):
 def test_bad_input_changes_nothing(in_org):
     p = in_org
     with pytest.raises(services.RecordError):
-        services.add_homework(p.session, "  ")
+        services.add_item(p.session, "homework", "  ")
     with pytest.raises(services.RecordError):
-        services.add_agenda_item(p.session, "x" * (services.ITEM_MAX + 1))
+        services.add_item(p.session, "agenda", "x" * (services.ITEM_MAX + 1))
     with pytest.raises(services.RecordError):
         services.save_summary(p.session, "x" * (services.TEXT_MAX + 1), "")
     assert not SessionRecord.objects.exists()
@@ -109,9 +109,9 @@ def test_bad_input_changes_nothing(in_org):
 
 def test_items_of_another_session_cannot_be_removed(in_org):
     p = in_org
-    theirs = services.add_agenda_item(p.colleague_session, "Theirs")
+    theirs = services.add_item(p.colleague_session, "agenda", "Theirs")
     with pytest.raises(services.RecordNotFound):
-        services.remove_agenda_item(p.session, theirs.code)
+        services.remove_item(p.session, "agenda", theirs.code)
     assert AgendaItem.objects.filter(pk=theirs.pk).exists()
 
 
@@ -130,7 +130,7 @@ def test_agenda_comes_from_the_clients_session_prep(in_org):
 def test_writes_are_audited_without_free_text(in_org):
     p = in_org
     _shared_session(p, summary="Secret summary", note="Secret note")
-    services.add_agenda_item(p.session, "Secret agenda")
+    services.add_item(p.session, "agenda", "Secret agenda")
     events = AuditEvent.objects.filter(action__startswith="notes.")
     assert {e.action for e in events} >= {
         "notes.summary.saved", "notes.private_note.saved", "notes.homework.added",
@@ -143,7 +143,7 @@ def test_writes_are_audited_without_free_text(in_org):
 def test_record_text_is_encrypted_at_rest(in_org):
     p = in_org
     _shared_session(p, summary="Plain summary", note="Plain note")
-    services.add_agenda_item(p.session, "Plain agenda")
+    services.add_item(p.session, "agenda", "Plain agenda")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT summary, next_steps, private_note FROM {SessionRecord._meta.db_table}")
         values = list(cursor.fetchone())

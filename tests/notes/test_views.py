@@ -113,7 +113,7 @@ def test_supervisor_reads_but_does_not_write(client, written):
 
 def test_removing_another_sessions_item_is_404(client, practice):
     with scope(organisation=[practice.org]):
-        theirs = services.add_homework(practice.colleague_session, "Theirs")
+        theirs = services.add_item(practice.colleague_session, "homework", "Theirs")
     login(client, practice.therapist)
     response = client.post(_url(practice.session), {"action": "homework_remove",
                                                     "item": str(theirs.code)})

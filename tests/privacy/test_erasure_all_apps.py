@@ -119,8 +119,8 @@ def _populate(http, practice, *, client, episode, session, therapist, marker) ->
         # Session record: summary, private note, agenda, homework, shared and ticked.
         notes.save_summary(session, f"{marker} summary", f"{marker} next steps")
         notes.save_private_note(session, f"{marker} private")
-        notes.add_agenda_item(session, f"{marker} agenda")
-        homework = notes.add_homework(session, f"{marker} homework")
+        notes.add_item(session, "agenda", f"{marker} agenda")
+        homework = notes.add_item(session, "homework", f"{marker} homework")
         notes.share(session, user=therapist)
         notes.tick_homework(client, homework.code, True)
         # Alerts: one raised from a finding, moved on with notes (the risk alert came above).

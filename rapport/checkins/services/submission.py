@@ -95,66 +95,76 @@ def submit(
     score, errors = check_answers(instrument, answers)
     if errors:
         raise InvalidAnswers(errors)
-    scored, free = split_answers(instrument, {**answers, **score.answers})
     if actor_label is None and respondent == Respondent.CLIENT:
         actor_label = f"client:{episode.client.code}"
+    response = _response(
+        instrument, score, answers, episode=episode, session=session, checkin=checkin,
+        respondent=respondent, respondent_user=respondent_user, supersedes=supersedes,
+        submission_token=submission_token, submitted_at=submitted_at or timezone.now(),
+    )
+    return _store(response, instrument, score, request=request, actor_label=actor_label)
 
-    with transaction.atomic():
-        # Duplicates are refused by the unique constraints (token; one answer per instrument of
-        # a check-in), and the savepoint below turns that into the stored response, so the
-        # common path makes no look-up first. The constraint does not cover a correction
-        # (supersedes set) given with a check-in: that one is looked up, and as before the
-        # check-in's stored answer stands.
-        if checkin is not None and supersedes is not None:
-            existing = _existing(None, checkin, instrument.id)
-            if existing is not None:
-                return Submission(existing, False, score)
-        response = Response(
-            organisation_id=episode.organisation_id,
-            episode=episode,
-            session=session,
-            checkin=checkin,
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            respondent=respondent,
-            respondent_user=respondent_user,
-            answers=scored,
-            free_text=json.dumps(free, ensure_ascii=False) if free else "",
-            total=score.total,
-            severity_label=score.severity.label if score.severity else "",
-            severity_band=score.severity.band if score.severity else None,
-            subscales=score.subscales,
-            flags=list(score.flags),
-            submission_token=submission_token,
-            supersedes=supersedes,
-            submitted_at=submitted_at or timezone.now(),
-        )
-        try:
-            with transaction.atomic():  # a savepoint: a lost race leaves the outer one usable
-                response.save()
-        except IntegrityError:
-            existing = _existing(submission_token, checkin, instrument.id)
-            if existing is None:
-                raise
+
+def _response(instrument, score, answers: dict[str, Any], **fields: Any) -> Response:
+    """The unsaved Response for valid answers: scored answers as JSON, free text apart."""
+    scored, free = split_answers(instrument, {**answers, **score.answers})
+    return Response(
+        organisation_id=fields["episode"].organisation_id,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        answers=scored,
+        free_text=json.dumps(free, ensure_ascii=False) if free else "",
+        total=score.total,
+        severity_label=score.severity.label if score.severity else "",
+        severity_band=score.severity.band if score.severity else None,
+        subscales=score.subscales,
+        flags=list(score.flags),
+        **fields,
+    )
+
+
+@transaction.atomic
+def _store(response: Response, instrument, score, *, request: HttpRequest | None,
+           actor_label: str | None) -> Submission:
+    """Save the response with its audit event, draft clean-up and check-in completion, and
+    publish `response_stored`, all in one transaction; a duplicate returns the stored one."""
+    checkin, supersedes = response.checkin, response.supersedes
+    # Duplicates are refused by the unique constraints (token; one answer per instrument of a
+    # check-in), and the savepoint below turns that into the stored response, so the common
+    # path makes no look-up first. The constraint does not cover a correction (supersedes set)
+    # given with a check-in: that one is looked up, and as before the check-in's stored answer
+    # stands.
+    if checkin is not None and supersedes is not None:
+        existing = _existing(None, checkin, instrument.id)
+        if existing is not None:
             return Submission(existing, False, score)
-        record(
-            request,
-            "checkins.response.submitted",
-            response,
-            client=episode.client,
-            organisation=episode.organisation,
-            actor_label=actor_label,
-            detail={
-                "instrument": instrument.id,
-                "version": instrument.version,
-                "flags": list(score.flags),
-                "supersedes": str(supersedes.code) if supersedes else None,
-            },
-        )
-        if checkin is not None:
-            Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
-            _complete_if_done(checkin, response.submitted_at)
-        response_stored.send(sender=Response, response=response, score=score, request=request)
+    try:
+        with transaction.atomic():  # a savepoint: a lost race leaves the outer one usable
+            response.save()
+    except IntegrityError:
+        existing = _existing(response.submission_token, checkin, instrument.id)
+        if existing is None:
+            raise
+        return Submission(existing, False, score)
+    episode = response.episode
+    record(
+        request,
+        "checkins.response.submitted",
+        response,
+        client=episode.client,
+        organisation=episode.organisation,
+        actor_label=actor_label,
+        detail={
+            "instrument": instrument.id,
+            "version": instrument.version,
+            "flags": list(score.flags),
+            "supersedes": str(supersedes.code) if supersedes else None,
+        },
+    )
+    if checkin is not None:
+        Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
+        _complete_if_done(checkin, response.submitted_at)
+    response_stored.send(sender=Response, response=response, score=score, request=request)
     return Submission(response, True, score)
 
 
