@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rapport import instruments
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode
-from rapport.checkins.models import CheckIn, Respondent, Response
+from rapport.checkins.models import CheckIn, Draft, Respondent, Response
 from rapport.checkins.services.invitations import create_invitation
 from rapport.checkins.services.schedule import due_checkins
 from rapport.core.charts import Series, line_chart
@@ -82,8 +82,11 @@ def home(request: HttpRequest) -> HttpResponse:
     titles = {}
     for checkin in due:
         titles[checkin.pk] = [instruments.load(i).title for i in checkin.instruments]
+    # Begun already (a draft kept, or some questionnaires answered): "Continue", not "Start".
+    begun = set(Draft.objects.filter(checkin__in=due).values_list("checkin_id", flat=True))
+    begun |= set(Response.objects.filter(checkin__in=due).values_list("checkin_id", flat=True))
     return render(request, "portal/home.html", {
-        "client": client, "due": [(c, titles[c.pk]) for c in due],
+        "client": client, "due": [(c, titles[c.pk], c.pk in begun) for c in due],
     })
 
 
