@@ -14,7 +14,7 @@ USAGE = """usage: rapport COMMAND [ARGS]
   instruments describe ID          an instrument's items and scoring rules, as JSON
   score ID [FILE]                  score JSON lines of answers from FILE or standard input
   analyze [--summary] FILE.csv     findings (or outcome summaries) from long-format scores
-  demo                             migrate, load the demo practice once, serve on 127.0.0.1:8000
+  demo [--port N] [--host H]       migrate, load the demo practice once, serve (127.0.0.1:8000)
   serve                            serve with gunicorn (production)
   worker [OPTIONS]                 a background worker (Celery; options go to `celery worker`)
   scheduler [OPTIONS]              the scheduler of the daily and periodic tasks (celery beat)

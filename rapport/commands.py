@@ -139,7 +139,15 @@ def serve() -> int:
 def run(argv: list[str]) -> int:
     command, args = argv[0], argv[1:]
     if command == "demo":
-        return demo()
+        import argparse
+
+        parser = argparse.ArgumentParser(prog="rapport demo")
+        parser.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+        parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
+        options = parser.parse_args(args)
+        if not 1 <= options.port <= 65535:
+            parser.error(f"--port must be from 1 to 65535, not {options.port}")
+        return demo(options.host, str(options.port))
     if command == "serve":
         return serve()
     if command in ("worker", "scheduler"):

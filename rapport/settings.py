@@ -293,6 +293,10 @@ EMAIL_BACKEND = os.getenv(
     if MODE != "production"
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+SMS_BACKEND = os.getenv(
+    "RAPPORT_SMS_BACKEND",
+    "rapport.core.sms.ConsoleBackend" if MODE != "production" else "rapport.core.sms.DisabledBackend",
+)
 DEFAULT_FROM_EMAIL = os.getenv("RAPPORT_FROM_EMAIL", "rapport@localhost")
 # The site's address for links built outside a request (emails sent by a job); in a request the
 # link names the host the request came to. Production has no default: see checkins.services.invitations.absolute.
@@ -373,6 +377,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-invitations": {
         "task": "rapport.checkins.tasks.send_due_invitations",
         "schedule": float(INVITATION_SECONDS),
+    },
+    "escalate-urgent-alerts": {  # unacknowledged urgent alerts go to the supervisor; retries
+        "task": "rapport.alerts.tasks.escalate_urgent_alerts",
+        "schedule": 120.0,
     },
     "send-session-reminders": {  # idempotent: a reminder is claimed once before it is sent
         "task": "rapport.scheduling.tasks.send_session_reminders",

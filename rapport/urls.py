@@ -10,6 +10,7 @@ from rapport.workspace import views as workspace_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("login/", accounts_views.LoginView.as_view(), name="accounts-login"),
     path("logout/", accounts_views.LogoutView.as_view(), name="accounts-logout"),
     path("login/two-factor/setup/", twofactor.setup, name="accounts-2fa-setup"),

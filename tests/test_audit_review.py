@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -128,3 +129,21 @@ def test_export_cannot_smuggle_a_formula_into_a_spreadsheet(client, trail, name)
     response = client.get(reverse("audit-export"), {"client": str(trail.client.code)})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows and {r["client"] for r in rows} == {"'" + name}
+
+
+def test_the_trail_names_people_not_codes(client, practice):
+    """A client's own action is named by the client's name; Rapport's by 'Rapport'."""
+    from django_scopes import scope
+
+    from rapport.audit.services import record
+
+    with scope(organisation=[practice.org]):
+        record(None, "checkins.checkin.opened", practice.episode, client=practice.client,
+               organisation=practice.org, actor_label=f"client:{practice.client.code}")
+        record(None, "alerts.alert.notified", practice.episode, client=practice.client,
+               organisation=practice.org, actor_label="system")
+    login(client, practice.admin)
+    body = re.sub(r"<[^>]+>", " ", client.get(reverse("audit-trail")).content.decode())
+    assert f"{practice.client.name} (client)" in body
+    assert "Rapport (automatic)" in body
+    assert str(practice.client.code) not in body and "client:" not in body

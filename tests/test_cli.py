@@ -28,7 +28,7 @@ def test_console_script_runs_django_commands():
 
 def test_serve_runs_gunicorn_from_this_interpreter_with_the_trusted_proxies(monkeypatch, settings):
     """`/opt/rapport/bin/rapport serve` must work without the venv's bin on PATH."""
-    from rapport.core import commands
+    from rapport import commands
     from rapport.core.proxies import parse_networks
 
     settings.TRUSTED_PROXIES = parse_networks("10.0.0.0/8, 192.0.2.1")
@@ -41,3 +41,21 @@ def test_serve_runs_gunicorn_from_this_interpreter_with_the_trusted_proxies(monk
     assert path == sys.executable
     assert args[:3] == [sys.executable, "-m", "gunicorn"]
     assert args[args.index("--forwarded-allow-ips") + 1] == "10.0.0.0/8,192.0.2.1/32"
+
+
+def test_demo_takes_a_port_and_refuses_a_bad_one(monkeypatch, capsys):
+    import pytest
+
+    from rapport import commands
+
+    called = []
+    monkeypatch.setattr(commands, "demo", lambda host, port: called.append((host, port)) or 0)
+    assert commands.run(["demo", "--port", "8123"]) == 0
+    assert commands.run(["demo"]) == 0
+    assert called == [("127.0.0.1", "8123"), ("127.0.0.1", "8000")]
+    for bad in ("0", "70000", "eighty"):
+        with pytest.raises(SystemExit) as exit_:
+            commands.run(["demo", "--port", bad])
+        assert exit_.value.code == 2
+    assert "--port" in capsys.readouterr().err
+    assert len(called) == 2

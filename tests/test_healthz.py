@@ -23,3 +23,10 @@ def test_database_down_is_503_naming_the_part(client, db):
 
 def test_only_get(client, db):
     assert client.post("/healthz").status_code == 405
+
+
+def test_the_favicon_is_served_so_no_page_load_ends_in_a_404(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("rapport/favicon.svg")
+    assert b'rel="icon"' in client.get("/login/").content

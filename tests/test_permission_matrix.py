@@ -52,6 +52,7 @@ STAFF_SENT_ON = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
 ARGS = {
     "home": lambda w: [],
     "healthz": lambda w: [],
+    "favicon": lambda w: [],
     "accounts-login": lambda w: [],
     "accounts-logout": lambda w: [],
     "accounts-2fa-setup": lambda w: [],
@@ -72,6 +73,7 @@ ARGS = {
     "notes-record": lambda w: [w.session.code],
     "alerts-list": lambda w: [],
     "alerts-detail": lambda w: [w.alert.code],
+    "alerts-settings": lambda w: [],
     "analytics-overview": lambda w: [],
     "audit-trail": lambda w: [],
     "audit-export": lambda w: [],
@@ -117,6 +119,7 @@ TWO_FACTOR = row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)  # don
 MATRIX = {
     "home": row(LOGIN, LOGIN, LOGIN, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE),
     "healthz": PUBLIC,
+    "favicon": row(*[301] * 9),  # everyone is sent on to the static icon
     "accounts-login": row(OK, OK, OK, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE),
     "accounts-logout": row(NO, NO, NO, NO, NO, NO, NO, NO, NO),  # POST only
     "accounts-2fa-setup": TWO_FACTOR,
@@ -137,6 +140,7 @@ MATRIX = {
     "notes-record": CLINICAL_TEXT,
     "alerts-list": STAFF,  # everyone's own list (empty for those who treat nobody)
     "alerts-detail": CLINICAL_TEXT,
+    "alerts-settings": ADMIN_PAGE,  # their own practice's duty contact and crisis text
     "analytics-overview": STAFF,  # aggregates only; each sees their own scope and the practice
     "audit-trail": ADMIN_PAGE,
     "audit-export": ADMIN_PAGE,
@@ -285,6 +289,7 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("alerts-detail", {"to_status": "acknowledged"}),
         ("privacy-erase", {"reason": "asked", "confirm": "on"}),
         ("privacy-retention", {"retain_days_after_last_episode": "10"}),
+        ("alerts-settings", {"escalate_after_minutes": "30", "crisis_resources": "Call 999"}),
         ("accounts-password", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("accounts-logout", {}),
         ("scheduling-book", {"day": "2030-01-07", "at": "09:00", "minutes": "50", "repeat": "once",
@@ -303,7 +308,7 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
     """A POST without the CSRF token is refused, even for a fully logged-in administrator."""
     world, _ = world_and_visitors(practice, other_practice, django_user_model)
-    user = practice.admin if name.startswith("privacy") else practice.therapist
+    user = practice.admin if name.startswith("privacy") or name == "alerts-settings" else practice.therapist
     web.force_login(user)
     web.reauthenticate()
     response = web.post(reverse(name, args=ARGS[name](world)), data)

@@ -166,3 +166,20 @@ def test_the_seed_is_encrypted_in_the_database(enrolled):
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM otp_totp_totpdevice")
         assert cursor.fetchone()[0] == 0
+
+
+def test_the_demo_prints_a_code_that_works_even_right_after_a_login(db):
+    """A code of a step already used is refused; the printed one is the next accepted one."""
+    import time_machine
+
+    from rapport.accounts.models import User
+    from rapport.accounts.twofactor import demo_code
+
+    user = User.objects.create_user("demo2fa@example.test", "x" * 20, name="Demo")
+    device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+    with time_machine.travel(1_800_000_000, tick=False):
+        first = demo_code(device)
+        assert device.verify_token(first)
+        second = demo_code(device)  # the current step is used: the next one, accepted now
+        assert second != first and device.verify_token(second)
+        assert not device.verify_token(first)  # what the old demo printed: refused

@@ -61,11 +61,29 @@ def _next(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
+def demo_code(device: AuthenticatorDevice, now: float | None = None) -> str | None:
+    """The code the device accepts next: a code of a time step already used is refused (replay
+    protection), so after a login in the same 30 seconds it is the next step's code, which the
+    device's tolerance (one step) accepts now. None when even that step was used."""
+    base = int(((now or time.time()) - device.t0) // device.step)
+    current = base + device.drift  # the step the device expects now
+    wanted = max(current, device.last_t + 1)
+    if wanted > current + device.tolerance:
+        return None
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits,
+                drift=wanted - base)
+    return f"{code:0{device.digits}d}"
+
+
 def _demo_hint(user, device: AuthenticatorDevice) -> None:
-    """In the demo only, print the current code in the terminal, as demo emails are."""
+    """In the demo only, print the code to type in the terminal, as demo emails are."""
     if settings.MODE == "demo":
-        code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-        print(f"[demo] two-factor code for {user.email}: {code}", flush=True)
+        code = demo_code(device)
+        if code is None:
+            print(f"[demo] two-factor code for {user.email}: wait {device.step} seconds and "
+                  "reload (the codes for now have been used)", flush=True)
+        else:
+            print(f"[demo] two-factor code for {user.email}: {code}", flush=True)
 
 
 def _svg_qr(uri: str) -> str:

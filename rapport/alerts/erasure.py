@@ -11,7 +11,7 @@ Either way the episodes' pending-refresh counters go: an erased client gets no n
 
 from __future__ import annotations
 
-from rapport.alerts.models import Alert, AlertStep, PendingRefresh
+from rapport.alerts.models import Alert, AlertStep, AlertUpdate, PendingRefresh
 from rapport.privacy.registry import Erased
 
 
@@ -26,5 +26,6 @@ def erase(client, *, keep_scores: bool) -> Erased:
         done.codes.update(str(code) for code in codes)
         return done
     done.add("steps", steps.delete()[0])
+    done.add("updates", AlertUpdate.objects.filter(alert__in=alerts).delete()[0])
     done.add("alerts", alerts.delete()[0], codes)
     return done

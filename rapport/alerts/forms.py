@@ -32,3 +32,36 @@ class StepForm(forms.Form):
         if data.get("to_status") == Status.RESOLVED and not data.get("note", "").strip():
             self.add_error("note", "Add a note to resolve: what was done, or why nothing was needed.")
         return data
+
+
+PHONE_CHARS = set("0123456789 +-().")
+
+
+class UrgentSettingsForm(forms.Form):
+    """Who hears about an urgent alert, when it escalates, and what a client at risk is shown."""
+
+    duty_name = forms.CharField(label="Duty contact's name or role", max_length=200, required=False)
+    duty_email = forms.EmailField(label="Duty contact's email", required=False,
+                                  help_text="Emailed at once about every urgent alert, with the therapist.")
+    duty_phone = forms.CharField(label="Duty contact's mobile number", max_length=40, required=False,
+                                 help_text="Texted at once about every urgent alert, e.g. +44 7700 900123.")
+    escalate_after_minutes = forms.IntegerField(
+        label="Send to the supervisor after (minutes)", min_value=5, max_value=7 * 24 * 60,
+        help_text="An urgent alert nobody has acknowledged by then is emailed to the therapist's supervisors.")
+    crisis_resources = forms.CharField(
+        label="What a client at risk is shown", max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Shown at once to a client whose answer signals risk. Write phone numbers in "
+        "full (e.g. 116 123, +44 20 7946 0958): each becomes a tap-to-call link.")
+
+    def clean_duty_phone(self):
+        phone = self.cleaned_data["duty_phone"].strip()
+        if phone and (not set(phone) <= PHONE_CHARS or sum(c.isdigit() for c in phone) < 6):
+            raise forms.ValidationError("Give a phone number of digits, spaces and a leading +.")
+        return phone
+
+    def clean_crisis_resources(self):
+        text = self.cleaned_data["crisis_resources"].strip()
+        if not text:
+            raise forms.ValidationError("Clients at risk must be told where to get help.")
+        return text

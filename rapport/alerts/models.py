@@ -135,6 +135,19 @@ class Alert(models.Model):
     def is_resolved(self) -> bool:
         return self.status == Status.RESOLVED
 
+    @property
+    def headline(self) -> str:
+        """What was found, in plain words, from the evidence it was raised on."""
+        from rapport.alerts.wording import headline
+
+        return headline(self.kind, self.subject, self.evidence, self.session_number)
+
+    @property
+    def latest_evidence(self) -> dict:
+        """The evidence of the latest dated update, or the evidence it was raised with."""
+        update = self.updates.last()
+        return update.evidence if update is not None else self.evidence
+
     def next_statuses(self) -> list[str]:
         """The statuses this alert may move to (skipping forward allowed)."""
         return list(LIFECYCLE[LIFECYCLE.index(Status(self.status)) + 1 :])
@@ -167,6 +180,76 @@ class AlertStep(models.Model):
     @property
     def is_note(self) -> bool:
         return self.from_status == self.to_status
+
+
+class AlertUpdate(models.Model):
+    """Newer evidence for an unresolved alert, dated. The alert keeps the evidence it was raised
+    with (what its title and session say); a later finding on the same topic is added here and
+    shown as an update, never written over it."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="updates")
+    at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(max_length=200)  # the finding's key
+    session_number = models.PositiveIntegerField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)  # numbers and identifiers only
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"Update of {self.alert_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class UrgentSettings(models.Model):
+    """Who else hears about an urgent alert, and when it goes to the supervisor. One per practice,
+    edited by its administrators (alerts/settings/)."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="urgent_settings"
+    )
+    duty_name = models.CharField(max_length=200, blank=True)
+    duty_email = models.EmailField(blank=True)
+    duty_phone = models.CharField(max_length=40, blank=True)  # for text messages
+    escalate_after_minutes = models.PositiveIntegerField(default=60)
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"Urgent alert settings of {self.organisation_id}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class Notification(models.Model):
+    """One message about an urgent alert, sent outside the app. Unique per (alert, reason,
+    channel, address): sending again is a no-op, so a retried job never messages twice."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    reason = models.CharField(max_length=20)  # "urgent" (therapist, duty) or "escalation"
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    to = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    objects = ScopedManager(organisation="organisation")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "reason", "channel", "to"],
+                                    name="alerts_one_notification_per_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to} ({self.reason})"
 
 
 class PendingRefresh(models.Model):

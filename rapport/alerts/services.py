@@ -15,7 +15,16 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from rapport.alerts.models import LIFECYCLE, SEVERITY_RANK, Alert, AlertStep, Kind, Severity, Status
+from rapport.alerts.models import (
+    LIFECYCLE,
+    SEVERITY_RANK,
+    Alert,
+    AlertStep,
+    AlertUpdate,
+    Kind,
+    Severity,
+    Status,
+)
 from rapport.alerts.planning import IGNORED_KINDS, plan_findings, rupture_key_for, topic
 from rapport.alerts.suggestions import suggestions_for
 from rapport.audit.services import record
@@ -72,7 +81,7 @@ def _audit(request: HttpRequest | None, action: str, alert: Alert, detail: dict)
 
 def _refresh(alert: Alert, *, severity: str, evidence: dict, ongoing: bool,
              request: HttpRequest | None, key: str | None = None,
-             touch_unchanged: bool = True) -> bool:
+             touch_unchanged: bool = True, session_number: int | None = None) -> bool:
     """Re-detection: newer evidence, last seen now; severity only ever rises while unresolved.
 
     Returns whether anything but `last_seen_at` changed (and was audited). With
@@ -82,19 +91,25 @@ def _refresh(alert: Alert, *, severity: str, evidence: dict, ongoing: bool,
     if key is not None and key != alert.key:
         alert.key = key
         changed.append("key")
-    if evidence != alert.evidence:
-        alert.evidence = evidence
+    if evidence != alert.latest_evidence:
+        # Never written over: the alert keeps what it was raised with, the newer evidence is a
+        # dated update shown as such.
+        AlertUpdate.objects.create(organisation_id=alert.organisation_id, alert=alert,
+                                   key=key or alert.key, session_number=session_number,
+                                   evidence=evidence)
         changed.append("evidence")
     if SEVERITY_RANK[Severity(severity)] > SEVERITY_RANK[Severity(alert.severity)]:
         alert.severity = severity
         changed.append("severity")
+        if severity == Severity.URGENT:
+            _notify_after_commit(alert)
     if ongoing != alert.ongoing:
         alert.ongoing = ongoing
         changed.append("ongoing")
     if not changed and not touch_unchanged:
         return False
     alert.last_seen_at = timezone.now()
-    alert.save(update_fields=[*changed, "last_seen_at"])
+    alert.save(update_fields=[*(c for c in changed if c != "evidence"), "last_seen_at"])
     if changed:
         _audit(request, "alerts.alert.updated", alert,
                {"kind": alert.kind, "key": alert.key, "changed": changed,
@@ -154,7 +169,18 @@ def _raise(
         alert.episode = episode
         _audit(request, "alerts.alert.raised", alert,
                {"kind": kind, "severity": severity, "key": key})
+        if severity == Severity.URGENT:
+            _notify_after_commit(alert)
         return alert, True
+
+
+def _notify_after_commit(alert: Alert) -> None:
+    """Email and text about an urgent alert from a worker once it is committed (never inside
+    the request: a mail server that hangs must not hold a client's answers back)."""
+    from rapport.alerts.tasks import notify_urgent_alert
+    from rapport.core.tasks import enqueue_on_commit
+
+    enqueue_on_commit(notify_urgent_alert, alert.pk)
 
 
 def raise_alert(
@@ -333,7 +359,8 @@ class _Sync:
             moved = latest.key if latest.key not in self.by_key else None
             changed = _refresh(current, severity=severity, ongoing=ongoing,
                                evidence=clean_evidence(dict(latest.evidence)), key=moved,
-                               request=self.request, touch_unchanged=False)
+                               request=self.request, touch_unchanged=False,
+                               session_number=latest.session)
             if moved:
                 self.by_key[moved] = current
             if not changed:

@@ -5,4 +5,5 @@ from rapport.alerts import views
 urlpatterns = [
     path("", views.alert_list, name="alerts-list"),
     path("<uuid:code>/", views.alert_detail, name="alerts-detail"),
+    path("settings/", views.urgent_settings, name="alerts-settings"),
 ]

@@ -2,65 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rapport.alerts import services
+from rapport.alerts import notify, services
 from rapport.alerts.access import alerts_for, get_alert_for
-from rapport.alerts.forms import StepForm
-from rapport.alerts.suggestions import COMPONENT_LABELS
+from rapport.alerts.forms import StepForm, UrgentSettingsForm
+from rapport.alerts.wording import evidence_rows, risk_answer
 from rapport.audit.services import record
+from rapport.care.access import require_admin
+from rapport.checkins.services.consent import practice_settings
 from rapport.monitoring.explain import why
-
-# Evidence keys that read better spelled out; the rest are shown as "some key" -> "Some key".
-EVIDENCE_LABELS = {
-    "sd": "SD (the client's usual spread)",
-    "z": "z (SDs from the usual level)",
-    "usual": "Usual level",
-    "sd_floor_applied": "SD floor applied",
-    "earlier_sessions": "Earlier sessions counted",
-    "tolerance_sd": "Tolerance SD",
-    "rupture_below": "A rupture at or below",
-    "dip_below": "A notice at or below",
-    "min_drop": "Smallest meaningful drop",
-    "sd_prior": "Spread shrunk towards (practice)",
-    "unrated_sessions_before": "Sessions without a rating just before",
-}
-
-
-def _label(name: str) -> str:
-    if name in EVIDENCE_LABELS:
-        return EVIDENCE_LABELS[name]
-    return COMPONENT_LABELS.get(name, name.replace("_", " ").replace("-", " ")).capitalize()
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(_value(v) for v in value) or "—"
-    return str(value)
-
-
-def evidence_rows(evidence: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """The evidence as (what, value) rows for a table; nested objects become "a: b" rows."""
-    rows: list[tuple[str, str]] = []
-    if not isinstance(evidence, dict):
-        return [(prefix or "Value", _value(evidence))]
-    for key, value in evidence.items():
-        label = f"{prefix}: {_label(str(key)).lower()}" if prefix else _label(str(key))
-        if isinstance(value, dict):
-            rows.extend(evidence_rows(value, label))
-        else:
-            rows.append((label, _value(value)))
-    return rows
 
 
 @require_safe
@@ -103,16 +58,39 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
                 return redirect("alerts-detail", alert.code)
     record(request, "alerts.alert.viewed", alert, client=alert.episode.client)
     steps = alert.steps.select_related("by")
+    updates = [(u, evidence_rows(u.evidence)) for u in alert.updates.all()]
     return render(
         request,
         "alerts/detail.html",
         {
             "alert": alert,
             "evidence": evidence_rows(alert.evidence),
+            "risk_answer": risk_answer(alert.evidence) if alert.kind == "risk" else None,
             "why": why(alert.kind, alert.evidence or {}),
             "steps": steps,
+            "updates": updates,
             "form": form,
             "repair_guide": alert.kind in REPAIR_GUIDE_KINDS,
         },
         status=400 if form is not None and form.is_bound and form.errors else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def urgent_settings(request: HttpRequest) -> HttpResponse:
+    """Administrators: the duty contact, when to escalate, and the crisis text with its numbers."""
+    require_admin(request)
+    options = notify.urgent_settings(request.organisation)
+    initial = {"duty_name": options.duty_name, "duty_email": options.duty_email,
+               "duty_phone": options.duty_phone,
+               "escalate_after_minutes": options.escalate_after_minutes,
+               "crisis_resources": practice_settings(request.organisation).crisis_resources}
+    form = UrgentSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        notify.save_urgent_settings(request, request.organisation, form.cleaned_data)
+        messages.success(request, "Urgent alert and crisis settings saved.")
+        return redirect("alerts-settings")
+    return render(request, "alerts/settings.html",
+                  {"form": form, "crisis": form["crisis_resources"].value()},
+                  status=400 if form.is_bound else 200)

@@ -90,6 +90,16 @@ class InstrumentForm:
         ]
 
     @property
+    def layout(self) -> list[Field | instruments.Display]:
+        """The fields with the instrument's stem and instructions in their published places."""
+        fields = {f.link_id: f for f in self.fields}
+        return [
+            entry if isinstance(entry, instruments.Display) else fields[entry.link_id]
+            for entry in self.instrument.layout
+            if isinstance(entry, instruments.Display) or entry.link_id in fields
+        ]
+
+    @property
     def form_error(self) -> str | None:
         return self.errors.get(None)
 

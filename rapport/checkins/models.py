@@ -171,6 +171,18 @@ class CheckIn(models.Model):
     def is_complete(self) -> bool:
         return self.completed_at is not None
 
+    @property
+    def opens_at(self):
+        """When it may be answered from: an after-session check-in from the session's start
+        (rating a session that has not happened would record a rupture that never was)."""
+        if self.when == When.AFTER and self.session_id is not None:
+            return self.session.scheduled_at
+        return None
+
+    def is_open(self, at=None) -> bool:
+        opens = self.opens_at
+        return opens is None or opens <= (at or timezone.now())
+
 
 class Invitation(models.Model):
     """A signed, expiring link to one check-in; it is used up when the check-in is complete.

@@ -37,6 +37,7 @@ from rapport.checkins.services.invitations import (
 )
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
 from rapport.checkins.services.submission import next_instrument, submit
+from rapport.core.templatetags.instruments import instrument_name
 
 DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
 
@@ -108,6 +109,9 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     if (asked := _consent_step(request, client, organisation, token)) is not None:
         return asked
 
+    if not checkin.is_open():
+        return render(request, "checkins/link_problem.html",
+                      {"status": "early", "opens_at": checkin.opens_at}, status=200)
     instrument_id = next_instrument(checkin)
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
@@ -305,6 +309,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
             continue
         seen.add(key)
         rows.append({"instrument": rule["instrument"], "when": rule["when"],
+                     "when_label": dict(WHEN_CHOICES).get(rule["when"], rule["when"]),
                      "every": rule.get("every", 1), "on": rule in current.rules
                      or any((r["instrument"], r["when"]) == key for r in current.rules)})
     errors = []
@@ -316,7 +321,8 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
             if request.POST.get(f"on-{n}") == "yes":
                 every = request.POST.get(f"every-{n}", "1")
                 if not every.isdigit() or not 1 <= int(every) <= 52:
-                    errors.append(f"{row['instrument']} ({row['when']}): 'every' must be a whole "
+                    errors.append(f"{instrument_name(row['instrument'])} ({row['when_label']}): "
+                                  "'every' must be a whole "
                                   "number from 1 to 52.")
                     continue
                 rules.append({"instrument": row["instrument"], "when": row["when"],

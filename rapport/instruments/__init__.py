@@ -20,6 +20,7 @@ from pathlib import Path
 from rapport.instruments.definition import DefinitionError, load_file, parse
 from rapport.instruments.model import (
     AnswerError,
+    Display,
     Instrument,
     Item,
     Option,
@@ -38,6 +39,7 @@ __all__ = [
     "LIBRARY_DIR",
     "AnswerError",
     "DefinitionError",
+    "Display",
     "Instrument",
     "Item",
     "Option",

@@ -15,6 +15,7 @@ from typing import Any
 
 from rapport.instruments.model import (
     Band,
+    Display,
     FlagRule,
     Instrument,
     Item,
@@ -377,6 +378,7 @@ def parse(data: Any, where: str = "definition") -> Instrument:
     if not isinstance(raw_items, list) or not raw_items:
         raise DefinitionError(f"{where}: no items")
     items: list[Item] = []
+    displays: list[Display] = []
     seen: set[str] = set()
     for raw in raw_items:
         if not isinstance(raw, dict):
@@ -388,6 +390,9 @@ def parse(data: Any, where: str = "definition") -> Instrument:
         item = _item(raw, where)
         if item is not None:
             items.append(item)
+        else:  # a stem or instruction: kept word for word, shown before the next item
+            text = _text(raw.get("text"), "display text", f"{where}: item {link_id}")
+            displays.append(Display(link_id, text, len(items)))
     by_id = {i.link_id: i for i in items}
     if sum(i.template for i in items) > 1:
         raise DefinitionError(f"{where}: at most one template item")
@@ -412,6 +417,7 @@ def parse(data: Any, where: str = "definition") -> Instrument:
         respondent=_simple(data, RESPONDENT, where),
         sources=sources,
         definition=data,
+        displays=displays,
     )
 
 

@@ -146,6 +146,21 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Display:
+    """Text shown to the respondent but not answered (FHIR `display` item): a stem or an
+    instruction, e.g. PHQ-9's "Over the last 2 weeks, how often have you been bothered by any
+    of the following problems?". `position` is the number of answerable items before it, so a
+    form shows it just before item `position` (or after the last item when at the end)."""
+
+    link_id: str
+    text: str
+    position: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"linkId": self.link_id, "type": "display", "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
 class Scale:
     """A total or a subscale: which items, how they combine, how many may be missing."""
 
@@ -280,6 +295,7 @@ class Instrument:
         respondent: str | None = None,
         sources: Sequence[str] = (),
         definition: Mapping[str, Any] | None = None,
+        displays: Sequence[Display] = (),
     ) -> None:
         self.id = id
         self.title = title
@@ -292,6 +308,7 @@ class Instrument:
         self.respondent = respondent
         self.sources = tuple(sources)
         self.definition = definition or {}
+        self.displays: tuple[Display, ...] = tuple(displays)
         self.template: Item | None = next((i for i in self.items if i.template), None)
         self._by_id = {i.link_id: i for i in self.items if not i.template}
         self._required = frozenset(i.link_id for i in self.items if i.required and not i.template)
@@ -325,6 +342,35 @@ class Instrument:
 
     def item(self, link_id: str) -> Item:
         return self._by_id[link_id]
+
+    @property
+    def short_title(self) -> str:
+        """The name people use: the abbreviation a title ends with ("PHQ-9" from "Patient
+        Health Questionnaire (PHQ-9)"), else the whole title."""
+        title = self.title
+        if title.endswith(")") and " (" in title:
+            return title[title.rindex(" (") + 2 : -1]
+        return title
+
+    @property
+    def critical_items(self) -> dict[str, float]:
+        """linkId -> the lowest answer value that raises a flag on it (e.g. PHQ-9 item 9 from 1):
+        the items a clinician reads first (OQ-Analyst's "critical items")."""
+        return {f.item: f.min for f in self.scoring.flags}
+
+    @property
+    def layout(self) -> list[Item | Display]:
+        """Every item and display text in the published order, as a form shows them."""
+        out: list[Item | Display] = []
+        displays = sorted(self.displays, key=lambda d: d.position)
+        d = 0
+        for n, item in enumerate(self.items):
+            while d < len(displays) and displays[d].position <= n:
+                out.append(displays[d])
+                d += 1
+            out.append(item)
+        out.extend(displays[d:])
+        return out
 
     def score_range(self, scale: Scale | None = None) -> tuple[float, float] | None:
         """The lowest and highest possible value of a total or subscale (the total by default),
@@ -554,6 +600,7 @@ class Instrument:
             "alliance": self.alliance,
             "respondent": self.respondent,
             "items": [i.to_json() for i in self.items],
+            "displays": [{**d.to_json(), "position": d.position} for d in self.displays],
             "scoring": self.scoring.to_json(),
             "psychometrics": self.psychometrics.to_json() if self.psychometrics else None,
             "sources": list(self.sources),
@@ -588,6 +635,7 @@ def _expand(template: Instrument, pairs: tuple[tuple[str, str], ...]) -> Instrum
         respondent=template.respondent,
         sources=template.sources,
         definition=template.definition,
+        displays=template.displays,
     )
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rapport import instruments
 from rapport.audit.services import record
 from rapport.care.models import Attendance, CareEpisode, Session
-from rapport.checkins.models import CheckIn, Respondent, Response
+from rapport.checkins.models import CheckIn, Draft, Respondent, Response
 from rapport.checkins.services.invitations import create_invitation
 from rapport.checkins.services.schedule import due_checkins
 from rapport.core.charts import Series, line_chart
@@ -85,8 +85,12 @@ def home(request: HttpRequest) -> HttpResponse:
     upcoming = Session.objects.filter(
         episode__client=client, scheduled_at__gte=timezone.now(), attendance=Attendance.SCHEDULED,
     ).order_by("scheduled_at")[:5]
+    # Begun already (a draft kept, or some questionnaires answered): "Continue", not "Start".
+    begun = set(Draft.objects.filter(checkin__in=due).values_list("checkin_id", flat=True))
+    begun |= set(Response.objects.filter(checkin__in=due).values_list("checkin_id", flat=True))
     return render(request, "portal/home.html", {
-        "client": client, "due": [(c, titles[c.pk]) for c in due], "upcoming": upcoming,
+        "client": client, "due": [(c, titles[c.pk], c.pk in begun) for c in due],
+        "upcoming": upcoming,
     })
 
 

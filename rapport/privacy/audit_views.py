@@ -45,6 +45,22 @@ def _filtered(request: HttpRequest):
     return form, events, filters, names
 
 
+def _who(event: AuditEvent, names: dict[str, str]) -> str:
+    """The actor in words: a staff member's name, the client's name (for the administrators who
+    read the trail), Rapport itself, or someone not logged in."""
+    label = event.actor_label or ""
+    if event.actor is not None:
+        return f"{event.actor.name} ({event.actor.email})"
+    if label.startswith("client:"):
+        name = names.get(label.removeprefix("client:"))
+        return f"{name} (client)" if name else "An erased client"
+    if label == "system":
+        return "Rapport (automatic)"
+    if label == "anonymous":
+        return "Someone not logged in"
+    return label.removeprefix("user:")
+
+
 @login_required
 def trail(request: HttpRequest) -> HttpResponse:
     access.require_admin(request)
@@ -52,7 +68,9 @@ def trail(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     for event in page:
         # An erased client's events keep their code but no longer resolve to a name.
-        event.client_label = names.get(str(event.client_code), str(event.client_code or ""))
+        code = str(event.client_code or "")
+        event.client_label = names.get(code) or (f"An erased client (#{code[:8]})" if code else "")
+        event.who = _who(event, names)
     record(request, "audit.trail.viewed", organisation=request.organisation, detail={"filters": filters})
     query = request.GET.copy()
     query.pop("page", None)

@@ -15,9 +15,10 @@ from rapport.audit.services import record
 from rapport.care import access
 from rapport.care.forms import AttendanceForm, ConcernsForm
 from rapport.care.models import Attendance
+from rapport.checkins.models import Response
 from rapport.checkins.services.schedule import session_number
 from rapport.workspace import caseload as caseloads
-from rapport.workspace import story
+from rapport.workspace import said, story
 
 
 @login_required
@@ -63,12 +64,29 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
     page = story.episode_story(request, episode, clinical=can_read_text)
     record(request, "care.episode.viewed", episode,
            detail={"clinical_text": can_read_text})
-    return render(
-        request,
-        "workspace/episode_detail.html",
-        {"episode": episode, "story": page, "form": form, "can_read_text": can_read_text,
-         "is_therapist": request.user == episode.therapist},
-    )
+    context = {"episode": episode, "story": page, "form": form, "can_read_text": can_read_text,
+               "is_therapist": request.user == episode.therapist}
+    if can_read_text:
+        context.update(_episode_said(request, episode))
+    return render(request, "workspace/episode_detail.html", context)
+
+
+def _episode_said(request: HttpRequest, episode) -> dict:
+    """The client's latest answers, every critical item they have answered, their C-NIP."""
+    responses = said.client_responses(Response.objects.filter(episode=episode))
+    latest_session = next((r.session for r in reversed(responses) if r.session_id), None)
+    latest = [r for r in responses if latest_session and r.session_id == latest_session.pk]
+    cnip = next((r for r in reversed(responses) if r.instrument_id == said.CNIP), None)
+    earlier = [b for b in said.blocks([r for r in responses if r not in latest], free_text=True)
+               if b.critical]
+    leaning, neutral = said.preferences(cnip)
+    record(request, "workspace.answers.viewed", episode,
+           detail={"responses": len(latest) + len(earlier) + (cnip is not None),
+                   "free_text": True})
+    return {"said": said.blocks([r for r in latest if r.instrument_id != said.CNIP],
+                                free_text=True),
+            "said_session": latest_session, "said_critical": earlier,
+            "cnip": cnip, "preferences": leaning, "neutral_preferences": neutral}
 
 
 @login_required
@@ -94,10 +112,18 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
     else:
         record(request, "care.session.viewed", session, client=session.episode.client)
     episode = session.episode
+    can_read_text = access.can_read_clinical_text(request, episode)
+    blocks = None
+    if can_read_text:
+        responses = said.client_responses(Response.objects.filter(session=session))
+        blocks = said.blocks(responses, free_text=True)
+        if request.method == "GET":
+            record(request, "workspace.answers.viewed", session, client=episode.client,
+                   detail={"responses": len(responses), "free_text": True})
     return render(request, "workspace/session_detail.html", {
         "session": session, "form": form,
         "number": session_number(session) if session.attendance not in caseloads.CANCELLED else None,
-        "can_read_text": access.can_read_clinical_text(request, episode),
+        "can_read_text": can_read_text, "said": blocks,
         "is_therapist": request.user == episode.therapist,
         "is_past": session.scheduled_at <= timezone.now(),
     })

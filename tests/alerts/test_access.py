@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.urls import reverse
 from django_scopes import scope
@@ -95,9 +97,11 @@ def test_the_detail_page_shows_evidence_suggestions_and_history(client, practice
     login(client, practice.therapist)
     client.post(reverse("alerts-detail", args=[alert.code]),
                 {"to_status": "discussed", "note": "Named it together"})
-    body = client.get(reverse("alerts-detail", args=[alert.code])).content.decode()
-    assert "<th scope=\"row\">Usual level</th><td>81.5</td>" in body
-    assert "Components: mutual goals" in body
+    body = html.unescape(client.get(reverse("alerts-detail", args=[alert.code])).content.decode())
+    assert "The relationship rating dropped well below this client's usual ratings" in body
+    numbers = body[body.index("<details"):body.index("</details>")]
+    assert "<th scope=\"row\">This client's usual level</th><td>81.5</td>" in numbers
+    assert "<th scope=\"row\">Each part this session</th><td>mutual goals 2, trust 8</td>" in numbers
     assert "Revisit the goals together" in body
     assert "Named it together" in body
     assert "Discussed with the client" in body

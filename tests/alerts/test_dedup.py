@@ -14,7 +14,7 @@ from rapport.monitoring import Finding
 from tests.alerts.conftest import make_alert
 
 
-def test_the_same_key_twice_is_one_alert_with_fresh_evidence(in_scope):
+def test_the_same_key_twice_is_one_alert_with_a_dated_update(in_scope):
     p = in_scope
     first = make_alert(p, evidence={"score": 40})
     seen = first.last_seen_at
@@ -22,8 +22,13 @@ def test_the_same_key_twice_is_one_alert_with_fresh_evidence(in_scope):
     assert second.pk == first.pk
     assert Alert.objects.filter(episode=p.episode).count() == 1
     second.refresh_from_db()
-    assert second.evidence == {"score": 35}
+    # The evidence it was raised on never changes under it; the newer one is a dated update.
+    assert second.evidence == {"score": 40}
+    assert second.latest_evidence == {"score": 35}
+    assert [u.evidence for u in second.updates.all()] == [{"score": 35}]
     assert second.last_seen_at >= seen
+    make_alert(p, evidence={"score": 35})  # the same again: no second update
+    assert second.updates.count() == 1
 
 
 def test_severity_rises_but_never_falls_while_unresolved(in_scope):
@@ -135,7 +140,9 @@ def test_sync_raises_new_keys_and_refreshes_known_ones(in_scope):
     r2 = services.sync_findings(p.episode, [finding(score=30), finding("alliance_low", 6)])
     assert not r2.raised and len(r2.refreshed) == 2
     assert Alert.objects.filter(episode=p.episode).count() == 2
-    assert Alert.objects.get(kind="rupture").evidence == {"score": 30}
+    rupture = Alert.objects.get(kind="rupture")
+    assert rupture.evidence == {"score": 40} and rupture.latest_evidence == {"score": 30}
+    assert rupture.updates.get().session_number == 5
 
 
 def test_sync_does_not_raise_again_what_a_person_resolved(in_scope):
@@ -197,7 +204,8 @@ def test_one_unresolved_alert_per_topic_follows_the_latest_finding(in_scope):
     result = services.sync_findings(p.episode, [first, second])
     assert not result.raised
     alert.refresh_from_db()
-    assert alert.key == second.key and alert.evidence == {"z": 1.2}
+    assert alert.key == second.key and alert.latest_evidence == {"z": 1.2}
+    assert alert.evidence == {"z": 2.1} and alert.session_number == 3  # as raised
     assert alert.severity == "urgent" and alert.ongoing is True
     # Resolved: the same findings do not bring it back; a later run does.
     services.transition(alert, Status.RESOLVED, request=None, note="Plan reviewed")

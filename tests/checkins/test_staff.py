@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core import mail
 from django_scopes import scope
 
@@ -34,7 +36,8 @@ def test_the_access_matrix(practice, other_practice, client):
 def test_the_session_page_plans_checkins_and_gives_a_link_with_a_qr_code(practice, client):
     login(client, practice.therapist)
     page = client.get(url("session", practice.session.code))
-    assert b"session-prep" in page.content
+    assert b"Getting ready for your session" in page.content  # the name, not the id
+    assert b"session-prep" not in re.sub(rb"<[^>]+>", b" ", page.content)  # as text
     with scope(organisation=[practice.org]):
         before = CheckIn.objects.get(session=practice.session, when="before")
     page = client.post(url("session", practice.session.code),

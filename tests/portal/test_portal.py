@@ -326,3 +326,23 @@ def test_login_mail_goes_to_a_worker_for_known_and_unknown_alike(practice, rf, m
     assert replies["client@riverside.test"].content == replies["nobody@nowhere.test"].content
     assert [(name, args[2]) for name, args in queued] == [
         (tasks.send_email.name, ["client@riverside.test"])]
+
+
+def test_a_begun_check_in_says_continue_and_the_logo_stays_in_the_portal(practice, client):
+    from rapport.checkins.models import Draft
+
+    with scope(organisation=[practice.org]):
+        practice.session.scheduled_at = timezone.now() + timedelta(days=2)
+        practice.session.save()
+        checkin = CheckIn.objects.create(organisation=practice.org, episode=practice.episode,
+                                         session=practice.session, when=When.BEFORE,
+                                         respondent=Respondent.CLIENT, instruments=["phq9"])
+    log_in(client, practice)
+    home = client.get("/portal/").content.decode()
+    assert '<a class="brand" href="/portal/">' in home and "/login/" not in home.split("</header>")[0]
+    assert ">Start<" in home and ">Continue<" not in home
+    with scope(organisation=[practice.org]):
+        Draft.objects.create(organisation=practice.org, checkin=checkin, instrument_id="phq9",
+                             answers={"phq9-1": 1})
+    home = client.get("/portal/").content.decode()
+    assert ">Continue<" in home and ">Start<" not in home

@@ -83,6 +83,9 @@ def submit(
         session = checkin.session
         if instrument_id not in checkin.instruments:
             raise InvalidAnswers({None: "This check-in does not ask for that questionnaire."})
+        if not checkin.is_open(submitted_at):
+            raise InvalidAnswers({None: "This check-in opens when the session starts, "
+                                        f"{timezone.localtime(checkin.opens_at):%A %-d %B at %H:%M}."})
     if submission_token is not None:
         found = Response.objects.filter(submission_token=submission_token).first()
         if found is not None:

@@ -1,0 +1,16 @@
+"""`{% load instruments %}{{ response.instrument_id|instrument_name }}`: "PHQ-9", never "phq9"."""
+
+from django import template
+
+from rapport import instruments
+
+register = template.Library()
+
+
+@register.filter
+def instrument_name(instrument_id: str) -> str:
+    try:
+        return instruments.load(str(instrument_id)).short_title
+    except (instruments.UnknownInstrument, instruments.DefinitionError):
+        # A definition no longer installed: say so in words rather than show its id.
+        return "a questionnaire no longer installed"
