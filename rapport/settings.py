@@ -379,7 +379,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(INVITATION_SECONDS),
     },
     "escalate-urgent-alerts": {  # unacknowledged urgent alerts go to the supervisor; retries
-        "task": "rapport.alerts.tasks.escalate_urgent_alerts",
+        "task": "rapport.alerts.notify_tasks.escalate_urgent_alerts",
         "schedule": 120.0,
     },
     "send-session-reminders": {  # idempotent: a reminder is claimed once before it is sent

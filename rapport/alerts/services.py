@@ -25,10 +25,12 @@ from rapport.alerts.models import (
     Severity,
     Status,
 )
+from rapport.alerts.notify_tasks import notify_urgent_alert
 from rapport.alerts.planning import IGNORED_KINDS, plan_findings, rupture_key_for, topic
 from rapport.alerts.suggestions import suggestions_for
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
+from rapport.core.tasks import enqueue_on_commit
 
 
 class TransitionError(ValueError):
@@ -177,9 +179,6 @@ def _raise(
 def _notify_after_commit(alert: Alert) -> None:
     """Email and text about an urgent alert from a worker once it is committed (never inside
     the request: a mail server that hangs must not hold a client's answers back)."""
-    from rapport.alerts.tasks import notify_urgent_alert
-    from rapport.core.tasks import enqueue_on_commit
-
     enqueue_on_commit(notify_urgent_alert, alert.pk)
 
 

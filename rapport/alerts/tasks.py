@@ -1,11 +1,7 @@
 """Background tasks of the alerts app: the findings refresh after each response, the periodic
 catch-up, and the daily full refresh (fanned out per practice and in chunks of episodes); the
-messages about urgent alerts (thin wrappers: the work is in rapport.alerts.notify).
-
-The messages are idempotent (one per alert, reason, channel and address), so a retried or
-duplicated task sends nothing twice. `notify_urgent_alert` runs right after an urgent alert is
-committed; `escalate_urgent_alerts` runs every few minutes (beat) and also retries messages that
-failed.
+messages about urgent alerts live in rapport.alerts.notify_tasks (imported here so that every
+worker knows them).
 """
 
 from __future__ import annotations
@@ -17,7 +13,8 @@ from celery.signals import worker_ready
 from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
-from rapport.alerts import notify, pending
+from rapport.alerts import pending
+from rapport.alerts.notify_tasks import escalate_urgent_alerts, notify_urgent_alert  # noqa: F401
 from rapport.core.tasks import RETRY, enqueue
 
 CHUNK = 50  # episodes per task of the daily refresh
@@ -97,13 +94,3 @@ def refresh_episodes(organisation_id: int, episode_ids: list[int]) -> int:
                 refresh_episode(episode, trajectories=trajectories)
             count += 1
     return count
-
-
-@shared_task(**RETRY)
-def notify_urgent_alert(alert_id: int) -> int:
-    return notify.notify_pending(alert_id)
-
-
-@shared_task(**RETRY)
-def escalate_urgent_alerts() -> int:
-    return notify.escalate_overdue()
