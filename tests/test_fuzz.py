@@ -83,6 +83,8 @@ FORMS = {
         "action": st.one_of(text, st.sampled_from(["roles", "supervision", "deactivate", "reset_two_factor"])),
         "roles": st.one_of(text, st.sampled_from(["admin", "supervisor", "therapist"])), "therapists": text}),
     "practice-staff-reassign": ("admin", {"episode": text, "therapist": text}),
+    "alerts-settings": ("admin", dict.fromkeys(["duty_name", "duty_email", "duty_phone",
+                                                "escalate_after_minutes", "crisis_resources"], text)),
     "practice-welcome": ("anonymous", dict.fromkeys(["new_password1", "new_password2"], text)),
     "portal-intake": ("client", {
         "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
@@ -125,7 +127,7 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff"}}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff", "favicon"}}
     assert posting == FORMS.keys()
 
 

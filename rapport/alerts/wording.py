@@ -58,8 +58,8 @@ LABELS = {
     "value": "Answer",
     "flags": "Flags",
     # Why a relationship finding fired, in the client's own numbers (rapport.monitoring).
-    "rupture_below": "A drop counts at or below",
-    "dip_below": "A smaller dip counts at or below",
+    "rupture_below": "A rupture at or below",
+    "dip_below": "A notice at or below",
     "min_drop": "Smallest fall that counts on this scale",
     "sd_prior": "Usual spread of this practice's clients",
     "unrated_sessions_before": "Sessions without a rating just before",

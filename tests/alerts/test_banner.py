@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scope
 
+from rapport.accounts.models import AuthenticatorDevice
 from rapport.alerts import services
 from rapport.alerts.context_processors import urgent_alerts
 from tests.alerts.conftest import make_alert
@@ -63,7 +63,7 @@ def test_no_banner_or_name_before_the_second_factor(client, practice):
     """A stolen password alone must not reveal which clients raised urgent alerts: neither the
     two-factor page nor an error page shows the banner, a client's name or the practice."""
     make_alert(practice, kind="risk", severity="urgent", key="risk:abc", evidence={})
-    TOTPDevice.objects.create(user=practice.therapist, name="phone", confirmed=True)
+    AuthenticatorDevice.objects.create(user=practice.therapist, name="phone", confirmed=True)
     client.force_login(practice.therapist, verified=False)
     for url, status in [(reverse("accounts-2fa-verify"), 200), ("/no-such-page/", 404),
                         (reverse("care-caseload"), 302)]:

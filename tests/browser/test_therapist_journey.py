@@ -96,7 +96,7 @@ def test_the_therapist_journey(live_server, desktop, axe_check, demo):
     page.get_by_role("heading", name="Open alerts").wait_for()
     axe_check(page)
     page.locator(f'a[href="/alerts/{rupture.code}/"]').first.click()
-    page.get_by_role("heading", name=re.compile("Alliance rupture")).wait_for()
+    page.get_by_role("heading", name=re.compile("dropped well below this client's usual ratings")).wait_for()
     axe_check(page)
     page.get_by_label("Discussed with the client").check()
     page.get_by_label("Note").fill("We talked about the session that went wrong; agreed to slow down.")
