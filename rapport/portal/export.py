@@ -37,11 +37,16 @@ def goal_titles(client) -> dict[str, str]:
     """{linkId: current wording} of every goal of the client's episodes (call inside its scope)."""
     from rapport.goals.models import Goal
 
-    return {g.link_id: g.title for g in Goal.objects.filter(episode__client=client)}
+    return {g.link_id: g.title for g in Goal.objects.filter(episode__client=client).order_by("pk")}
 
 
 def _goals(titles: dict[str, str], link_ids) -> instruments.Instrument:
-    return goal_instrument({k: titles.get(k, "A goal") for k in link_ids})
+    """The goals as items in one fixed order (the order the goals were set; any the practice no
+    longer has, last): stored answers carry no order of their own (PostgreSQL's jsonb sorts
+    keys), and a response's items must follow its Questionnaire's."""
+    rank = {k: n for n, k in enumerate(titles)}
+    ordered = sorted(link_ids, key=lambda k: (rank.get(k, len(rank)), k))
+    return goal_instrument({k: titles.get(k, "A goal") for k in ordered})
 
 
 def _instrument(response: Response, titles: dict[str, str]) -> instruments.Instrument | None:

@@ -29,8 +29,8 @@ from django_scopes import scope, scopes_disabled
 from rapport.alerts.findings import refresh_all
 from rapport.alerts.models import Alert, PendingRefresh
 from rapport.care.models import CareEpisode, Client, Session
-from rapport.checkins import services
 from rapport.checkins.models import CheckIn, Response
+from rapport.checkins.services.invitations import create_invitation
 from tests.checkins.conftest import accept_consent
 from tests.concurrency.conftest import phq9_form
 from tests.concurrency.test_worker_kill import ROOT, database_url, free_port, post, thanked
@@ -125,7 +125,7 @@ def links(practice):
                 checkin = CheckIn.objects.create(
                     organisation=practice.org, episode=episode, session=session, when="before",
                     respondent="client", instruments=["phq9"])
-                _, token = services.create_invitation(checkin)
+                _, token = create_invitation(checkin)
                 level = min(3, k // 3)  # totals 0, 0, 0, 8, 8, 8, 16 ...: a deterioration
                 answers = {f"phq9-{i}": level for i in range(1, 9)} | {"phq9-9": 0}
                 made.append((f"/c/{token}/", phq9_form(answers, str(uuid.uuid4()))))
