@@ -49,12 +49,9 @@ def _catch_up(sender=None, **kwargs) -> None:
 @shared_task(**RETRY)
 def refresh_findings() -> int:
     """The daily full refresh: one task per practice."""
-    from rapport.accounts.models import Organisation
+    from rapport.accounts.practices import queue_for_each_practice
 
-    ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
-    for organisation_id in ids:
-        enqueue(refresh_practice_findings, organisation_id)
-    return len(ids)
+    return queue_for_each_practice(refresh_practice_findings)
 
 
 @shared_task(**RETRY)

@@ -20,12 +20,9 @@ INVITE_AHEAD = timedelta(days=2)
 @shared_task(**RETRY)
 def send_due_invitations() -> int:
     """One task per practice (periodic)."""
-    from rapport.accounts.models import Organisation
+    from rapport.accounts.practices import queue_for_each_practice
 
-    ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
-    for organisation_id in ids:
-        enqueue(send_practice_invitations, organisation_id)
-    return len(ids)
+    return queue_for_each_practice(send_practice_invitations)
 
 
 @shared_task(**RETRY)

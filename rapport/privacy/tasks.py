@@ -13,12 +13,9 @@ CHUNK = 20  # clients per erasure task
 
 @shared_task(**RETRY)
 def apply_retention() -> int:
-    from rapport.accounts.models import Organisation
+    from rapport.accounts.practices import queue_for_each_practice
 
-    ids = list(Organisation.objects.order_by("id").values_list("id", flat=True))
-    for organisation_id in ids:
-        enqueue(apply_practice_retention, organisation_id)
-    return len(ids)
+    return queue_for_each_practice(apply_practice_retention)
 
 
 @shared_task(**RETRY)
