@@ -9,6 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = Path(os.environ.get("RAPPORT_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -16,6 +19,25 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+class _OneRequestAtATime(WSGIServer):
+    """The live server for SQLite: one request at a time.
+
+    The in-memory test database is one connection, shared by the live server's request threads;
+    two requests at once (a double tap on "Send") interleave their savepoints on it and fail
+    with "no such savepoint". This server answers one request after another, in the live
+    server's own thread (which has the shared connection), and closes each connection, so a
+    browser's second request waits its turn as it would behind a slow server. On PostgreSQL each
+    request thread has a connection of its own, and the threaded server stays.
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LiveServerThread.server_class = _OneRequestAtATime
 
 
 def _missing(reason: str):
