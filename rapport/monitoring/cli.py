@@ -74,6 +74,9 @@ class Meta:
     low_cutoff: float | None = None
     total_range: tuple[float, float] | None = None  # None: the library gives no range
     integer: bool = False  # totals are whole numbers (sums of whole-number items)
+    # (items, most missing) when a total may be prorated from fewer answered items (not rounded,
+    # e.g. PHQ-9 with 7 of 9 answered: 12 x 9 / 7 = 15.43): such totals are accepted too.
+    prorated: tuple[int, int] | None = None
 
 
 def _is_integer(instrument: object) -> bool:
@@ -85,6 +88,27 @@ def _is_integer(instrument: object) -> bool:
                 and all(float(v).is_integer() for r in ranges for v in r))
     except (AttributeError, KeyError, TypeError, ValueError):
         return False
+
+
+def _prorated(instrument: object) -> tuple[int, int] | None:
+    """(items, most missing) when an unrounded prorated total is possible."""
+    total = getattr(getattr(instrument, "scoring", None), "total", None)
+    missing = getattr(total, "max_missing", 0)
+    if total is None or not missing or getattr(total, "round_prorated", False):
+        return None
+    return len(total.items), min(missing, len(total.items) - 1)
+
+
+def _whole_or_prorated(meta: Meta, score: float) -> bool:
+    """Whether `score` is a whole number or a prorated total (whole sum of `a` answered items
+    times items / a, written with at least two decimals)."""
+    if float(score).is_integer():
+        return True
+    if meta.prorated is None:
+        return False
+    n, most = meta.prorated
+    return any(abs(score * a / n - round(score * a / n)) * n / a <= 0.005 + 1e-9
+               for a in range(n - most, n))
 
 
 def _total_range(instrument: object) -> tuple[float, float] | None:
@@ -126,7 +150,8 @@ def lookup(instrument_id: str) -> Meta | None:
         return Meta(alliance=True, scale=None, scale_min=lo, scale_max=hi, low_cutoff=cutoff,
                     total_range=(lo, hi))
     return Meta(alliance=False, scale=Scale.of(psy) if psy is not None else Scale(),
-                total_range=_total_range(instrument), integer=_is_integer(instrument))
+                total_range=_total_range(instrument), integer=_is_integer(instrument),
+                prorated=_prorated(instrument))
 
 
 def _score_problem(meta: Meta, instrument: str, score: float) -> str | None:
@@ -135,7 +160,11 @@ def _score_problem(meta: Meta, instrument: str, score: float) -> str | None:
         lo, hi = meta.total_range
         if not lo <= score <= hi:
             return f"{instrument} score must be from {lo:g} to {hi:g}, not {score:g}"
-    if meta.integer and not score.is_integer():
+    if meta.integer and not _whole_or_prorated(meta, score):
+        if meta.prorated is not None:
+            n, most = meta.prorated
+            return (f"{instrument} score must be a whole number or a total prorated from "
+                    f"{n - most} to {n - 1} answered items, not {score:g}")
         return f"{instrument} score must be a whole number, not {score:g}"
 
 

@@ -64,9 +64,10 @@ def test_relationship_total_is_a_0_to_100_mean(ratings: dict[str, int]) -> None:
 def test_phq9_gad7_prorate_one_or_two_missing_items_and_no_more(
     instrument_id: str, values: list[int], missing: set[int]
 ) -> None:
-    # NHS Data Dictionary (PHQ-9 and GAD-7 scores; the PHQ-9 rule as Arrieta et al. 2017, J Clin
-    # Psychol 73:1076): one or two items missing -> the mean of the answered items times the
-    # number of items, recorded as a whole number; more missing -> no total.
+    # NHS Data Dictionary, "Patient Health Questionnaire-9" (carried over to the GAD-7; the PHQ-9
+    # rule as Arrieta et al. 2017, J Clin Psychol 73:1076): one or two items missing -> each is
+    # substituted by the mean of the answered items (total = that mean times the number of items,
+    # not rounded); more missing -> no total.
     n = 9 if instrument_id == "phq9" else 7
     missing = {m for m in missing if m <= n} or {1}
     answered = [v for i, v in enumerate(values[:n], 1) if i not in missing]
@@ -75,7 +76,7 @@ def test_phq9_gad7_prorate_one_or_two_missing_items_and_no_more(
     assert not score.complete
     if len(missing) <= 2:
         mean_times_n = sum(answered) * n / len(answered)
-        assert score.total == int(mean_times_n + 0.5) and not score.errors
+        assert score.total == round(mean_times_n, 2) and not score.errors
     else:
         assert score.total is None and len(score.errors) == 1
 

@@ -83,9 +83,12 @@ def test_the_phq9_difficulty_question_is_optional_and_not_scored() -> None:
     assert score.total == 8 and score.complete
 
 
-# Prorating (NHS Data Dictionary, PHQ-9 and GAD-7 scores; Arrieta et al. 2017 for the PHQ-9):
-# one or two items missing -> mean of the answered items x the number of items, a whole number
-# (half up); three missing -> no total. Each boundary below.
+# Prorating. Source: NHS Data Dictionary, supporting information "Patient Health Questionnaire-9":
+# "If one or two values are missing from the score, then they can be substituted with the average
+# score of the non-missing items. Questionnaires with more than two missing values should be
+# disregarded." (also Arrieta et al. 2017, J Clin Psychol 73:1076, for the PHQ-9). Substituting the
+# mean for each missing item = mean of the answered items x the number of items; the source does
+# not round, so neither does the total. Each boundary below.
 
 
 def test_phq9_one_missing_item_is_prorated() -> None:
@@ -93,19 +96,19 @@ def test_phq9_one_missing_item_is_prorated() -> None:
     assert score.total == 27 and not score.complete and not score.errors
 
 
-def test_phq9_two_missing_items_are_prorated_and_rounded_half_up() -> None:
-    # 1+1+1+1+1+1+2 = 8 over 7 items -> 8 x 9 / 7 = 10.29 -> 10 (caseness: PHQ-9 >= 10)
+def test_phq9_two_missing_items_are_prorated_without_rounding() -> None:
+    # 1+1+1+1+1+1+2 = 8 over 7 items -> 8 x 9 / 7 = 10.29 (caseness: PHQ-9 >= 10)
     score = load("phq9").score(phq9(1, 1, 1, 1, 1, 1, 2))
-    assert score.total == 10 and not score.errors
-    # 3+3+1+1+1+1+1 = 11 -> 11 x 9 / 7 = 14.14 -> 14; 6 over 7 x 9 = 7.71 -> 8
-    assert load("phq9").score(phq9(3, 3, 1, 1, 1, 1, 1)).total == 14
-    assert load("phq9").score(phq9(1, 1, 1, 1, 1, 1, 0)).total == 8
+    assert score.total == 10.29 and not score.errors
+    # 3+3+1+1+1+1+1 = 11 -> 11 x 9 / 7 = 14.14; 6 over 7 x 9 = 7.71
+    assert load("phq9").score(phq9(3, 3, 1, 1, 1, 1, 1)).total == 14.14
+    assert load("phq9").score(phq9(1, 1, 1, 1, 1, 1, 0)).total == 7.71
 
 
-def test_phq9_half_rounds_up() -> None:
-    # 4 over 8 items: 4 x 9 / 8 = 4.5 -> 5 (remission is PHQ-9 < 5: a half is not remission)
+def test_phq9_prorated_half_stays_a_half() -> None:
+    # 4 over 8 items: 4 x 9 / 8 = 4.5, which is below 5 (remission is PHQ-9 < 5): not rounded up
     score = load("phq9").score(phq9(1, 1, 1, 1, 0, 0, 0, 0))
-    assert score.total == 5
+    assert score.total == 4.5 and score.severity is not None and score.severity.label == "minimal"
 
 
 def test_phq9_three_missing_items_have_no_total() -> None:
@@ -121,7 +124,7 @@ def test_gad7_prorating_boundaries() -> None:
     gad7 = load("gad7")
     items = {f"gad7-{i}": 2 for i in range(1, 6)}  # 10 over 5 items -> 14
     assert gad7.score(items).total == 14
-    assert gad7.score({**items, "gad7-6": 1}).total == 13  # 11 over 6 -> 12.83 -> 13
+    assert gad7.score({**items, "gad7-6": 1}).total == 12.83  # 11 over 6 -> 12.83
     three_missing = gad7.score({f"gad7-{i}": 2 for i in range(1, 5)})
     assert three_missing.total is None and len(three_missing.errors) == 1
 

@@ -91,7 +91,11 @@ def test_summary_per_client_and_instrument(tmp_path, capsys):
         ("ann,2,2025-01-02,phq9,client,500", "line 3: phq9 score must be from 0 to 27"),
         ("ann,2,2025-01-02,phq9,client,1e308", "line 3: phq9 score must be from 0 to 27"),
         ("ann,2,2025-01-02,phq9,client,-1e308", "line 3: phq9 score must be from 0 to 27"),
-        ("ann,2,2025-01-02,phq9,client,9.5", "line 3: phq9 score must be a whole number"),
+        # 9.5 is no PHQ-9 total: not whole, and no sum over 7 or 8 answered items prorates to it
+        ("ann,2,2025-01-02,phq9,client,9.5", "line 3: phq9 score must be a whole number or a "
+         "total prorated from 7 to 8 answered items, not 9.5"),
+        ("ann,2,2025-01-02,gad7,client,12.5", "line 3: gad7 score must be a whole number or a "
+         "total prorated from 5 to 6 answered items, not 12.5"),
         ("ann,2,2025-01-02,relationship-checkin,client,101",
          "line 3: relationship-checkin score must be from 0 to 100"),
         ('ann,2,2025-01-02,phq9,client,"' + "9" * 140_000 + '"', "line 3: not readable as CSV"),
@@ -178,3 +182,14 @@ def test_trajectories_fitted_on_the_file_when_enough_episodes(tmp_path, capsys):
     code, out, err = run(tmp_path, capsys, rows(*lines))
     assert code == 0
     assert "fitted on 60 episodes" in err
+
+
+def test_prorated_total_is_accepted_and_classified_unrounded(tmp_path, capsys):
+    # A PHQ-9 with two items missing, prorated as the NHS Data Dictionary says (mean of the 7
+    # answered items x 9, not rounded): 20 -> 14.14 is a fall of 5.86, short of the reliable
+    # change of 6 (rounding it to 14 would have made it reliable improvement).
+    text = rows("ann,1,2025-01-01,phq9,client,20", "ann,2,2025-01-08,phq9,client,14.14")
+    code, out, err = run(tmp_path, capsys, text, "--summary")
+    assert code == 0, err
+    (entry,) = [r for r in out if r.get("instrument") == "phq9"]
+    assert entry["last"] == 14.14 and entry["classification"] == "no_reliable_change"
