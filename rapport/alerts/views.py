@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.alerts import notify, services
@@ -66,7 +67,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             "alert": alert,
             "evidence": evidence_rows(alert.evidence),
             "risk_answer": risk_answer(alert.evidence) if alert.kind == "risk" else None,
-            "why": why(alert.kind, alert.evidence or {}),
+            "why": why(alert.kind, alert.evidence or {}, gettext),
             "steps": steps,
             "updates": updates,
             "form": form,

@@ -173,3 +173,6 @@ def _ruptures(facts, histories, trajectories, period: Period) -> None:
                 continue
             facts[episode_id].ruptures += 1
             facts[episode_id].repaired += f.evidence.get("repaired_session") is not None
+            e = f.evidence
+            if all(isinstance(e.get(k), int | float) for k in ("usual", "sd", "drop")):
+                facts[episode_id].rupture_basis.append((e["usual"], e["sd"], e["drop"]))

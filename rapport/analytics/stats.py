@@ -161,6 +161,9 @@ class EpisodeFacts:
     outcomes: dict[str, OutcomeFacts] = field(default_factory=dict)
     ruptures: int = 0  # ruptures that started in the period
     repaired: int = 0  # of those, repaired (as of the end of the period)
+    # Why each of those ruptures fired, in the client's own numbers (the finding's evidence):
+    # the usual level, the client's spread (SD) and the drop from the usual level that session.
+    rupture_basis: list[tuple[float, float, float]] = field(default_factory=list)
     checkins_due: int = 0
     checkins_done: int = 0
 
@@ -186,6 +189,9 @@ class Figures:
     relationship: Figure
     ruptures: Figure
     repaired: Figure
+    rupture_usual: Figure
+    rupture_spread: Figure
+    rupture_drop: Figure
     checkins: Figure
     outcomes: dict[str, OutcomeFigures]
 
@@ -211,8 +217,10 @@ def summarise(facts: Iterable[EpisodeFacts]) -> Figures:
     """The figures for a group of episodes, in one pass over them."""
     active = ended = dropped = attended = ruptures = repaired = due = done = 0
     relationship: list[float] = []
+    basis: list[tuple[float, float, float]] = []
     outcomes: dict[str, list[OutcomeFacts]] = {}
     for f in facts:
+        basis.extend(f.rupture_basis)
         active += f.active
         ended += f.ended
         dropped += f.dropped_out
@@ -233,6 +241,9 @@ def summarise(facts: Iterable[EpisodeFacts]) -> Figures:
         relationship=mean(relationship),
         ruptures=count(ruptures),
         repaired=proportion(repaired, ruptures),
+        rupture_usual=mean(b[0] for b in basis),
+        rupture_spread=mean(b[1] for b in basis),
+        rupture_drop=mean(b[2] for b in basis),
         checkins=proportion(done, due),
         outcomes={i: outcome_figures(i, fs) for i, fs in sorted(outcomes.items())},
     )

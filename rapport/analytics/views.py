@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from rapport import instruments
@@ -60,6 +61,10 @@ RELATIONSHIP_ROWS = [
     ("Mean relationship rating (0–100)", "relationship", "clients who rated"),
     ("Ruptures", "ruptures", "ruptures"),
     ("Ruptures repaired", "repaired", "ruptures"),
+    # Why the ruptures fired, in the clients' own numbers (means over ruptures).
+    (_("Usual level before a rupture (0–100)"), "rupture_usual", _("ruptures")),
+    (_("Client’s own spread (SD) at a rupture"), "rupture_spread", _("ruptures")),
+    (_("Drop from the usual level at a rupture"), "rupture_drop", _("ruptures")),
 ]
 OUTCOME_ROWS = [
     ("Reliable improvement", "improved", "clients"),

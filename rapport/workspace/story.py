@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from rapport import monitoring as mon
 from rapport.alerts.models import Alert
@@ -24,6 +25,7 @@ from rapport.alerts.suggestions import COMPONENT_LABELS, COMPONENTS
 from rapport.care.models import Attendance, CareEpisode, Session
 from rapport.core.charts import Band, Line, Mark, session_chart
 from rapport.monitoring import thresholds as th
+from rapport.monitoring.explain import why
 from rapport.workspace.measures import (
     CLIENT_ALLIANCE,
     Measure,
@@ -319,6 +321,7 @@ def episode_story(request: HttpRequest, episode: CareEpisode, *, clinical: bool)
         for a in alerts:  # "Not on track: GAD-7" tells two such alerts apart
             m = measure(a.subject) if a.subject else None
             a.subject_label = m.label if m and m.kind == "outcome" else ""
+            a.why = why(a.kind, a.evidence or {}, gettext)  # in the client's own numbers
         goals = _goals(episode, number_of)
     return EpisodeStory(
         _outcome_stories(data.history, data.sessions, trajectories, horizon),

@@ -132,3 +132,19 @@ def test_the_nhs_pair_is_judged_beside_each_measure(client, known):
     recovered = cells(response, "Outcomes on the Patient Health Questionnaire (PHQ-9) and "
                       "Generalized Anxiety Disorder scale (GAD-7) together", "Recovery")
     assert recovered[0].n == 1
+
+
+def test_why_the_ruptures_fired_in_the_clients_own_numbers(client, known):
+    facts = _load(known).facts
+    det, drop = facts[known.deteriorator.pk], facts[known.dropout.pk]
+    # Both clients rated 80 until their rupture session (40): usual level 80, drop 40, and a
+    # spread no smaller than the SD floor (5 points of 100, thresholds.py).
+    for f in (det, drop):
+        ((usual, spread, fall),) = f.rupture_basis
+        assert (usual, fall) == (80, 40) and spread >= 5
+    figs = summarise([det, drop])
+    assert (figs.rupture_usual.value, figs.rupture_drop.value, figs.rupture_usual.n) == (80, 40, 2)
+    response = login(client, known.practice.admin).get(reverse("analytics-overview"), PERIOD)
+    usual = cells(response, "The relationship", "Usual level before a rupture")[0]
+    assert (usual.value, usual.n) == ("too few to say", 2)  # two ruptures: below the minimum n
+    assert "Why ruptures fired" in response.content.decode()

@@ -103,6 +103,28 @@ def test_the_supervisor_of_the_therapist_sees_the_story(client, practice, story)
     assert GOAL in body and CONCERNS in body
 
 
+def test_each_open_alert_says_why_in_the_clients_own_numbers(client, practice, story):
+    from django.utils.html import escape
+
+    from rapport.monitoring.explain import why
+
+    episode, _, _ = story
+    login(client, practice.therapist)
+    body = page(client, episode)
+    with scope(organisation=practice.org):
+        alerts = list(episode.alerts.exclude(status="resolved"))
+    rupture = [a for a in alerts if a.kind == "rupture"]
+    assert rupture, [a.kind for a in alerts]  # the rupture at session 5 (20 against a usual 85)
+    explained = [(a, why(a.kind, a.evidence)) for a in alerts]
+    for a, text in explained:
+        if text is not None:
+            assert f'<p class="why">{escape(text)}</p>' in body, a.kind
+    text = why("rupture", rupture[0].evidence)
+    assert text and text.startswith("This session 20; usual level 8")
+    login(client, practice.admin)
+    assert 'class="why"' not in page(client, episode)
+
+
 def test_an_admin_sees_no_free_text_goals_or_alerts(client, practice, story):
     episode, sessions, goal = story
     login(client, practice.admin)
