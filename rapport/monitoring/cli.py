@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
-from rapport.monitoring.analyze import THERAPIST_PAIRS, analyze_many
+from rapport.monitoring.analyze import analyze_many
+from rapport.monitoring.cli_instruments import Meta, lookup, score_problem
 from rapport.monitoring.outcome import paired, summarize
-from rapport.monitoring.records import AllianceSeries, EpisodeHistory, OutcomeSeries, Scale
+from rapport.monitoring.records import AllianceSeries, EpisodeHistory, OutcomeSeries
 from rapport.monitoring.trajectories import ExpectedTrajectories
 
 HEADER = ("client", "session", "date", "instrument", "respondent", "score")
@@ -44,8 +45,6 @@ HEADER = ("client", "session", "date", "instrument", "respondent", "score")
 MAX_SESSION = 10_000
 
 USAGE = "usage: rapport analyze [--summary] FILE.csv\n"
-# Alliance-type instruments recognised even when the instruments library lacks them.
-KNOWN_ALLIANCE = frozenset({"relationship-checkin", *THERAPIST_PAIRS, *THERAPIST_PAIRS.values()})
 
 
 class UsageError(Exception):
@@ -61,111 +60,6 @@ class Row:
     instrument: str
     respondent: str
     score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Meta:
-    """What the CLI needs to know about an instrument, from the library."""
-
-    alliance: bool
-    scale: Scale | None  # outcome scale; None for alliance instruments
-    scale_min: float = 0.0
-    scale_max: float = 100.0
-    low_cutoff: float | None = None
-    total_range: tuple[float, float] | None = None  # None: the library gives no range
-    integer: bool = False  # totals are whole numbers (sums of whole-number items)
-    # (items, most missing) when a total may be prorated from fewer answered items (not rounded,
-    # e.g. PHQ-9 with 7 of 9 answered: 12 x 9 / 7 = 15.43): such totals are accepted too.
-    prorated: tuple[int, int] | None = None
-
-
-def _is_integer(instrument: object) -> bool:
-    """Whether every total is a whole number: a plain sum of whole-number items."""
-    try:
-        total = instrument.scoring.total  # type: ignore[attr-defined]
-        ranges = [instrument.item(i).value_range for i in total.items]  # type: ignore[attr-defined]
-        return (total.method == "sum" and total.multiplier == 1
-                and all(float(v).is_integer() for r in ranges for v in r))
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return False
-
-
-def _prorated(instrument: object) -> tuple[int, int] | None:
-    """(items, most missing) when an unrounded prorated total is possible."""
-    total = getattr(getattr(instrument, "scoring", None), "total", None)
-    missing = getattr(total, "max_missing", 0)
-    if total is None or not missing or getattr(total, "round_prorated", False):
-        return None
-    return len(total.items), min(missing, len(total.items) - 1)
-
-
-def _whole_or_prorated(meta: Meta, score: float) -> bool:
-    """Whether `score` is a whole number or a prorated total (whole sum of `a` answered items
-    times items / a, written with at least two decimals)."""
-    if float(score).is_integer():
-        return True
-    if meta.prorated is None:
-        return False
-    n, most = meta.prorated
-    return any(abs(score * a / n - round(score * a / n)) * n / a <= 0.005 + 1e-9
-               for a in range(n - most, n))
-
-
-def _total_range(instrument: object) -> tuple[float, float] | None:
-    """The total's possible range from the item ranges, when the definition makes it plain."""
-    try:
-        total = instrument.scoring.total  # type: ignore[attr-defined]
-        if total is None:
-            return None
-        ranges = [instrument.item(i).value_range for i in total.items]  # type: ignore[attr-defined]
-        if any(r is None for r in ranges):
-            return None
-        lows = [float(r[0]) for r in ranges]
-        highs = [float(r[1]) for r in ranges]
-        if total.method == "mean":
-            lo, hi = min(lows), max(highs)
-        else:
-            lo, hi = sum(lows), sum(highs)
-        return lo * total.multiplier, hi * total.multiplier
-    except (AttributeError, KeyError, TypeError, ValueError):
-        return None
-
-
-def lookup(instrument_id: str) -> Meta | None:
-    """The instrument's metadata, or None when the library does not know it."""
-    try:
-        from rapport.instruments import load
-
-        instrument = load(instrument_id)
-    except (ImportError, KeyError, ValueError):  # ValueError: a broken definition file
-        if instrument_id in KNOWN_ALLIANCE:
-            return Meta(alliance=True, scale=None)
-        return None
-    psy = getattr(instrument, "psychometrics", None)
-    if getattr(instrument, "alliance", False) or instrument_id in KNOWN_ALLIANCE:
-        lo, hi = _total_range(instrument) or (0.0, 100.0)
-        cutoff = None
-        if psy is not None and psy.cutoff is not None and psy.higher_is_better:
-            cutoff = float(psy.cutoff)
-        return Meta(alliance=True, scale=None, scale_min=lo, scale_max=hi, low_cutoff=cutoff,
-                    total_range=(lo, hi))
-    return Meta(alliance=False, scale=Scale.of(psy) if psy is not None else Scale(),
-                total_range=_total_range(instrument), integer=_is_integer(instrument),
-                prorated=_prorated(instrument))
-
-
-def _score_problem(meta: Meta, instrument: str, score: float) -> str | None:
-    """Why a total is impossible for its instrument, or None."""
-    if meta.total_range is not None:
-        lo, hi = meta.total_range
-        if not lo <= score <= hi:
-            return f"{instrument} score must be from {lo:g} to {hi:g}, not {score:g}"
-    if meta.integer and not _whole_or_prorated(meta, score):
-        if meta.prorated is not None:
-            n, most = meta.prorated
-            return (f"{instrument} score must be a whole number or a total prorated from "
-                    f"{n - most} to {n - 1} answered items, not {score:g}")
-        return f"{instrument} score must be a whole number, not {score:g}"
 
 
 def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
@@ -194,42 +88,43 @@ def parse(stream: TextIO, errors: list[str]) -> Iterator[Row]:
         if len(fields) != len(HEADER):
             errors.append(f"line {line}: expected {len(HEADER)} fields, found {len(fields)}")
             continue
-        client, session_s, date_s, instrument, respondent, score_s = (f.strip() for f in fields)
-        problem = None
-        if not client:
-            problem = "empty client"
-        elif not instrument:
-            problem = "empty instrument"
-        if problem is None:
-            try:
-                if not (session_s.isascii() and session_s.isdigit()):
-                    raise ValueError  # int() would also take '+3', ' 3' or '٣'
-                session = int(session_s)
-                if not 1 <= session <= MAX_SESSION:
-                    raise ValueError
-            except ValueError:
-                problem = (f"session must be a whole number from 1 to {MAX_SESSION}, not "
-                           f"{session_s[:40]!r}")
-        if problem is None:
-            try:
-                on = date.fromisoformat(date_s)
-                if len(date_s) != 10:
-                    raise ValueError
-            except ValueError:
-                problem = f"date must be an ISO date (YYYY-MM-DD), not {date_s[:40]!r}"
-        if problem is None and respondent not in ("client", "therapist"):
-            problem = f"respondent must be 'client' or 'therapist', not {respondent[:40]!r}"
-        if problem is None:
-            try:
-                score = float(score_s)
-                if not score_s.isascii() or not math.isfinite(score):
-                    raise ValueError
-            except ValueError:
-                problem = f"score must be a number, not {score_s[:40]!r}"
-        if problem is not None:
-            errors.append(f"line {line}: {problem}")
+        parsed = _row(line, fields)
+        if isinstance(parsed, str):
+            errors.append(f"line {line}: {parsed}")
             continue
-        yield Row(line, client, session, on, instrument, respondent, score)
+        yield parsed
+
+
+def _row(line: int, fields: list[str]) -> Row | str:
+    """The row, or what is wrong with it."""
+    client, session_s, date_s, instrument, respondent, score_s = (f.strip() for f in fields)
+    if not client:
+        return "empty client"
+    if not instrument:
+        return "empty instrument"
+    try:
+        if not (session_s.isascii() and session_s.isdigit()):
+            raise ValueError  # int() would also take '+3', ' 3' or '٣'
+        session = int(session_s)
+        if not 1 <= session <= MAX_SESSION:
+            raise ValueError
+    except ValueError:
+        return f"session must be a whole number from 1 to {MAX_SESSION}, not {session_s[:40]!r}"
+    try:
+        on = date.fromisoformat(date_s)
+        if len(date_s) != 10:
+            raise ValueError
+    except ValueError:
+        return f"date must be an ISO date (YYYY-MM-DD), not {date_s[:40]!r}"
+    if respondent not in ("client", "therapist"):
+        return f"respondent must be 'client' or 'therapist', not {respondent[:40]!r}"
+    try:
+        score = float(score_s)
+        if not score_s.isascii() or not math.isfinite(score):
+            raise ValueError
+    except ValueError:
+        return f"score must be a number, not {score_s[:40]!r}"
+    return Row(line, client, session, on, instrument, respondent, score)
 
 
 def build(
@@ -255,7 +150,7 @@ def build(
         meta = metas[row.instrument]
         if meta is None:
             unknown_rows[row.instrument] = unknown_rows.get(row.instrument, 0) + 1
-        elif (problem := _score_problem(meta, row.instrument, row.score)) is not None:
+        elif (problem := score_problem(meta, row.instrument, row.score)) is not None:
             errors.append(f"line {row.line}: {problem}")
             continue
         per = by_client.setdefault(row.client, {})
@@ -266,25 +161,7 @@ def build(
             f"error: unknown instrument {instrument!r} ({count} rows): not in the instruments "
             f"library; {what} for it"
         )
-    episodes = []
-    for client, series in by_client.items():
-        outcomes = []
-        alliance = []
-        for (instrument, respondent), points in series.items():
-            meta = metas[instrument]
-            if meta is None:
-                continue
-            if meta.alliance:
-                alliance.append(
-                    AllianceSeries.of(
-                        instrument, points, respondent=respondent,  # type: ignore[arg-type]
-                        scale_min=meta.scale_min, scale_max=meta.scale_max,
-                        low_cutoff=meta.low_cutoff,
-                    )
-                )
-            elif meta.scale is not None:
-                outcomes.append(OutcomeSeries.of(instrument, points, meta.scale))
-        episodes.append(EpisodeHistory(client, tuple(outcomes), tuple(alliance)))
+    episodes = [_episode(client, series, metas) for client, series in by_client.items()]
     if summary:
         for instrument, meta in metas.items():
             if meta is not None and not meta.alliance and (
@@ -295,6 +172,28 @@ def build(
                     "classification is null"
                 )
     return episodes, notes
+
+
+def _episode(client: str, series: dict[tuple[str, str], dict[int, float]],
+             metas: dict[str, Meta | None]) -> EpisodeHistory:
+    """One client's series as an episode (instruments the library does not know left out)."""
+    outcomes = []
+    alliance = []
+    for (instrument, respondent), points in series.items():
+        meta = metas[instrument]
+        if meta is None:
+            continue
+        if meta.alliance:
+            alliance.append(
+                AllianceSeries.of(
+                    instrument, points, respondent=respondent,  # type: ignore[arg-type]
+                    scale_min=meta.scale_min, scale_max=meta.scale_max,
+                    low_cutoff=meta.low_cutoff,
+                )
+            )
+        elif meta.scale is not None:
+            outcomes.append(OutcomeSeries.of(instrument, points, meta.scale))
+    return EpisodeHistory(client, tuple(outcomes), tuple(alliance))
 
 
 def _summary_lines(episodes: Sequence[EpisodeHistory]) -> Iterator[str]:

@@ -148,9 +148,10 @@ def test_unknown_instrument_reported_once_and_rest_analysed(tmp_path, capsys):
 def test_unknown_alliance_named_instruments_still_give_alliance_findings(tmp_path, capsys,
                                                                           monkeypatch):
     import rapport.monitoring.cli as cli
+    from rapport.monitoring.cli_instruments import KNOWN_ALLIANCE, Meta
 
-    monkeypatch.setattr(cli, "lookup", lambda i: cli.Meta(alliance=True, scale=None)
-                        if i in cli.KNOWN_ALLIANCE else None)
+    monkeypatch.setattr(cli, "lookup", lambda i: Meta(alliance=True, scale=None)
+                        if i in KNOWN_ALLIANCE else None)
     code, out, _ = run(tmp_path, capsys, ALLIANCE)
     assert code == 1  # phq9 unknown here
     assert {o["kind"] for o in out} >= {"rupture", "discrepancy"}
