@@ -7,18 +7,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from rapport.monitoring import thresholds as th
 from rapport.monitoring._arrays import EPS, column, runs
+from rapport.monitoring.alliance_state import AllianceGroup, Scan
 from rapport.monitoring.dropout import alliance_low_cutoff
 from rapport.monitoring.records import EpisodeHistory, Finding
 from rapport.monitoring.variability import VariabilityPrior
-
-if TYPE_CHECKING:
-    from rapport.monitoring.alliance import AllianceGroup, Scan
 
 
 def _r(x: float) -> float:
