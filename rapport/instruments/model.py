@@ -10,272 +10,39 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
+from rapport.instruments.parts import (
+    AnswerError,
+    Band,
+    Display,
+    FlagRule,
+    Item,
+    ItemKind,
+    Number,
+    Option,
+    Scale,
+    Score,
+    Scoring,
+    Severity,
+    UnknownInstrument,
+    answer_error,
+    kind_of,
+    round2,
+)
 from rapport.instruments.psychometrics import Psychometrics
 
-ItemKind = Literal["choice", "integer", "decimal", "boolean", "text"]
-Number = int | float
-
-
-class UnknownInstrument(KeyError):
-    """No instrument with that id in the library (or the practice's directory)."""
-
-    def __init__(self, instrument_id: str, known: Sequence[str] = ()) -> None:
-        super().__init__(instrument_id)
-        self.instrument_id = instrument_id
-        self.known = tuple(known)
-
-    def __str__(self) -> str:
-        message = f"unknown instrument {self.instrument_id!r}"
-        if self.known:
-            message += f"; known instruments: {', '.join(self.known)}"
-        return message
-
-
-class AnswerError(NamedTuple):
-    """One problem with a response, specific enough to show next to its question.
-
-    `link_id` is None for problems with the response as a whole (not an object, too many
-    missing items). `value` is the value given (None when nothing was given). `allowed`
-    describes what the item accepts.
-    """
-
-    link_id: str | None
-    value: Any
-    message: str
-    allowed: str | None = None
-
-    def __str__(self) -> str:
-        text = f"{self.link_id}: {self.message}" if self.link_id else self.message
-        return f"{text}; allowed: {self.allowed}" if self.allowed else text
-
-
-class Severity(NamedTuple):
-    label: str
-    band: int  # 0 for the lowest band
-
-
-@dataclass(frozen=True, slots=True)
-class Option:
-    code: str
-    display: str
-    value: Number  # the ordinal value (FHIR SDC `ordinalValue`)
-
-
-def _fmt(x: Number) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    link_id: str
-    text: str
-    kind: ItemKind
-    fhir_type: str
-    required: bool = False
-    options: tuple[Option, ...] = ()
-    min_value: Number | None = None
-    max_value: Number | None = None
-    decimal_places: int | None = None  # decimal items only
-    template: bool = False  # goal-progress: one concrete item per goal id
-
-    @property
-    def scorable(self) -> bool:
-        return self.kind != "text"
-
-    def allowed(self) -> str:
-        """What this item accepts, in words, for error messages."""
-        if self.kind == "choice":
-            values = ", ".join(_fmt(o.value) for o in self.options)
-            codes = ", ".join(o.code for o in self.options)
-            return f"one of the values {values} or the codes {codes}"
-        if self.kind in ("integer", "decimal"):
-            noun = "a whole number" if self.kind == "integer" else "a number"
-            bounds = ""
-            if self.min_value is not None and self.max_value is not None:
-                bounds = f" from {_fmt(self.min_value)} to {_fmt(self.max_value)}"
-            elif self.min_value is not None:
-                bounds = f" of at least {_fmt(self.min_value)}"
-            elif self.max_value is not None:
-                bounds = f" of at most {_fmt(self.max_value)}"
-            places = ""
-            if self.kind == "decimal" and self.decimal_places is not None:
-                places = f" with at most {self.decimal_places} decimal place"
-                places += "" if self.decimal_places == 1 else "s"
-            return noun + bounds + places
-        if self.kind == "boolean":
-            return "true (yes) or false (no)"
-        return "text"
-
-    @property
-    def value_range(self) -> tuple[Number, Number] | None:
-        """Lowest and highest scorable value, used for reverse keying."""
-        if self.kind == "choice":
-            values = [o.value for o in self.options]
-            return min(values), max(values)
-        if self.kind == "boolean":
-            return 0, 1
-        if self.min_value is not None and self.max_value is not None:
-            return self.min_value, self.max_value
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "linkId": self.link_id,
-            "type": self.fhir_type,
-            "text": self.text,
-            "required": self.required,
-        }
-        if self.options:
-            data["answerOptions"] = [
-                {"code": o.code, "display": o.display, "ordinalValue": o.value}
-                for o in self.options
-            ]
-        if self.min_value is not None:
-            data["minValue"] = self.min_value
-        if self.max_value is not None:
-            data["maxValue"] = self.max_value
-        if self.decimal_places is not None:
-            data["maxDecimalPlaces"] = self.decimal_places
-        if self.template:
-            data["template"] = True
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Display:
-    """Text shown to the respondent but not answered (FHIR `display` item): a stem or an
-    instruction, e.g. PHQ-9's "Over the last 2 weeks, how often have you been bothered by any
-    of the following problems?". `position` is the number of answerable items before it, so a
-    form shows it just before item `position` (or after the last item when at the end)."""
-
-    link_id: str
-    text: str
-    position: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"linkId": self.link_id, "type": "display", "text": self.text}
-
-
-@dataclass(frozen=True, slots=True)
-class Scale:
-    """A total or a subscale: which items, how they combine, how many may be missing."""
-
-    name: str
-    label: str
-    items: tuple[str, ...]
-    method: Literal["sum", "mean"] = "sum"
-    multiplier: float = 1
-    max_missing: int | None = 0  # None: any number, the mean of the answered items
-    missing_source: str | None = None
-    code: tuple[str, str, str] | None = None  # (system, code, display), e.g. LOINC
-    round_prorated: bool = False  # a prorated total is rounded to a whole number (half up)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "name": self.name,
-            "label": self.label,
-            "items": list(self.items),
-            "method": self.method,
-            "multiplier": self.multiplier,
-            "max_missing": self.max_missing,
-            "missing_source": self.missing_source,
-            "round_prorated": self.round_prorated,
-        }
-        if self.code:
-            data["code"] = {"system": self.code[0], "code": self.code[1], "display": self.code[2]}
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Band:
-    min: float  # inclusive; a band ends where the next one starts
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class FlagRule:
-    """Raise flag `name` when item `item` is answered with a value >= `min` (before reverse keying)."""
-
-    name: str
-    item: str
-    min: float
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class Scoring:
-    total: Scale | None = None
-    subscales: tuple[Scale, ...] = ()
-    reverse: frozenset[str] = frozenset()
-    bands: tuple[Band, ...] = ()
-    bands_source: str | None = None
-    flags: tuple[FlagRule, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "total": self.total.to_json() if self.total else None,
-            "subscales": [s.to_json() for s in self.subscales],
-            "reverse": sorted(self.reverse),
-            "bands": [
-                {"band": i, "min": b.min, "label": b.label} for i, b in enumerate(self.bands)
-            ],
-            "bands_source": self.bands_source,
-            "flags": [
-                {"name": f.name, "item": f.item, "min": f.min, "source": f.source}
-                for f in self.flags
-            ],
-        }
-
-
-@dataclass(slots=True)
-class Score:
-    """The result of scoring one response.
-
-    - `complete`: every required item has a valid answer and nothing was wrong;
-    - `total`: None when the response has errors or more missing items than the instrument's
-      published limit (no limit published: no missing items allowed);
-    - `severity`: the band the total falls in, numbered from 0 for the lowest;
-    - `subscales`: name -> score, for the subscales that could be scored;
-    - `flags`: strings like "risk:phq9-9" (kind, colon, detail), raised from the valid answers
-      even when other answers have errors, so a risk answer is never lost;
-    - `errors`: one `AnswerError` per problem.
-    """
-
-    instrument: str
-    complete: bool
-    total: Number | None
-    severity: Severity | None
-    subscales: dict[str, Number]
-    flags: list[str]
-    errors: list[AnswerError]
-    answers: dict[str, Any] = field(default_factory=dict)  # the valid answers, as scored values
-
-    def to_json(self) -> dict[str, Any]:
-        """The `rapport score` output for this response."""
-        return {
-            "instrument": self.instrument,
-            "complete": self.complete,
-            "total": self.total,
-            "severity": {"label": self.severity.label, "band": self.severity.band}
-            if self.severity
-            else None,
-            "subscales": self.subscales,
-            "flags": self.flags,
-            "errors": [str(e) for e in self.errors],
-        }
+# The parts are re-exported: the rest of the app imports them from here.
+__all__ = [
+    "AnswerError", "Band", "Display", "FlagRule", "Instrument", "Item", "ItemKind", "Number",
+    "Option", "Scale", "Score", "Scoring", "Severity", "UnknownInstrument",
+]
 
 
 _MISSING = object()
 _identity = id  # Instrument.__init__ takes a parameter named `id`
-
-
-def _round(x: float) -> Number:
-    r = round(x, 2)
-    return int(r) if r.is_integer() else r
 
 
 class Instrument:
@@ -401,50 +168,34 @@ class Instrument:
                     return value, None
                 if cls is float and not raw.is_integer():
                     why = "a decimal given where a whole number is expected"
-                    return None, self._error(item, raw, why)
-            return None, self._error(item, raw)
+                    return None, answer_error(item, raw, why)
+            return None, answer_error(item, raw)
         if kind == "integer" or kind == "decimal":
             if cls is int or cls is float:
                 if cls is float:
                     if not math.isfinite(raw):
-                        return None, self._error(item, raw)
+                        return None, answer_error(item, raw)
                     if kind == "integer":
                         if not raw.is_integer():
-                            return None, self._error(
+                            return None, answer_error(
                                 item, raw, "a decimal given where a whole number is expected"
                             )
                         raw = int(raw)
                     elif item.decimal_places is not None and round(raw, item.decimal_places) != raw:
-                        return None, self._error(item, raw, "too many decimal places")
+                        return None, answer_error(item, raw, "too many decimal places")
                 if (item.min_value is not None and raw < item.min_value) or (
                     item.max_value is not None and raw > item.max_value
                 ):
-                    return None, self._error(item, raw, "out of range")
+                    return None, answer_error(item, raw, "out of range")
                 return raw, None
-            return None, self._error(item, raw)
+            return None, answer_error(item, raw)
         if kind == "boolean":
             if cls is bool:
                 return raw, None
-            return None, self._error(item, raw)
+            return None, answer_error(item, raw)
         if cls is str:
             return raw, None
-        return None, self._error(item, raw, "not text")
-
-    def _error(self, item: Item, raw: Any, why: str | None = None) -> AnswerError:
-        if why is None:
-            if isinstance(raw, str) and item.kind != "choice":
-                why = (
-                    "text given where a number is expected"
-                    if item.kind != "boolean"
-                    else ("text given where true or false is expected")
-                )
-            elif isinstance(raw, bool) and item.kind != "boolean":
-                why = "true/false given where a number is expected"
-            elif isinstance(raw, list | dict):
-                why = f"{_kind(raw)} is not an answer"
-            else:
-                why = "not an allowed answer"
-        return AnswerError(item.link_id, raw, f"{why}: {raw!r}", item.allowed())
+        return None, answer_error(item, raw, "not text")
 
     def resolve(self, answers: Mapping[str, Any]) -> Instrument:
         """The instrument that scores these answers: itself, or for a template instrument
@@ -465,11 +216,28 @@ class Instrument:
         """
         if answers.__class__ is not dict and not isinstance(answers, Mapping):
             error = AnswerError(
-                None, answers, f"answers must be an object of linkId to value, not {_kind(answers)}"
+                None, answers, f"answers must be an object of linkId to value, not {kind_of(answers)}"
             )
             return Score(self.id, False, None, None, {}, [], [error])
         if self.template is not None:
             return self.resolve(answers).score(answers)
+        values, errors = self._values(answers)
+        flags = [name for link_id, least, name in self._flags
+                 if (value := values.get(link_id)) is not None and value >= least]
+        if errors:
+            return Score(self.id, False, None, None, {}, flags, errors, values)
+        total = self._total(values, errors)
+        subscales: dict[str, Number] = {}
+        for scale in self.scoring.subscales:
+            result = self._scale(scale, values)
+            if result is not None:
+                subscales[scale.name] = result
+        complete = not errors and self._required <= values.keys()
+        return Score(self.id, complete, total, self._severity(total), subscales, flags, errors,
+                     values)
+
+    def _values(self, answers: Mapping[Any, Any]) -> tuple[dict[str, Any], list[AnswerError]]:
+        """The valid answers as scored values, and one error per invalid or unknown one."""
         by_id = self._by_id
         tables = self._tables
         values: dict[str, Any] = {}
@@ -497,38 +265,29 @@ class Instrument:
                 values[link_id] = value
             else:
                 errors.append(error)
+        return values, errors
 
-        flags = []
-        for link_id, least, name in self._flags:
-            value = values.get(link_id)
-            if value is not None and value >= least:
-                flags.append(name)
-        if errors:
-            return Score(self.id, False, None, None, {}, flags, errors, values)
-
+    def _total(self, values: dict[str, Any], errors: list[AnswerError]) -> Number | None:
+        """The total, or None (with an error) when too many items are missing for one."""
         total_rule = self.scoring.total
-        total = None
-        if total_rule is not None:
-            total = self._scale(total_rule, values)
-            if total is None:
-                missing = [i for i in total_rule.items if i not in values]
-                limit = total_rule.max_missing
-                errors.append(
-                    AnswerError(
-                        None,
-                        None,
-                        f"too many missing items for a total: {len(missing)} missing"
-                        + (f" ({', '.join(missing)})" if missing else ""),
-                        "at least one answered item"
-                        if limit is None
-                        else f"at most {limit} missing",
-                    )
+        if total_rule is None:
+            return None
+        total = self._scale(total_rule, values)
+        if total is None:
+            missing = [i for i in total_rule.items if i not in values]
+            limit = total_rule.max_missing
+            errors.append(
+                AnswerError(
+                    None,
+                    None,
+                    f"too many missing items for a total: {len(missing)} missing"
+                    + (f" ({', '.join(missing)})" if missing else ""),
+                    "at least one answered item" if limit is None else f"at most {limit} missing",
                 )
-        subscales: dict[str, Number] = {}
-        for scale in self.scoring.subscales:
-            result = self._scale(scale, values)
-            if result is not None:
-                subscales[scale.name] = result
+            )
+        return total
+
+    def _severity(self, total: Number | None) -> Severity | None:
         severity = None
         if total is not None:
             for least, band in self._bands:
@@ -536,15 +295,14 @@ class Instrument:
                     severity = band
                 else:
                     break
-        complete = not errors and self._required <= values.keys()
-        return Score(self.id, complete, total, severity, subscales, flags, errors, values)
+        return severity
 
     def _scale(self, scale: Scale, values: dict[str, Any]) -> Number | None:
         if scale.method == "sum" and scale.multiplier == 1 and id(scale) not in self._slow:
             try:  # every item answered and none reverse-keyed: the common case
                 if scale.items:
                     fast = sum(map(values.__getitem__, scale.items))
-                    return fast if fast.__class__ is int else _round(fast)
+                    return fast if fast.__class__ is int else round2(fast)
             except KeyError:
                 pass
         total: Number = 0
@@ -574,7 +332,7 @@ class Instrument:
             result = total
         if scale.multiplier != 1:
             result = result * scale.multiplier
-        return result if result.__class__ is int else _round(result)
+        return result if result.__class__ is int else round2(result)
 
     # -- goal-progress style templates -------------------------------------------------------
 
@@ -638,17 +396,3 @@ def _expand(template: Instrument, pairs: tuple[tuple[str, str], ...]) -> Instrum
         definition=template.definition,
         displays=template.displays,
     )
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "text"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    return type(value).__name__
