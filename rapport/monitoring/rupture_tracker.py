@@ -1,6 +1,6 @@
 """The rupture rules for one client, one session at a time: the readable reference.
 
-`analyze.py` runs the same rules vectorised across thousands of episodes (a practice's nightly
+`alliance.py` runs the same rules vectorised across thousands of episodes (a practice's nightly
 refresh and `bench/bench_analyze.py` need that: about 0.15 ms an episode in a batch). This
 module is the same state machine written for a person to follow: `RuptureTracker.step(...)`
 takes the next rated session and says what happened. `tests/monitoring/test_rupture_tracker.py`

@@ -1,4 +1,4 @@
-"""The readable tracker (rupture_tracker.py) and the vectorised rules (analyze.py) agree."""
+"""The readable tracker (rupture_tracker.py) and the vectorised rules (alliance.py) agree."""
 
 from __future__ import annotations
 
