@@ -5,12 +5,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from rapport.alerts.access import alerts_for, get_alert_for
-from rapport.alerts.models import Status
+from rapport.alerts.models import Status as AlertStatus
 from rapport.alerts.services import TransitionError, transition
 from rapport.api.auth import need
 from rapport.api.rest import audit_list
@@ -25,7 +25,7 @@ router = Router(tags=["alerts and goals"])
 
 @router.get("/alerts", response=list[AlertOut], url_name="alerts")
 @paginate(LimitOffsetPagination)
-def list_alerts(request: HttpRequest, status: Status | None = None, episode: UUID | None = None):
+def list_alerts(request: HttpRequest, status: AlertStatus | None = None, episode: UUID | None = None):
     """The alerts of the episodes the token's staff member treats or supervises."""
     need(request, "alerts:read")
     alerts = alerts_for(request).select_related("episode", "episode__client").order_by("-opened_at", "pk")
@@ -51,10 +51,10 @@ def acknowledge_alert(request: HttpRequest, code: UUID):
     need(request, "alerts:write")
     alert = get_alert_for(request, code)
     try:
-        transition(alert, Status.ACKNOWLEDGED, request=request)
+        transition(alert, AlertStatus.ACKNOWLEDGED, request=request)
     except TransitionError as exc:
-        return 409, {"detail": str(exc)}
-    return 200, alert
+        return Status(409, {"detail": str(exc)})
+    return Status(200, alert)
 
 
 @router.get("/episodes/{code}/goals", response=list[GoalOut], url_name="episode-goals")
@@ -77,5 +77,5 @@ def propose_goal(request: HttpRequest, code: UUID, payload: GoalIn):
         goal = goals.propose_goal(episode, payload.title, payload.description, side=Side.THERAPIST,
                                   user=request.user, request=request)
     except goals.GoalError as exc:
-        return 400, {"detail": str(exc)}
-    return 201, goal
+        return Status(400, {"detail": str(exc)})
+    return Status(201, goal)

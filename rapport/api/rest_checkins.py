@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -47,11 +47,11 @@ def plan_checkins(request: HttpRequest, code: UUID):
     need(request, "checkins:write")
     session = access.get_session_for(request, code)
     if session.attendance in CANCELLED:
-        return 400, {"detail": _("This session was cancelled: it has no check-ins.")}
+        return Status(400, {"detail": _("This session was cancelled: it has no check-ins.")})
     planned = plan_session(session)
     record(request, "api.session.checkins.planned", session, client=session.episode.client,
            detail={"checkins": [str(c.code) for c in planned]})
-    return 201, planned
+    return Status(201, planned)
 
 
 @router.get("/checkins/{code}", response=CheckInOut, url_name="checkin")
@@ -68,11 +68,11 @@ def send_checkin(request: HttpRequest, code: UUID):
     need(request, "checkins:write")
     checkin = _checkin_for(request, code)
     if checkin.respondent != Respondent.CLIENT or checkin.is_complete:
-        return 400, {"detail": _("Only a client's check-in that is not yet answered can be sent.")}
+        return Status(400, {"detail": _("Only a client's check-in that is not yet answered can be sent.")})
     if not checkin.episode.client.email:
-        return 400, {"detail": _("This client has no email address on record.")}
+        return Status(400, {"detail": _("This client has no email address on record.")})
     invitation, _token = send_invitation(checkin, request)
-    return 201, {"checkin": checkin.code, "channel": invitation.channel, "expires_at": invitation.expires_at}
+    return Status(201, {"checkin": checkin.code, "channel": invitation.channel, "expires_at": invitation.expires_at})
 
 
 def response_out(request: HttpRequest, response: Response, readers: set[int]) -> dict:
@@ -153,8 +153,9 @@ def submit_response(request: HttpRequest, payload: SubmitIn):
     if request.user.pk != episode.therapist_id:
         raise HttpError(403, _("Only the client's own therapist may submit answers."))
     if payload.instrument not in checkin.instruments:
-        return 400, {"detail": _("This check-in does not ask for that questionnaire."),
-                     "errors": {"instrument": _("Choose one of: %(ids)s.") % {"ids": ", ".join(checkin.instruments)}}}
+        return Status(400, {"detail": _("This check-in does not ask for that questionnaire."),
+                            "errors": {"instrument": _("Choose one of: %(ids)s.")
+                                       % {"ids": ", ".join(checkin.instruments)}}})
     therapist = checkin.respondent == Respondent.THERAPIST
     try:
         stored = submit(
@@ -166,7 +167,7 @@ def submit_response(request: HttpRequest, payload: SubmitIn):
         )
     except InvalidAnswers as exc:
         errors = {str(k or "answers"): str(v) for k, v in exc.errors.items()}
-        return 400, {"detail": _("The answers were not stored."), "errors": errors}
+        return Status(400, {"detail": _("The answers were not stored."), "errors": errors})
     response = Response.objects.select_related("episode", "session", "checkin", "supersedes").get(
         pk=stored.response.pk)
-    return (201 if stored.created else 200), response_out(request, response, _readers(request, [episode.pk]))
+    return Status(201 if stored.created else 200, response_out(request, response, _readers(request, [episode.pk])))

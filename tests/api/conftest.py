@@ -75,3 +75,15 @@ def build_world(practice, other_practice, django_user_model):
 @pytest.fixture
 def world(practice, other_practice, django_user_model):
     return build_world(practice, other_practice, django_user_model)
+
+
+@pytest.fixture
+def goal_ratings(world):
+    """The client agrees to the goal and rates it once: the episode's goal Questionnaire exists."""
+    from rapport.goals.services import agree_goal
+
+    with scope(organisation=[world.org]):
+        agree_goal(world.goal, side=Side.CLIENT)
+        world.goal.refresh_from_db()
+        return submit(episode=world.episode, instrument_id="goal-progress",
+                      answers={world.goal.link_id: 6}).response
