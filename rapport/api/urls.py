@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path, re_path
+from django.views.decorators.http import require_GET
 
 from rapport.api import fhir_views, rest, rest_alerts, rest_checkins, views
 from rapport.api.auth import token_view
@@ -16,6 +17,8 @@ api.add_router("/", rest_alerts.router)
 def _token_urls(urls):
     patterns, app_name, namespace = urls
     for pattern in patterns:
+        if pattern.name in ("openapi-json", "openapi-view"):  # documents: read only
+            pattern.callback = require_GET(pattern.callback)
         pattern.callback = token_view(pattern.callback)
     return patterns, app_name, namespace
 
