@@ -10,6 +10,7 @@ implementation, `rapport.instruments.fhir` underneath), with references as this 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -69,10 +70,17 @@ def response_resources(request: HttpRequest, responses: list[Response]) -> list[
         built = export.resources(response, titles, subject, validate=False)
         for resource in built[1:]:
             scale = resource["code"]["coding"][-1]["code"].rsplit("/", 1)[-1]
-            resource["id"] = f"{response.code}-{scale}"
+            resource["id"] = observation_id(response.code, scale)
             resource["derivedFrom"] = [{"reference": f"{base}QuestionnaireResponse/{response.code}"}]
         out.append(built)
     return out
+
+
+def observation_id(code, scale: str) -> str:
+    """<response code>-<scale>; a scale named by a goal's code (too long for an id) by its hash."""
+    if len(scale) > 27:
+        scale = "g" + hashlib.sha256(scale.encode()).hexdigest()[:16]
+    return f"{code}-{scale}"
 
 
 def questionnaire(request: HttpRequest, qid: str) -> dict[str, Any]:
