@@ -34,6 +34,11 @@ def audit_list(request: HttpRequest, what: str, count_of, **detail) -> None:
            detail={"count": count_of, **{k: str(v) for k, v in detail.items() if v}})
 
 
+def narrowed(queryset, **filters):
+    """The queryset filtered by each of the caller's optional query parameters that was given."""
+    return queryset.filter(**{k: v for k, v in filters.items() if v not in (None, "")})
+
+
 care = Router(tags=["care"])
 
 
@@ -58,9 +63,8 @@ def get_client(request: HttpRequest, code: UUID):
 @paginate(LimitOffsetPagination)
 def list_episodes(request: HttpRequest, client: UUID | None = None):
     need(request, "episodes:read")
-    episodes = access.episodes_for(request).select_related("client", "therapist").order_by("started_on", "pk")
-    if client is not None:
-        episodes = episodes.filter(client__code=client)
+    episodes = narrowed(access.episodes_for(request).select_related("client", "therapist")
+                        .order_by("started_on", "pk"), client__code=client)
     audit_list(request, "episodes", episodes.count(), client=client)
     return episodes
 
@@ -77,10 +81,8 @@ def get_episode(request: HttpRequest, code: UUID):
 @paginate(LimitOffsetPagination)
 def list_sessions(request: HttpRequest, episode: UUID | None = None):
     need(request, "sessions:read")
-    sessions = (Session.objects.filter(episode__in=access.episodes_for(request))
-                .select_related("episode").order_by("scheduled_at", "pk"))
-    if episode is not None:
-        sessions = sessions.filter(episode__code=episode)
+    sessions = narrowed(Session.objects.filter(episode__in=access.episodes_for(request))
+                        .select_related("episode").order_by("scheduled_at", "pk"), episode__code=episode)
     audit_list(request, "sessions", sessions.count(), episode=episode)
     return sessions
 

@@ -13,7 +13,7 @@ from rapport.alerts.access import alerts_for, get_alert_for
 from rapport.alerts.models import Status as AlertStatus
 from rapport.alerts.services import TransitionError, transition
 from rapport.api.auth import need
-from rapport.api.rest import audit_list
+from rapport.api.rest import audit_list, narrowed
 from rapport.api.schemas import AlertOut, GoalIn, GoalOut, Problem
 from rapport.audit.services import record
 from rapport.care import access
@@ -28,11 +28,8 @@ router = Router(tags=["alerts and goals"])
 def list_alerts(request: HttpRequest, status: AlertStatus | None = None, episode: UUID | None = None):
     """The alerts of the episodes the token's staff member treats or supervises."""
     need(request, "alerts:read")
-    alerts = alerts_for(request).select_related("episode", "episode__client").order_by("-opened_at", "pk")
-    if status is not None:
-        alerts = alerts.filter(status=status)
-    if episode is not None:
-        alerts = alerts.filter(episode__code=episode)
+    alerts = narrowed(alerts_for(request).select_related("episode", "episode__client")
+                      .order_by("-opened_at", "pk"), status=status, episode__code=episode)
     audit_list(request, "alerts", alerts.count(), status=status, episode=episode)
     return alerts
 

@@ -10,7 +10,7 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from rapport.api.auth import need
-from rapport.api.rest import audit_list
+from rapport.api.rest import audit_list, narrowed
 from rapport.api.schemas import CheckInOut, Problem, ResponseOut, SentOut, SubmitIn
 from rapport.audit.services import record
 from rapport.care import access
@@ -103,11 +103,7 @@ def _responses(request: HttpRequest):
 @paginate(LimitOffsetPagination)
 def list_responses(request: HttpRequest, episode: UUID | None = None, instrument: str | None = None):
     need(request, "responses:read")
-    responses = _responses(request)
-    if episode is not None:
-        responses = responses.filter(episode__code=episode)
-    if instrument:
-        responses = responses.filter(instrument_id=instrument)
+    responses = narrowed(_responses(request), episode__code=episode, instrument_id=instrument)
     audit_list(request, "responses", responses.count(), episode=episode, instrument=instrument)
     return _Rows(request, responses)
 
