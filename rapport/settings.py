@@ -147,6 +147,8 @@ INSTALLED_APPS = [
     "rapport.analytics",
     "rapport.workspace",
     "rapport.practice",
+    "ninja",  # its interactive API docs, served from its own static files (no CDN)
+    "rapport.api",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +216,8 @@ RECOVERY_CODES = 10
 # Sensitive actions (exports, erasure, role changes) ask for the password and a code again when
 # the last confirmation is older than this.
 REAUTH_MINUTES = int(os.getenv("RAPPORT_REAUTH_MINUTES", "10"))
+# Requests each API token may make per minute (rapport.api); more answer 429.
+RAPPORT_API_REQUESTS_PER_MINUTE = int(os.getenv("RAPPORT_API_REQUESTS_PER_MINUTE", "120"))
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

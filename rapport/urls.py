@@ -20,6 +20,7 @@ urlpatterns = [
     path("account/password/", accounts_views.PasswordChangeView.as_view(), name="accounts-password"),
     path("caseload/", workspace_views.caseload, name="care-caseload"),
     path("", include("rapport.practice.urls")),
+    path("", include("rapport.api.urls")),
     path("clients/<uuid:code>/", workspace_views.client_detail, name="care-client"),
     path("episodes/<uuid:code>/", workspace_views.episode_detail, name="care-episode"),
     path("sessions/<uuid:code>/", workspace_views.session_detail, name="care-session"),

@@ -91,6 +91,9 @@ FORMS = {
         "reminders": text, "hope": text,
         "slots": st.one_of(text, st.sampled_from(["0-morning", "6-evening", "7-morning", "0-night"]))}),
     "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
+    "api-tokens": ("admin", {**dict.fromkeys(["name", "user", "days"], text),
+                             "scopes": st.one_of(text, st.sampled_from(["clients:write", "fhir:write"]))}),
+    "api-tokens-revoke": ("admin", {}),
 }
 
 # Rows that change by design whatever the input: sessions, the audit of reads, rate limits,
@@ -127,7 +130,9 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff", "favicon"}}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff", "favicon"}
+        # JSON, not forms: the API's bad input is tested in tests/api; FHIR is read only.
+        and not name.startswith(("api:", "fhir-"))}
     assert posting == FORMS.keys()
 
 
@@ -150,10 +155,12 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
     post()
 
 
-@pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}))
+# The API and FHIR answer 401 to a browser session: tests/api fuzzes their parameters with a token.
+@pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}
+                                        and not n.startswith(("api:", "fhir-"))))
 def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings")) else "client" if "portal" in name else "therapist"
+    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings", "api-tokens")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))
 

@@ -9,15 +9,18 @@ another practice, and another client of the same practice in the portal.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.core import mail, signing
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from rapport.accounts.models import Membership, Role
 from rapport.alerts.services import raise_alert
+from rapport.api.models import ApiToken
 from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.checkins.services.invitations import create_invitation
 from rapport.goals.models import Side
@@ -109,7 +112,30 @@ ARGS = {
     "practice-staff-member": lambda w: [w.therapist.code],
     "practice-staff-reassign": lambda w: [w.therapist.code],
     "practice-welcome": lambda w: ["MQ", "unknown-token"],
+    "api-tokens": lambda w: [],
+    "api-tokens-revoke": lambda w: [w.api_token.code],
+    "fhir-metadata": lambda w: [],
+    "fhir-search": lambda w: ["QuestionnaireResponse"],
+    "fhir-read": lambda w: ["Patient", w.client.code],
+    **{f"api:{name}": lambda w: [] for name in ("openapi-json", "openapi-view", "api-root", "clients",
+                                                 "episodes", "sessions", "responses", "responses-submit",
+                                                 "alerts")},
+    "api:client": lambda w: [w.client.code],
+    "api:episode": lambda w: [w.episode.code],
+    "api:session": lambda w: [w.session.code],
+    "api:session-checkins": lambda w: [w.session.code],
+    "api:session-checkins-plan": lambda w: [w.session.code],
+    "api:checkin": lambda w: [w.checkin.code],
+    "api:checkin-send": lambda w: [w.checkin.code],
+    "api:response": lambda w: [w.checkin.code],  # no response here; the token is checked first
+    "api:alert": lambda w: [w.alert.code],
+    "api:alert-acknowledge": lambda w: [w.alert.code],
+    "api:episode-goals": lambda w: [w.episode.code],
+    "api:episode-goals-propose": lambda w: [w.episode.code],
 }
+# The API and FHIR answer API tokens only (tests/api/test_api_matrix.py has every token holder):
+# a browser's session gets 401, whoever is logged in.
+TOKEN_ONLY = row(*[401] * 9)
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
 POST_ONLY_PORTAL = row(MOVE, NO, NO, MOVE, MOVE, MOVE, MOVE, MOVE, MOVE)
@@ -176,6 +202,18 @@ MATRIX = {
     "practice-staff-member": ADMIN_OWN,
     "practice-staff-reassign": ADMIN_OWN,
     "practice-welcome": row(*[HIDDEN] * 9),  # an unknown token; tests/practice cover real ones
+    "api-tokens": ADMIN_PAGE,
+    "api-tokens-revoke": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "fhir-metadata": PUBLIC,  # the CapabilityStatement, as FHIR expects
+    "fhir-search": TOKEN_ONLY,
+    "fhir-read": TOKEN_ONLY,
+    "api:openapi-json": PUBLIC,
+    "api:openapi-view": PUBLIC,  # the interactive documentation
+    "api:api-root": row(*[HIDDEN] * 9),
+    **{name: TOKEN_ONLY for name in ARGS if name.startswith("api:") and name not in (
+        "api:openapi-json", "api:openapi-view", "api:api-root", "api:checkin-send", "api:alert-acknowledge")},
+    "api:checkin-send": row(*[NO] * 9),  # POST only
+    "api:alert-acknowledge": row(*[NO] * 9),  # POST only
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.
@@ -234,8 +272,12 @@ def world_and_visitors(practice, other_practice, django_user_model):
             organisation=practice.org, episode=practice.episode, session=practice.session,
             when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["session-prep"])
         _, link_token = create_invitation(checkin)
+        api_token = ApiToken.objects.create(
+            organisation=practice.org, name="Other system", user=practice.therapist, prefix="0f0f0f0f",
+            digest="0" * 64, scopes=["clients:read"], expires_at=timezone.now() + timedelta(days=1))
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
-                            checkin=checkin, link_token=link_token, login_token="unknown-token")
+                            checkin=checkin, link_token=link_token, login_token="unknown-token",
+                            api_token=api_token)
     visitors = {
         "anonymous": lambda http: None,
         "client_own": _portal_login(practice.client),

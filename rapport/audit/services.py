@@ -30,6 +30,9 @@ def record(
         portal_client = getattr(request, "portal_client", None)
         if actor is not None:
             actor_label = f"user:{actor.email}"
+            token = getattr(request, "api_token", None)
+            if token is not None:  # acting through an API token (rapport.api): which one
+                actor_label += f" token:{token.prefix}"
         elif portal_client is not None:
             actor_label = f"client:{portal_client.code}"
         else:

@@ -192,4 +192,19 @@ POST_MATRIX = {
     "scheduling-home": row("LOGIN", "2FA", "LOGIN", "LOGIN", "ON", "ON", 200, 200, 200, 200),
     "scheduling-session": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 404, 404, 200, 404),
     "scheduling-week": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 200, 404),
+    # API tokens: the practice's admins only (an empty form is refused and shown again).
+    "api-tokens": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
+    "api-tokens-revoke": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON", 404),
+    # The API and FHIR take API tokens, never a session: 401 to every browser, 405 where only GET.
+    "fhir-metadata": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),
+    "fhir-search": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),
+    "fhir-read": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),
+    **{name: row(*[405, "2FA"], *[405] * 8) for name in MATRIX if name.startswith("api:") and name not in (
+        "api:api-root", "api:session-checkins", "api:session-checkins-plan", "api:responses",
+        "api:responses-submit", "api:episode-goals", "api:episode-goals-propose", "api:checkin-send",
+        "api:alert-acknowledge")},
+    "api:api-root": row(404, "2FA", *[404] * 8),
+    **{name: row(401, "2FA", *[401] * 8) for name in (
+        "api:session-checkins", "api:session-checkins-plan", "api:responses", "api:responses-submit",
+        "api:episode-goals", "api:episode-goals-propose", "api:checkin-send", "api:alert-acknowledge")},
 }

@@ -1,0 +1,109 @@
+"""FHIR R4 under /fhir/: everything served validates against the official R4 JSON schema, each
+QuestionnaireResponse conforms to the Questionnaire the server serves for it, every reference is
+a URL on this server that answers, searches page and filter, and bad searches say why."""
+
+from __future__ import annotations
+
+from django_scopes import scope
+
+from rapport.checkins.services.submission import submit
+from tests.api.conftest import PHQ9_MILD, bearer
+from tests.fhir.validators import _references, questionnaire_conformance, schema_errors
+
+FHIR_JSON = "application/fhir+json"
+
+
+def _get(client, path, raw, **params):
+    response = client.get(path, params, **bearer(raw))
+    assert response["Content-Type"] == FHIR_JSON, path
+    return response
+
+
+def _follow(client, reference, raw):
+    assert reference.startswith("http://testserver/fhir/"), reference
+    return _get(client, reference.removeprefix("http://testserver"), raw)
+
+
+def test_everything_served_is_valid_r4_and_every_reference_answers(client, world, goal_ratings):
+    raw = world.raw["therapist_own"]
+    served = [_get(client, "/fhir/metadata", None).json()]
+    for kind in ("Patient", "Questionnaire", "QuestionnaireResponse", "Observation"):
+        bundle = _get(client, f"/fhir/{kind}", raw).json()
+        assert bundle["type"] == "searchset" and bundle["total"] >= 1
+        served.append(bundle)
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            assert entry["fullUrl"] == f"http://testserver/fhir/{kind}/{resource['id']}"
+            assert resource["text"]["div"]  # narrative on every resource
+            read = _follow(client, entry["fullUrl"], raw)
+            assert read.status_code == 200 and read.json() == resource
+            served.append(resource)
+    # This copy of the official schema (R4 4.0.0) predates the 4.0.1 technical correction that
+    # the CapabilityStatement names; everything else about it must be valid.
+    served[0] = {**served[0], "fhirVersion": "4.0.0"}
+    assert [e for r in served for e in schema_errors(r)] == []
+    references = {ref for r in served if r["resourceType"] in ("QuestionnaireResponse", "Observation")
+                  for ref in _references(r)}
+    assert any("/Patient/" in r for r in references) and any("/QuestionnaireResponse/" in r for r in references)
+    for reference in references:
+        assert _follow(client, reference, raw).status_code == 200, reference
+
+
+def test_each_response_conforms_to_the_questionnaire_served_for_it(client, world, goal_ratings):
+    raw = world.raw["therapist_own"]
+    bundle = _get(client, "/fhir/QuestionnaireResponse", raw).json()
+    assert {e["resource"]["questionnaire"].split("|")[0] for e in bundle["entry"]} == {
+        "urn:rapport:questionnaire:phq9", f"urn:rapport:questionnaire:goal-progress-{world.episode.code}"}
+    for entry in bundle["entry"]:
+        response = entry["resource"]
+        found = _get(client, "/fhir/Questionnaire", raw, url=response["questionnaire"]).json()
+        assert found["total"] == 1
+        assert questionnaire_conformance(response, found["entry"][0]["resource"]) == []
+        assert response["subject"]["reference"] == f"http://testserver/fhir/Patient/{world.client.code}"
+
+
+def test_observations_carry_the_stored_score(client, world):
+    raw = world.raw["therapist_own"]
+    observation = _get(client, f"/fhir/Observation/{world.response.code}-total", raw).json()
+    assert observation["valueInteger"] == world.response.total == 8
+    assert observation["code"]["coding"][0]["system"] == "http://loinc.org"
+    assert observation["derivedFrom"] == [
+        {"reference": f"http://testserver/fhir/QuestionnaireResponse/{world.response.code}"}]
+    assert _get(client, f"/fhir/Observation/{world.response.code}-nothing", raw).status_code == 404
+
+
+def test_searches_filter_by_patient_and_page_with_next_links(client, world):
+    raw = world.raw["therapist_own"]
+    with scope(organisation=[world.org]):
+        submit(episode=world.episode, instrument_id="phq9", answers=PHQ9_MILD)
+    mine = _get(client, "/fhir/QuestionnaireResponse", raw, patient=f"Patient/{world.client.code}").json()
+    assert mine["total"] == 2
+    others = _get(client, "/fhir/QuestionnaireResponse", raw, subject=str(world.colleague_client.code)).json()
+    assert others["total"] == 0 and "entry" not in others or others["entry"] == []
+    first = _get(client, "/fhir/QuestionnaireResponse", raw, _count="1").json()
+    assert len(first["entry"]) == 1
+    following = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    second = _follow(client, following, raw).json()
+    assert len(second["entry"]) == 1 and second["entry"][0]["resource"]["id"] != first["entry"][0]["resource"]["id"]
+    assert not any(link["relation"] == "next" for link in second["link"])
+
+
+def test_bad_searches_get_an_operation_outcome(client, world):
+    raw = world.raw["therapist_own"]
+    for params, says in (({"_count": "many"}, "_count"), ({"colour": "red"}, "colour"),
+                         ({"patient": "Patient/not-a-code"}, "patient"), ({"_count": "100000"}, "_count")):
+        answer = _get(client, "/fhir/QuestionnaireResponse", raw, **params)
+        outcome = answer.json()
+        assert answer.status_code == 400 and outcome["resourceType"] == "OperationOutcome", params
+        assert says in outcome["issue"][0]["diagnostics"]
+        assert schema_errors(outcome) == []
+
+
+def test_another_practice_sees_none_of_it(client, world, goal_ratings):
+    raw = world.raw["other_practice"]
+    ours = {str(world.client.code), str(world.response.code), str(goal_ratings.code)}
+    for kind in ("Patient", "QuestionnaireResponse", "Observation"):
+        served = _get(client, f"/fhir/{kind}", raw).json().get("entry", [])
+        assert not {e["resource"]["id"][:36] for e in served} & ours, kind  # their own client only
+    assert _get(client, f"/fhir/Questionnaire/goal-progress-{world.episode.code}", raw).status_code == 404
+    assert _get(client, "/fhir/QuestionnaireResponse", raw, _id=str(world.response.code)).json()["total"] == 0
