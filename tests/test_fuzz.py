@@ -91,6 +91,15 @@ FORMS = {
         "reminders": text, "hope": text,
         "slots": st.one_of(text, st.sampled_from(["0-morning", "6-evening", "7-morning", "0-night"]))}),
     "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
+    "webhooks-list": ("admin", {
+        "url": st.one_of(text, st.sampled_from(["https://example.org/h", "ftp://example.org/",
+                                                "http://169.254.169.254/", "file:///etc/passwd"])),
+        "events": st.one_of(text, st.sampled_from(["alert.raised", "checkin.missed"])), "active": text}),
+    "webhooks-endpoint": ("admin", {
+        "url": st.one_of(text, st.sampled_from(["https://example.org/h", "gopher://x"])),
+        "events": st.one_of(text, st.sampled_from(["alert.resolved", "response.stored"])), "active": text}),
+    "webhooks-rotate": ("admin", {}),
+    "webhooks-delete": ("admin", {}),
 }
 
 # Rows that change by design whatever the input: sessions, the audit of reads, rate limits,
@@ -153,7 +162,7 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
 @pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}))
 def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings")) else "client" if "portal" in name else "therapist"
+    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings", "webhooks")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))
 

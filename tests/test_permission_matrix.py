@@ -24,6 +24,7 @@ from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
 from rapport.notes.services import add_item, share
 from rapport.portal import services as portal
+from rapport.webhooks.services import create_endpoint
 
 VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
             "supervisor_team", "supervisor_outside", "admin_own", "admin_other"]
@@ -109,6 +110,10 @@ ARGS = {
     "practice-staff-member": lambda w: [w.therapist.code],
     "practice-staff-reassign": lambda w: [w.therapist.code],
     "practice-welcome": lambda w: ["MQ", "unknown-token"],
+    "webhooks-list": lambda w: [],
+    "webhooks-endpoint": lambda w: [w.endpoint.code],
+    "webhooks-rotate": lambda w: [w.endpoint.code],
+    "webhooks-delete": lambda w: [w.endpoint.code],
 }
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
@@ -176,6 +181,10 @@ MATRIX = {
     "practice-staff-member": ADMIN_OWN,
     "practice-staff-reassign": ADMIN_OWN,
     "practice-welcome": row(*[HIDDEN] * 9),  # an unknown token; tests/practice cover real ones
+    "webhooks-list": ADMIN_PAGE,  # their own practice's
+    "webhooks-endpoint": ADMIN_OWN,
+    "webhooks-rotate": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "webhooks-delete": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.
@@ -234,8 +243,11 @@ def world_and_visitors(practice, other_practice, django_user_model):
             organisation=practice.org, episode=practice.episode, session=practice.session,
             when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["session-prep"])
         _, link_token = create_invitation(checkin)
+        endpoint, _ = create_endpoint(practice.org, url="https://example.org/hooks",
+                                      events=["alert.raised"])
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
-                            checkin=checkin, link_token=link_token, login_token="unknown-token")
+                            checkin=checkin, link_token=link_token, login_token="unknown-token",
+                            endpoint=endpoint)
     visitors = {
         "anonymous": lambda http: None,
         "client_own": _portal_login(practice.client),
@@ -303,12 +315,16 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("practice-settings", {"crisis_resources": "x", "invitation_days": "7", "statement": "y"}),
         ("practice-staff-invite", {"email": "new@riverside.test", "name": "New", "role": "therapist"}),
         ("practice-staff-member", {"action": "reset_two_factor"}),
+        ("webhooks-list", {"url": "https://example.org/x", "events": "alert.raised"}),
+        ("webhooks-rotate", {}),
+        ("webhooks-delete", {}),
     ],
 )
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
     """A POST without the CSRF token is refused, even for a fully logged-in administrator."""
     world, _ = world_and_visitors(practice, other_practice, django_user_model)
-    user = practice.admin if name.startswith("privacy") or name == "alerts-settings" else practice.therapist
+    user = (practice.admin if name.startswith(("privacy", "webhooks")) or name == "alerts-settings"
+            else practice.therapist)
     web.force_login(user)
     web.reauthenticate()
     response = web.post(reverse(name, args=ARGS[name](world)), data)

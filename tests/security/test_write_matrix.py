@@ -192,4 +192,9 @@ POST_MATRIX = {
     "scheduling-home": row("LOGIN", "2FA", "LOGIN", "LOGIN", "ON", "ON", 200, 200, 200, 200),
     "scheduling-session": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 404, 404, 200, 404),
     "scheduling-week": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 200, 404),
+    # Webhooks: administrators of the endpoint's practice only (the list: each their own).
+    "webhooks-list": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
+    "webhooks-endpoint": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 404),
+    "webhooks-rotate": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON", 404),
+    "webhooks-delete": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON", 404),
 }
