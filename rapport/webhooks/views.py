@@ -31,6 +31,14 @@ def _own(request: HttpRequest, code) -> Endpoint:
     return get_object_or_404(Endpoint, code=code, organisation=request.organisation)
 
 
+def _own_for_post(request: HttpRequest, code) -> tuple[Endpoint, HttpResponse | None]:
+    """The practice's endpoint (404 for anyone else) and, if identity must be confirmed first,
+    the redirect to do so."""
+    access.require_admin(request)
+    item = _own(request, code)
+    return item, reauth_redirect(request)
+
+
 def _show_once(request: HttpRequest, endpoint: Endpoint, secret: str) -> None:
     request.session[SHOWN_ONCE] = {str(endpoint.code): secret}
 
@@ -57,9 +65,8 @@ def endpoints(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def endpoint(request: HttpRequest, code) -> HttpResponse:
-    access.require_admin(request)
-    item = _own(request, code)
-    if request.method == "POST" and (confirm := reauth_redirect(request)) is not None:
+    item, confirm = _own_for_post(request, code)
+    if request.method == "POST" and confirm is not None:
         return confirm
     form = EndpointForm(request.POST or None, initial={
         "url": item.url, "events": item.events, "active": item.active})
@@ -84,9 +91,8 @@ def endpoint(request: HttpRequest, code) -> HttpResponse:
 @login_required
 @require_POST
 def rotate(request: HttpRequest, code) -> HttpResponse:
-    access.require_admin(request)
-    item = _own(request, code)
-    if (confirm := reauth_redirect(request)) is not None:
+    item, confirm = _own_for_post(request, code)
+    if confirm is not None:
         return confirm
     _show_once(request, item, rotate_secret(item, request))
     return redirect("webhooks-endpoint", item.code)
@@ -95,9 +101,8 @@ def rotate(request: HttpRequest, code) -> HttpResponse:
 @login_required
 @require_POST
 def delete(request: HttpRequest, code) -> HttpResponse:
-    access.require_admin(request)
-    item = _own(request, code)
-    if (confirm := reauth_redirect(request)) is not None:
+    item, confirm = _own_for_post(request, code)
+    if confirm is not None:
         return confirm
     record(request, "webhooks.endpoint.deleted", item, organisation=item.organisation,
            detail={"events": item.events})
