@@ -393,6 +393,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rapport.checkins.tasks.mark_missed_checkins",
         "schedule": 900.0,
     },
+    "sweep-webhook-deliveries": {  # a delivery whose queued attempt was lost is sent again
+        "task": "rapport.webhooks.tasks.sweep_deliveries",
+        "schedule": 900.0,
+    },
     "send-session-reminders": {  # idempotent: a reminder is claimed once before it is sent
         "task": "rapport.scheduling.tasks.send_session_reminders",
         "schedule": float(INVITATION_SECONDS),

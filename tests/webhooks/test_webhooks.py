@@ -232,3 +232,46 @@ def test_a_refused_address_fails_at_once_without_retries(practice, httpserver,
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 1)
     assert delivery.last_error == "That address is on a private or local network."
     assert httpserver.log == []
+
+
+def test_the_sweep_sends_a_delivery_whose_attempt_was_lost_and_trims_the_log(practice, receiver):
+    from rapport.webhooks.tasks import KEEP_DAYS, STALLED_AFTER, sweep_deliveries
+
+    url, got = receiver
+    long_ago = timezone.now() - STALLED_AFTER - timedelta(minutes=1)
+    with scope(organisation=practice.org):
+        endpoint, secret = create_endpoint(practice.org, url=url, events=ALL)
+
+        def delivery(message_id, **fields):
+            return Delivery.objects.create(organisation=practice.org, endpoint=endpoint,
+                                           message_id=message_id, event="alert.raised",
+                                           payload={"type": "alert.raised", "data": {}}, **fields)
+
+        lost = delivery("msg_lost", created_at=long_ago)
+        waiting = delivery("msg_waiting", status="retrying", attempts=2,
+                           last_attempt_at=timezone.now())  # its next attempt is still queued
+        old = delivery("msg_old", status="delivered", attempts=1,
+                       delivered_at=timezone.now() - timedelta(days=KEEP_DAYS + 1))
+    assert sweep_deliveries() == 1
+    [(headers, body)] = got
+    assert Webhook(secret).verify(body, headers) and headers["Webhook-Id"] == "msg_lost"
+    with scopes_disabled():
+        assert Delivery.objects.get(pk=lost.pk).status == DeliveryStatus.DELIVERED
+        assert Delivery.objects.get(pk=waiting.pk).attempts == 2
+        assert not Delivery.objects.filter(pk=old.pk).exists()
+
+
+def test_erasing_a_client_deletes_the_deliveries_that_name_them(practice, other_practice):
+    from rapport.privacy.services import erase_client
+
+    with scope(organisation=practice.org):
+        endpoint, _ = create_endpoint(practice.org, url="https://example.org/h", events=ALL)
+        Endpoint.objects.filter(pk=endpoint.pk).update(active=False)
+        for n, client in enumerate((practice.client, practice.colleague_client)):
+            Delivery.objects.create(
+                organisation=practice.org, endpoint=endpoint, message_id=f"msg_{n}",
+                event="alert.raised", payload={"type": "alert.raised",
+                                               "data": {"client": str(client.code)}})
+        erase_client(practice.client, reason="asked")
+    with scopes_disabled():
+        assert list(Delivery.objects.values_list("message_id", flat=True)) == ["msg_1"]
