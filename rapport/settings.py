@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "rapport.practice",
     "ninja",  # its interactive API docs, served from its own static files (no CDN)
     "rapport.api",
+    "rapport.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -308,6 +309,12 @@ RAPPORT_BASE_URL = os.getenv(
     "RAPPORT_BASE_URL", "" if MODE == "production" else "http://127.0.0.1:8000"
 ).rstrip("/")
 
+# Webhooks (rapport/webhooks): seconds to wait for a receiver, and whether addresses on a private
+# or loopback network may receive them (refused in production unless set: a webhook must not
+# reach into the server's own network).
+WEBHOOKS_TIMEOUT = int(os.getenv("RAPPORT_WEBHOOKS_TIMEOUT", "10"))
+WEBHOOKS_ALLOW_PRIVATE = env_bool("RAPPORT_WEBHOOKS_ALLOW_PRIVATE", MODE != "production")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -385,6 +392,14 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-urgent-alerts": {  # unacknowledged urgent alerts go to the supervisor; retries
         "task": "rapport.alerts.notify_tasks.escalate_urgent_alerts",
         "schedule": 120.0,
+    },
+    "mark-missed-checkins": {  # each closed, unanswered check-in once (webhooks react)
+        "task": "rapport.checkins.tasks.mark_missed_checkins",
+        "schedule": 900.0,
+    },
+    "sweep-webhook-deliveries": {  # a delivery whose queued attempt was lost is sent again
+        "task": "rapport.webhooks.tasks.sweep_deliveries",
+        "schedule": 900.0,
     },
     "send-session-reminders": {  # idempotent: a reminder is claimed once before it is sent
         "task": "rapport.scheduling.tasks.send_session_reminders",

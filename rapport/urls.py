@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("rapport.notes.urls")),
     path("alerts/", include("rapport.alerts.urls")),
     path("analytics/", include("rapport.analytics.urls")),
+    path("practice/webhooks/", include("rapport.webhooks.urls")),
     path("audit/", audit_views.trail, name="audit-trail"),
     path("audit/export.csv", audit_views.export, name="audit-export"),
     path("clients/<uuid:code>/erase/", privacy_views.erase, name="privacy-erase"),

@@ -94,6 +94,15 @@ FORMS = {
     "api-tokens": ("admin", {**dict.fromkeys(["name", "user", "days"], text),
                              "scopes": st.one_of(text, st.sampled_from(["clients:write", "fhir:write"]))}),
     "api-tokens-revoke": ("admin", {}),
+    "webhooks-list": ("admin", {
+        "url": st.one_of(text, st.sampled_from(["https://example.org/h", "ftp://example.org/",
+                                                "http://169.254.169.254/", "file:///etc/passwd"])),
+        "events": st.one_of(text, st.sampled_from(["alert.raised", "checkin.missed"])), "active": text}),
+    "webhooks-endpoint": ("admin", {
+        "url": st.one_of(text, st.sampled_from(["https://example.org/h", "gopher://x"])),
+        "events": st.one_of(text, st.sampled_from(["alert.resolved", "response.stored"])), "active": text}),
+    "webhooks-rotate": ("admin", {}),
+    "webhooks-delete": ("admin", {}),
 }
 
 # Rows that change by design whatever the input: sessions, the audit of reads, rate limits,
@@ -160,7 +169,7 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
                                         and not n.startswith(("api:", "fhir-"))))
 def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
     world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings", "api-tokens")) else "client" if "portal" in name else "therapist"
+    who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings", "api-tokens", "webhooks")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))
 

@@ -27,6 +27,7 @@ from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
 from rapport.notes.services import add_item, share
 from rapport.portal import services as portal
+from rapport.webhooks.services import create_endpoint
 
 VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
             "supervisor_team", "supervisor_outside", "admin_own", "admin_other"]
@@ -132,6 +133,10 @@ ARGS = {
     "api:alert-acknowledge": lambda w: [w.alert.code],
     "api:episode-goals": lambda w: [w.episode.code],
     "api:episode-goals-propose": lambda w: [w.episode.code],
+    "webhooks-list": lambda w: [],
+    "webhooks-endpoint": lambda w: [w.endpoint.code],
+    "webhooks-rotate": lambda w: [w.endpoint.code],
+    "webhooks-delete": lambda w: [w.endpoint.code],
 }
 # The API and FHIR answer API tokens only (tests/api/test_api_matrix.py has every token holder):
 # a browser's session gets 401, whoever is logged in.
@@ -214,6 +219,10 @@ MATRIX = {
         "api:openapi-json", "api:openapi-view", "api:api-root", "api:checkin-send", "api:alert-acknowledge")},
     "api:checkin-send": row(*[NO] * 9),  # POST only
     "api:alert-acknowledge": row(*[NO] * 9),  # POST only
+    "webhooks-list": ADMIN_PAGE,  # their own practice's
+    "webhooks-endpoint": ADMIN_OWN,
+    "webhooks-rotate": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
+    "webhooks-delete": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
 }
 
 # Portal actions on one client's objects, posted by every visitor: only that client may act.
@@ -275,9 +284,11 @@ def world_and_visitors(practice, other_practice, django_user_model):
         api_token = ApiToken.objects.create(
             organisation=practice.org, name="Other system", user=practice.therapist, prefix="0f0f0f0f",
             digest="0" * 64, scopes=["clients:read"], expires_at=timezone.now() + timedelta(days=1))
+        endpoint, _ = create_endpoint(practice.org, url="https://example.org/hooks",
+                                      events=["alert.raised"])
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
                             checkin=checkin, link_token=link_token, login_token="unknown-token",
-                            api_token=api_token)
+                            api_token=api_token, endpoint=endpoint)
     visitors = {
         "anonymous": lambda http: None,
         "client_own": _portal_login(practice.client),
@@ -345,12 +356,16 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("practice-settings", {"crisis_resources": "x", "invitation_days": "7", "statement": "y"}),
         ("practice-staff-invite", {"email": "new@riverside.test", "name": "New", "role": "therapist"}),
         ("practice-staff-member", {"action": "reset_two_factor"}),
+        ("webhooks-list", {"url": "https://example.org/x", "events": "alert.raised"}),
+        ("webhooks-rotate", {}),
+        ("webhooks-delete", {}),
     ],
 )
 def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
     """A POST without the CSRF token is refused, even for a fully logged-in administrator."""
     world, _ = world_and_visitors(practice, other_practice, django_user_model)
-    user = practice.admin if name.startswith("privacy") or name == "alerts-settings" else practice.therapist
+    user = (practice.admin if name.startswith(("privacy", "webhooks")) or name == "alerts-settings"
+            else practice.therapist)
     web.force_login(user)
     web.reauthenticate()
     response = web.post(reverse(name, args=ARGS[name](world)), data)

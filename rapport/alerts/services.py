@@ -6,7 +6,6 @@ system (the incremental update after a stored response, the `refresh_findings` c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from rapport.alerts.evidence import EvidenceError as EvidenceError  # raise_alert raises it
+from rapport.alerts.evidence import clean_evidence
 from rapport.alerts.models import (
     LIFECYCLE,
     SEVERITY_RANK,
@@ -27,6 +28,7 @@ from rapport.alerts.models import (
 )
 from rapport.alerts.notify_tasks import notify_urgent_alert
 from rapport.alerts.planning import IGNORED_KINDS, plan_findings, rupture_key_for, topic
+from rapport.alerts.signals import alert_raised, alert_resolved
 from rapport.alerts.suggestions import suggestions_for
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
@@ -35,33 +37,6 @@ from rapport.core.tasks import enqueue_on_commit
 
 class TransitionError(ValueError):
     """A lifecycle step that is not allowed; the message says why, for the person acting."""
-
-
-class EvidenceError(ValueError):
-    """Evidence that is not plain numbers and identifiers."""
-
-
-# Strings allowed in evidence: identifiers such as an instrument id, a component name, a reason
-# code. Anything with spaces or longer than this is treated as free text and refused, so that
-# nothing a client wrote can reach an alert's (unencrypted) evidence.
-_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:+\-]{0,64}$")
-
-
-def clean_evidence(value: Any, path: str = "evidence") -> Any:
-    """Evidence as JSON of numbers, booleans, None and identifiers; EvidenceError otherwise."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return None if value != value or value in (float("inf"), float("-inf")) else round(value, 2)
-    if isinstance(value, str):
-        if not _IDENTIFIER.match(value):
-            raise EvidenceError(f"{path}: only numbers and identifiers are allowed, not free text")
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): clean_evidence(v, f"{path}.{k}") for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean_evidence(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    raise EvidenceError(f"{path}: {type(value).__name__} is not allowed")
 
 
 def _actor(request: HttpRequest | None):
@@ -173,6 +148,7 @@ def _raise(
                {"kind": kind, "severity": severity, "key": key})
         if severity == Severity.URGENT:
             _notify_after_commit(alert)
+        alert_raised.send(sender=Alert, alert=alert, request=request)
         return alert, True
 
 
@@ -253,6 +229,8 @@ def transition(alert: Alert, to_status: str, *, request: HttpRequest | None,
     locked.episode = alert.episode
     _audit(request, f"alerts.alert.{target.value}", locked,
            {"from": current.value, "to": target.value, "note": bool(note)})
+    if target == Status.RESOLVED:
+        alert_resolved.send(sender=Alert, alert=locked, request=request)
     return step
 
 

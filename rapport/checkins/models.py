@@ -153,6 +153,8 @@ class CheckIn(models.Model):
     instruments = models.JSONField(default=list)  # instrument ids, in the order asked
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When it was found missed (can no longer be answered; see services.schedule.mark_missed).
+    missed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 

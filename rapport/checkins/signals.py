@@ -1,4 +1,4 @@
-"""The one event of the check-ins app: a response was stored.
+"""The events of the check-ins app: a response was stored; a check-in was missed.
 
 `response_stored` is sent by `rapport.checkins.services.submission.submit` inside the transaction
 that stores a response, with sender=Response and:
@@ -19,3 +19,8 @@ and correct, and defer slow work to after the commit.
 from django.dispatch import Signal
 
 response_stored = Signal()
+
+# Sent once per check-in by `rapport.checkins.services.schedule.mark_missed` (a periodic task), in
+# the transaction that marks it, with sender=CheckIn and `checkin`: a client's check-in that was
+# not answered before it closed (`missed_at` is set).
+checkin_missed = Signal()

@@ -74,3 +74,22 @@ def send_checkin_invitation(checkin_id: int) -> bool:
             return False
         send_invitation(checkin)
     return True
+
+
+@shared_task(**RETRY)
+def mark_missed_checkins() -> int:
+    """One task per practice (periodic): check-ins that closed unanswered are marked missed."""
+    from rapport.accounts.practices import queue_for_each_practice
+
+    return queue_for_each_practice(mark_practice_missed_checkins)
+
+
+@shared_task(**RETRY)
+def mark_practice_missed_checkins(organisation_id: int) -> int:
+    from rapport.accounts.models import Organisation
+    from rapport.checkins.services.schedule import mark_missed
+
+    with scopes_disabled():
+        organisation = Organisation.objects.get(pk=organisation_id)
+    with scope(organisation=organisation):
+        return mark_missed(organisation)

@@ -98,7 +98,8 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
     # The administrator's pages.
     page.context.clear_cookies()
     _log_in(page, base, ADMIN)
-    for path in ("/schedule/", "/practice/staff/", "/practice/settings/", "/clients/new/"):
+    for path in ("/schedule/", "/practice/staff/", "/practice/settings/", "/clients/new/",
+                 "/practice/webhooks/"):
         assert page.goto(base + path).ok, path
         check(page)
     member = f"/practice/staff/{therapist.code}/"

@@ -54,6 +54,16 @@ def test_total_observations_carry_loinc_codes_and_severity() -> None:
         assert total["derivedFrom"] == [{"reference": "QuestionnaireResponse/r1"}]
 
 
+def test_pcl5_carries_its_loinc_panel_and_total_score_codes() -> None:
+    """LOINC 101697-1 (the PCL-5 panel) and 101698-9 (its score), as pcl5.json cites them."""
+    instrument = load("pcl5")
+    assert questionnaire(instrument)["code"][0]["code"] == "101697-1"
+    score = instrument.score({f"pcl5-{i}": 2 for i in range(1, 21)})
+    total = observations(instrument, score, response_id="r1")[0]
+    assert total["code"]["coding"][0]["code"] == "101698-9" and total["valueInteger"] == 40
+    assert schema_errors(total) == []
+
+
 def test_subscales_and_fractional_totals_become_observations() -> None:
     instrument = load("relationship-checkin")
     answers = {"trust": 9, "empathy": 8, "genuineness": 8, "not-right": "It felt rushed"}

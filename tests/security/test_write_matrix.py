@@ -207,4 +207,9 @@ POST_MATRIX = {
     **{name: row(401, "2FA", *[401] * 8) for name in (
         "api:session-checkins", "api:session-checkins-plan", "api:responses", "api:responses-submit",
         "api:episode-goals", "api:episode-goals-propose", "api:checkin-send", "api:alert-acknowledge")},
+    # Webhooks: administrators of the endpoint's practice only (the list: each their own).
+    "webhooks-list": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
+    "webhooks-endpoint": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 404),
+    "webhooks-rotate": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON", 404),
+    "webhooks-delete": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON", 404),
 }

@@ -115,6 +115,35 @@ def discharge_checkin(episode: CareEpisode) -> CheckIn | None:
 DUE_WINDOW = timedelta(days=7)
 
 
+# A client's before-session check-in can be answered until an hour after its session starts.
+BEFORE_GRACE = timedelta(hours=1)
+
+
+def mark_missed(organisation, now: datetime | None = None) -> int:
+    """Mark the practice's client check-ins that closed unanswered (a before-session one an hour
+    after its session started, an after-session one DUE_WINDOW after it; cancelled sessions
+    excepted) and send `checkin_missed` once for each. Returns how many."""
+    from django.db import transaction
+    from django.db.models import Q
+
+    from rapport.checkins.signals import checkin_missed
+
+    now = now or timezone.now()
+    closed = (Q(when=When.BEFORE, session__scheduled_at__lte=now - BEFORE_GRACE)
+              | Q(when=When.AFTER, session__scheduled_at__lte=now - DUE_WINDOW))
+    with transaction.atomic():
+        missed = list(
+            CheckIn.objects.select_for_update(of=("self",), skip_locked=True)
+            .filter(closed, organisation=organisation, respondent=Respondent.CLIENT,
+                    completed_at__isnull=True, missed_at__isnull=True)
+            .exclude(session__attendance__in=CANCELLED).select_related("episode"))
+        CheckIn.objects.filter(pk__in=[c.pk for c in missed]).update(missed_at=now)
+        for checkin in missed:
+            checkin.missed_at = now
+            checkin_missed.send(sender=CheckIn, checkin=checkin)
+    return len(missed)
+
+
 def due_checkins(client: Client, now: datetime | None = None):
     """The client's open check-ins that can still be answered, oldest first."""
     from django.db.models import Q
@@ -122,7 +151,7 @@ def due_checkins(client: Client, now: datetime | None = None):
     now = now or timezone.now()
     window = (
         Q(session__isnull=True)
-        | Q(when=When.BEFORE, session__scheduled_at__gt=now - timedelta(hours=1),
+        | Q(when=When.BEFORE, session__scheduled_at__gt=now - BEFORE_GRACE,
             session__scheduled_at__lte=now + DUE_WINDOW)
         | Q(when=When.AFTER, session__scheduled_at__lte=now,
             session__scheduled_at__gt=now - DUE_WINDOW)

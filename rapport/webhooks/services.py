@@ -1,0 +1,69 @@
+"""Subscribing, rotating secrets, and queueing an event for every subscribed endpoint of its
+practice (rapport.webhooks.sending sends it)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from rapport.audit.services import record
+from rapport.core.tasks import enqueue_on_commit
+from rapport.webhooks.models import Delivery, Endpoint
+from rapport.webhooks.tasks import deliver
+
+
+def new_secret() -> str:
+    """A signing secret as the Standard Webhooks libraries read it: "whsec_" + base64 of 32
+    random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def create_endpoint(organisation, *, url: str, events: list[str],
+                    request: HttpRequest | None = None) -> tuple[Endpoint, str]:
+    """A new endpoint and its secret (shown once: afterwards it is only ever stored encrypted)."""
+    secret = new_secret()
+    endpoint = Endpoint.objects.create(
+        organisation=organisation, url=url, events=list(events), secret=secret,
+        created_by=getattr(request, "user", None) if request and request.user.is_authenticated
+        else None)
+    record(request, "webhooks.endpoint.created", endpoint, organisation=organisation,
+           detail={"events": list(events)})
+    return endpoint, secret
+
+
+def rotate_secret(endpoint: Endpoint, request: HttpRequest | None = None) -> str:
+    """A new secret for the endpoint, used from the next attempt on; the old one stops at once."""
+    secret = new_secret()
+    endpoint.secret = secret
+    endpoint.secret_rotated_at = timezone.now()
+    endpoint.save(update_fields=["secret", "secret_rotated_at"])
+    record(request, "webhooks.endpoint.secret_rotated", endpoint,
+           organisation=endpoint.organisation)
+    return secret
+
+
+def emit(organisation_id: int, event: str, data: Callable[[], dict]) -> list[Delivery]:
+    """Queue `event` for each active endpoint of the practice subscribed to it (never another
+    practice's). Called inside the transaction that made the change: the deliveries are stored
+    with it, and queued once it commits. `data` builds the payload's data, only when needed."""
+    with scopes_disabled():
+        endpoints = [e for e in Endpoint.objects.filter(organisation_id=organisation_id,
+                                                         active=True).only("id", "events")
+                     if event in e.events]
+    if not endpoints:
+        return []
+    payload = {"type": event, "timestamp": timezone.now().isoformat(), "data": data()}
+    deliveries = []
+    for endpoint in endpoints:
+        delivery = Delivery.objects.create(
+            organisation_id=organisation_id, endpoint_id=endpoint.pk,
+            message_id=f"msg_{uuid.uuid4().hex}", event=event, payload=payload)
+        enqueue_on_commit(deliver, delivery.pk)
+        deliveries.append(delivery)
+    return deliveries
