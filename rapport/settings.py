@@ -235,8 +235,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.getenv("RAPPORT_TIME_ZONE", "UTC")
-# Text messages (rapport.scheduling.text_messages): a class with send(to, body).
-RAPPORT_SMS_BACKEND = os.getenv("RAPPORT_SMS_BACKEND", "rapport.scheduling.text_messages.ConsoleBackend")
 USE_I18N = True
 USE_TZ = True
 
@@ -374,8 +372,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rapport.alerts.tasks.refresh_pending_findings",
         "schedule": float(FINDINGS_SWEEP_SECONDS),
     },
-    "send-due-invitations": {
-        "task": "rapport.checkins.tasks.send_due_invitations",
+    "send-due-invitations": {  # idempotent, as the reminders: one row claimed per invitation
+        "task": "rapport.scheduling.tasks.send_checkin_invitations",
         "schedule": float(INVITATION_SECONDS),
     },
     "escalate-urgent-alerts": {  # unacknowledged urgent alerts go to the supervisor; retries
