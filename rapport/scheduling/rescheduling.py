@@ -27,25 +27,32 @@ from rapport.scheduling.models import Availability, MoveStatus, RescheduleReques
 
 MAX_OPTIONS = 3
 SUGGESTION_DAYS = 21
+PER_DAY = 2
 
 
-def suggestions(session: Session, today: date | None = None, limit: int = 6) -> list[datetime]:
-    """Times in the next three weeks at which the client said they can come and both are free."""
+def suggestions(session: Session, today: date | None = None, limit: int = 8) -> list[datetime]:
+    """Free times in the next three weeks (on the hour, at most PER_DAY a day) within the hours the
+    client said suit them, at which neither the client nor the therapist has a session."""
     client, therapist = session.episode.client, session.episode.therapist
     slots = list(Availability.objects.filter(client=client))
     today = today or timezone.localdate()
+    length = timedelta(minutes=session.duration_minutes)
     found: list[datetime] = []
     for offset in range(1, SUGGESTION_DAYS + 1):
         day = today + timedelta(days=offset)
+        that_day: list[datetime] = []
         for slot in (s for s in slots if s.weekday == day.weekday()):
             start = timezone.make_aware(datetime.combine(day, slot.starts))
-            fits = (start + timedelta(minutes=session.duration_minutes)).time() <= slot.ends
-            if fits and start != session.scheduled_at and not services.clashes(
-                    therapist=therapist, client=client, start=start,
-                    minutes=session.duration_minutes, exclude=session):
-                found.append(start)
-            if len(found) >= limit:
-                return found
+            end = timezone.make_aware(datetime.combine(day, slot.ends))
+            while start + length <= end and len(that_day) < PER_DAY:
+                if start != session.scheduled_at and not services.clashes(
+                        therapist=therapist, client=client, start=start,
+                        minutes=session.duration_minutes, exclude=session):
+                    that_day.append(start)
+                start += timedelta(hours=1)
+        found += that_day
+        if len(found) >= limit:
+            return found[:limit]
     return found
 
 
