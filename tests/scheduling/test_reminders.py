@@ -11,10 +11,10 @@ from django_scopes import scopes_disabled
 
 from rapport.audit.models import AuditEvent
 from rapport.care.models import Attendance, Client, Session
+from rapport.core import sms
 from rapport.scheduling import delivery
 from rapport.scheduling.models import ReminderPolicy, SentReminder
 from rapport.scheduling.tasks import send_session_reminders
-from rapport.core import sms
 
 NOW = datetime(2026, 10, 5, 12, tzinfo=UTC)
 
