@@ -5,8 +5,8 @@ the therapist sets a password, enrols, adds a client and invites them; the clien
 on a phone (Tuesday evenings suit them); the therapist books a weekly series on Tuesday evening;
 with time travelled to the day before the first session the scheduled tasks send the reminder and
 the pre-session check-in invitation; the client answers it from the emailed link; the therapist
-sees the answer on the session page and the history on the episode page. axe at both widths on the
-pages this issue added.
+sees the answer on the session page and the history on the episode page; the client asks to move
+the second session and the therapist accepts. axe at both widths on the pages this issue added.
 """
 
 from __future__ import annotations
@@ -163,9 +163,34 @@ def test_a_practice_from_add_staff_to_an_answered_check_in(live_server, desktop,
     phone.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()
     phone.get_by_role("button", name=re.compile("Send my answers|Continue")).click()
     phone.get_by_role("heading", name=re.compile("Thank you")).wait_for()
-    phone.context.close()
     with scopes_disabled():
         assert Response.objects.filter(session=first, instrument_id="session-prep").count() == 1
+        second = Session.objects.filter(episode=episode).order_by("scheduled_at")[1]
+
+    # The client asks to move the second session to another Tuesday evening time that suits them.
+    phone.goto(base + "/portal/")
+    phone.get_by_role("link", name=re.compile("Ask to move")).nth(1).click()
+    phone.get_by_role("heading", name="Ask to move a session").wait_for()
+    axe_check(phone)
+    phone.get_by_label("Work or study").check()
+    phone.locator('input[name="times"]').first.check()
+    phone.get_by_role("button", name="Send the request").click()
+    phone.get_by_text("your therapist will answer soon").wait_for()
+    axe_check(phone)
+    phone.context.close()
+
+    # The therapist accepts the time from the list of requests; the client is told.
+    page.goto(base + "/schedule/requests/")
+    check(page)
+    page.get_by_role("link", name=re.compile("Sam Rivers")).click()
+    page.get_by_role("heading", name=re.compile("A request to move a session")).wait_for()
+    check(page)
+    page.get_by_role("button", name="Move the session to this time").click()
+    page.get_by_text(re.compile("the client is told")).wait_for()
+    with scopes_disabled():
+        second.refresh_from_db()
+    assert timezone.localtime(second.scheduled_at).hour in (17, 19)
+    assert "has moved to" in mail.outbox[-1].body
 
     # The therapist sees the answer on the session page and what was sent on the episode page.
     page.goto(f"{base}/sessions/{first.code}/")
