@@ -240,8 +240,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.getenv("RAPPORT_TIME_ZONE", "UTC")
-# Text messages (rapport.scheduling.text_messages): a class with send(to, body).
-RAPPORT_SMS_BACKEND = os.getenv("RAPPORT_SMS_BACKEND", "rapport.scheduling.text_messages.ConsoleBackend")
 USE_I18N = True
 USE_TZ = True
 
@@ -303,6 +301,14 @@ SMS_BACKEND = os.getenv(
     "rapport.core.sms.ConsoleBackend" if MODE != "production" else "rapport.core.sms.DisabledBackend",
 )
 DEFAULT_FROM_EMAIL = os.getenv("RAPPORT_FROM_EMAIL", "rapport@localhost")
+# Email through a provider's API (Amazon SES, Postmark, Mailgun, ...), optional: install the extra
+# `email-providers` (django-anymail), set RAPPORT_EMAIL_BACKEND to the provider's backend (e.g.
+# anymail.backends.postmark.EmailBackend) and its settings as RAPPORT_ANYMAIL_<NAME>
+# (e.g. RAPPORT_ANYMAIL_POSTMARK_SERVER_TOKEN); they become the ANYMAIL settings dict.
+ANYMAIL = {name.removeprefix("RAPPORT_ANYMAIL_"): value for name, value in os.environ.items()
+           if name.startswith("RAPPORT_ANYMAIL_")}
+if EMAIL_BACKEND.startswith("anymail."):
+    INSTALLED_APPS.append("anymail")
 # The site's address for links built outside a request (emails sent by a job); in a request the
 # link names the host the request came to. Production has no default: see checkins.services.invitations.absolute.
 RAPPORT_BASE_URL = os.getenv(
@@ -385,8 +391,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rapport.alerts.tasks.refresh_pending_findings",
         "schedule": float(FINDINGS_SWEEP_SECONDS),
     },
-    "send-due-invitations": {
-        "task": "rapport.checkins.tasks.send_due_invitations",
+    "send-due-invitations": {  # idempotent, as the reminders: one row claimed per invitation
+        "task": "rapport.scheduling.tasks.send_checkin_invitations",
         "schedule": float(INVITATION_SECONDS),
     },
     "escalate-urgent-alerts": {  # unacknowledged urgent alerts go to the supervisor; retries

@@ -76,7 +76,9 @@ FORMS = {
         "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"]))}),
     "practice-invite": ("therapist", {}),
     "practice-settings": ("admin", dict.fromkeys(["crisis_resources", "invitation_days", "statement",
-                                                  "hours_before", "quiet_from", "quiet_until"], text)),
+                                                  "hours_before", "quiet_from", "quiet_until",
+                                                  "checkin_invitations", "checkin_hours_before",
+                                                  "followup_hours"], text)),
     "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
                                         "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
     "practice-staff-member": ("admin", {
@@ -103,6 +105,16 @@ FORMS = {
         "events": st.one_of(text, st.sampled_from(["alert.resolved", "response.stored"])), "active": text}),
     "webhooks-rotate": ("admin", {}),
     "webhooks-delete": ("admin", {}),
+    "scheduling-request": ("therapist", {
+        "action": st.one_of(text, st.sampled_from(["accept", "propose", "decline"])),
+        "option": st.one_of(text, st.sampled_from(["0", "1", "-1"])),
+        "day": st.one_of(text, st.sampled_from(["2030-01-08", "2020-01-01"])),
+        "at": st.one_of(text, st.sampled_from(["11:00", "25:00"]))}),
+    "portal-reschedule": ("client", {
+        "reason": st.one_of(text, st.sampled_from(["work", "health", "other"])),
+        "times": text, "day": st.one_of(text, st.sampled_from(["2030-01-08", "2020-01-01"])),
+        "at": st.one_of(text, st.sampled_from(["11:00", "25:00"])), "key": st.one_of(text, st.uuids().map(str))}),
+    "portal-reschedule-accept": ("client", {}),
 }
 
 # Rows that change by design whatever the input: sessions, the audit of reads, rate limits,
@@ -139,7 +151,8 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff", "favicon"}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "scheduling-requests", "practice-staff",
+        "favicon"}
         # JSON, not forms: the API's bad input is tested in tests/api; FHIR is read only.
         and not name.startswith(("api:", "fhir-"))}
     assert posting == FORMS.keys()

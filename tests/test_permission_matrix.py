@@ -9,6 +9,7 @@ another practice, and another client of the same practice in the portal.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -21,12 +22,14 @@ from django_scopes import scope
 from rapport.accounts.models import Membership, Role
 from rapport.alerts.services import raise_alert
 from rapport.api.models import ApiToken
+from rapport.care.models import Session
 from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.checkins.services.invitations import create_invitation
 from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
 from rapport.notes.services import add_item, share
 from rapport.portal import services as portal
+from rapport.scheduling.models import MoveReason, MoveStatus, RescheduleRequest
 from rapport.webhooks.services import create_endpoint
 
 VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
@@ -104,6 +107,10 @@ ARGS = {
     "scheduling-availability": lambda w: [w.client.code],
     "scheduling-feed-settings": lambda w: [],
     "scheduling-feed": lambda w: ["unknown-token"],
+    "scheduling-requests": lambda w: [],
+    "scheduling-request": lambda w: [w.move.code],
+    "portal-reschedule": lambda w: [w.upcoming.code],
+    "portal-reschedule-accept": lambda w: [w.move.code],
     "portal-intake": lambda w: [],
     "practice-add-client": lambda w: [],
     "practice-invite": lambda w: [w.client.code],
@@ -198,6 +205,10 @@ MATRIX = {
     "scheduling-availability": SCHEDULER,
     "scheduling-feed-settings": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "scheduling-feed": row(*[HIDDEN] * 9),  # an unknown token; tests/scheduling cover real ones
+    "scheduling-requests": STAFF,  # each sees the requests of the sessions they may move
+    "scheduling-request": SCHEDULER,
+    "portal-reschedule": PORTAL_OWN,
+    "portal-reschedule-accept": POST_ONLY_PORTAL,
     "portal-intake": PORTAL,  # each client their own
     "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
     "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
@@ -230,6 +241,7 @@ PORTAL_ACTIONS = {
     "goals-portal-agree": {},
     "notes-portal-tick": {"done": "1"},
     "portal-start-checkin": {},
+    "portal-reschedule-accept": {},
 }
 
 
@@ -267,6 +279,18 @@ def _staff_login(user):
     return login
 
 
+def _upcoming_and_a_request_to_move(practice):
+    """Two sessions ahead: one the client may ask to move, one whose move the therapist proposed."""
+    soon = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    upcoming, later = (Session.objects.create(organisation=practice.org, episode=practice.episode,
+                                              scheduled_at=soon + timedelta(days=n)) for n in (0, 1))
+    move = RescheduleRequest.objects.create(
+        organisation=practice.org, key=uuid.uuid4(), session=later, reason=MoveReason.WORK,
+        options=[(soon + timedelta(days=2)).isoformat()], status=MoveStatus.PROPOSED,
+        proposed_at=soon + timedelta(days=2, hours=2))
+    return upcoming, move
+
+
 def world_and_visitors(practice, other_practice, django_user_model):
     outsider = django_user_model.objects.create_user("outside-supervisor@riverside.test", "x", name="O")
     Membership.objects.create(organisation=practice.org, user=outsider, role=Role.SUPERVISOR)
@@ -286,9 +310,10 @@ def world_and_visitors(practice, other_practice, django_user_model):
             digest="0" * 64, scopes=["clients:read"], expires_at=timezone.now() + timedelta(days=1))
         endpoint, _ = create_endpoint(practice.org, url="https://example.org/hooks",
                                       events=["alert.raised"])
+        upcoming, move = _upcoming_and_a_request_to_move(practice)
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
                             checkin=checkin, link_token=link_token, login_token="unknown-token",
-                            api_token=api_token, endpoint=endpoint)
+                            api_token=api_token, endpoint=endpoint, upcoming=upcoming, move=move)
     visitors = {
         "anonymous": lambda http: None,
         "client_own": _portal_login(practice.client),

@@ -19,6 +19,7 @@ from rapport.checkins.services.schedule import due_checkins
 from rapport.core.charts import Series, line_chart
 from rapport.portal import export, services
 from rapport.portal.services import client_required
+from rapport.scheduling.models import MoveStatus, RescheduleRequest
 
 COMPONENTS = ["trust", "empathy", "genuineness", "respect", "listening", "safety", "goals"]
 COMPONENT_NAMES = {
@@ -85,12 +86,14 @@ def home(request: HttpRequest) -> HttpResponse:
     upcoming = Session.objects.filter(
         episode__client=client, scheduled_at__gte=timezone.now(), attendance=Attendance.SCHEDULED,
     ).order_by("scheduled_at")[:5]
+    moves = {m.session_id: m for m in RescheduleRequest.objects.filter(
+        session__in=upcoming, status__in=[MoveStatus.OPEN, MoveStatus.PROPOSED])}
     # Begun already (a draft kept, or some questionnaires answered): "Continue", not "Start".
     begun = set(Draft.objects.filter(checkin__in=due).values_list("checkin_id", flat=True))
     begun |= set(Response.objects.filter(checkin__in=due).values_list("checkin_id", flat=True))
     return render(request, "portal/home.html", {
         "client": client, "due": [(c, titles[c.pk], c.pk in begun) for c in due],
-        "upcoming": upcoming,
+        "upcoming": [(s, moves.get(s.pk)) for s in upcoming],
     })
 
 

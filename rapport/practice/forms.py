@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.models import Role, User
 from rapport.care.models import Channel
@@ -88,6 +89,15 @@ class PracticeSettingsForm(forms.Form):
     quiet_from = forms.TimeField(label="Quiet hours from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                                  help_text="No reminder is sent between these times, in the client's time zone.")
     quiet_until = forms.TimeField(label="Quiet hours until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    checkin_invitations = forms.BooleanField(
+        label=_("Send check-in invitations automatically"), required=False,
+        help_text=_("Before and after each session, by email or text as the client prefers. "
+                    "Clients who opted out get none either way."))
+    checkin_hours_before = forms.IntegerField(
+        label=_("Invite to the pre-session check-in (hours before)"), min_value=1, max_value=168)
+    followup_hours = forms.IntegerField(
+        label=_("One follow-up when unanswered after (hours)"), min_value=1, max_value=168,
+        help_text=_("The post-session invitation goes as soon as the session has ended."))
     statement = forms.CharField(
         label="Confidentiality statement", max_length=20_000, widget=forms.Textarea(attrs={"rows": 10}),
         help_text="Changing it publishes a new version that every client is asked to accept again.")

@@ -19,9 +19,10 @@ from rapport.checkins.services.consent import (
     publish_statement,
 )
 from rapport.practice.forms import PracticeSettingsForm
-from rapport.scheduling import reminders
+from rapport.scheduling import delivery
 
-REMINDER_FIELDS = ("hours_before", "quiet_from", "quiet_until")
+REMINDER_FIELDS = ("hours_before", "quiet_from", "quiet_until", "checkin_invitations",
+                   "checkin_hours_before", "followup_hours")
 
 
 @login_required
@@ -33,11 +34,10 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
     org = request.organisation
     current = practice_settings(org)
     statement = current_statement(org)
-    policy = reminders.policy_for(org)
+    policy = delivery.policy_for(org)
     form = PracticeSettingsForm(request.POST or None, initial={
         "crisis_resources": current.crisis_resources, "invitation_days": current.invitation_days,
-        "statement": statement.text, "hours_before": policy.hours_before,
-        "quiet_from": policy.quiet_from, "quiet_until": policy.quiet_until})
+        "statement": statement.text, **{f: getattr(policy, f) for f in REMINDER_FIELDS}})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
-from rapport.scheduling.models import Repeat, Weekday
+from rapport.scheduling.models import MoveReason, Repeat, Weekday
 
 
 def https_only(value: str) -> None:
@@ -29,13 +30,7 @@ class WhenForm(forms.Form):
     def clean(self):
         data = super().clean()
         if "day" in data and "at" in data:
-            wall = datetime.combine(data["day"], data["at"])
-            tz = timezone.get_current_timezone()
-            start = timezone.make_aware(wall, tz)
-            # A wall-clock time skipped by a daylight-saving change does not survive a round trip.
-            if timezone.make_naive(start, tz) != wall:
-                raise ValidationError("That time does not exist on that day (the clocks change).")
-            data["start"] = start
+            data["start"] = aware(data["day"], data["at"])
         return data
 
 
@@ -72,4 +67,61 @@ class AvailabilityForm(forms.Form):
         data = super().clean()
         if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
             raise ValidationError("“Until” must be later than “From”.")
+        return data
+
+
+class ProposeForm(forms.Form):
+    """The therapist's other time for a session the client asked to move."""
+
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+    def clean(self):
+        data = super().clean()
+        if "day" in data and "at" in data:
+            data["start"] = aware(data["day"], data["at"])
+        return data
+
+
+def aware(day, at) -> datetime:
+    """A date and a wall-clock time in the practice's time zone; a time the clocks skip is refused
+    (a wall-clock time skipped by a daylight-saving change does not survive a round trip)."""
+    wall = datetime.combine(day, at)
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(wall, tz)
+    if timezone.make_naive(start, tz) != wall:
+        raise ValidationError(_("That time does not exist on that day (the clocks change)."))
+    return start
+
+
+class MoveRequestForm(forms.Form):
+    """The client's request to move a session: a reason from a list, and the times that suit."""
+
+    reason = forms.ChoiceField(label=_("Why would you like to move it?"), widget=forms.RadioSelect,
+                               choices=MoveReason.choices)
+    times = forms.MultipleChoiceField(label=_("Times that suit you"), required=False,
+                                      widget=forms.CheckboxSelectMultiple)
+    day = forms.DateField(label=_("Or another date"), required=False,
+                          widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.TimeField(label=_("and time"), required=False,
+                         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, suggestions: list[datetime], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["times"].choices = [
+            (s.isoformat(), formats.date_format(timezone.localtime(s), "l j F, H:i")) for s in suggestions]
+
+    def clean(self):
+        data = super().clean()
+        options = [datetime.fromisoformat(t) for t in data.get("times", [])]
+        if data.get("day") and data.get("at"):
+            options.append(aware(data["day"], data["at"]))
+        elif data.get("day") or data.get("at"):
+            raise ValidationError(_("Give both a date and a time, or neither."))
+        if not options:
+            raise ValidationError(_("Choose at least one time that suits you, or give one."))
+        if len(options) > 3:
+            raise ValidationError(_("Choose at most three times."))
+        data["options"] = options
         return data

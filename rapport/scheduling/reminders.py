@@ -1,122 +1,46 @@
-"""Session reminders: what is due, sending each once, quiet hours, opt-out. Plain functions that a
-Celery task calls (rapport/scheduling/tasks.py); running them twice sends nothing twice.
+"""Session reminders: due ones sent once (rapport.scheduling.delivery), quiet hours, opt-out. Plain
+functions that a Celery task calls (rapport/scheduling/tasks.py); running them twice sends nothing
+twice.
 
-Due: a scheduled (not cancelled) session starting within the practice's `hours_before`, whose
-client has not opted out and has a way to be reached by their preferred channel. A reminder is
-not sent in the practice's quiet hours in the client's own time zone (the practice's when the
-client has none): the next run after them sends it, if the session is still ahead.
+Due: a scheduled (not cancelled) session starting within the practice's `hours_before`. What
+becomes of it (sent, held for quiet hours, not sent and why) is in its `SentReminder` row.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from rapport.accounts.models import Organisation
-from rapport.audit.services import record
-from rapport.care.models import Attendance, Channel, Session
-from rapport.scheduling.models import ReminderPolicy, SentReminder
-from rapport.scheduling.text_messages import send_text
+from rapport.care.models import Attendance, Session
+from rapport.scheduling.delivery import client_zone, deliver, policy_for, settled
 
 KIND = "session"
-CLAIM_TIMEOUT = timedelta(minutes=10)
-
-
-def policy_for(organisation) -> ReminderPolicy:
-    found = ReminderPolicy.objects.filter(organisation=organisation).first()
-    return found or ReminderPolicy(organisation=organisation)  # the defaults, unsaved
-
-
-def client_zone(client) -> ZoneInfo:
-    try:
-        return ZoneInfo(client.time_zone or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def in_quiet_hours(at: datetime, policy: ReminderPolicy, zone: ZoneInfo) -> bool:
-    now = at.astimezone(zone).time()
-    start, end = _as_time(policy.quiet_from), _as_time(policy.quiet_until)
-    if start == end:
-        return False
-    if start < end:
-        return start <= now < end
-    return now >= start or now < end  # over midnight
-
-
-def _as_time(value) -> time:
-    return value if isinstance(value, time) else time.fromisoformat(value)
 
 
 def due(organisation, now: datetime) -> list[Session]:
     policy = policy_for(organisation)
-    stale = now - CLAIM_TIMEOUT
-    sessions = (
+    sessions = list(
         Session.objects.filter(attendance=Attendance.SCHEDULED, scheduled_at__gt=now,
-                               scheduled_at__lte=now + timedelta(hours=policy.hours_before),
-                               episode__client__reminders_opt_out=False)
-        .exclude(Q(reminders__kind=KIND, reminders__sent_at__isnull=False)
-                 | Q(reminders__kind=KIND, reminders__claimed_at__gt=stale))
+                               scheduled_at__lte=now + timedelta(hours=policy.hours_before))
         .select_related("episode__client", "organisation")
     )
-    return [s for s in sessions if not in_quiet_hours(now, policy, client_zone(s.episode.client))]
+    done = settled(sessions, KIND, now)
+    return [s for s in sessions if s.pk not in done]
 
 
-def _claim(session: Session, channel: str, now: datetime) -> SentReminder | None:
-    """Take the reminder for this worker, or None when another has it (or it went already)."""
-    with transaction.atomic():
-        existing = SentReminder.objects.select_for_update().filter(session=session, kind=KIND).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    return SentReminder.objects.create(organisation=session.organisation, session=session,
-                                                       kind=KIND, channel=channel, claimed_at=now)
-            except IntegrityError:
-                return None
-        if existing.sent_at is None and existing.claimed_at <= now - CLAIM_TIMEOUT:
-            existing.claimed_at = now
-            existing.save(update_fields=["claimed_at"])
-            return existing
-    return None
-
-
-def message(session: Session) -> str:
+def message(session: Session, channel: str = "email") -> tuple[str, str]:
     client = session.episode.client
     when = timezone.localtime(session.scheduled_at, client_zone(client))
-    text = (f"Hello {client.display_name}, a reminder of your session with {session.organisation.name} "
-            f"on {when:%A %-d %B at %H:%M}.")
+    body = _("Hello %(name)s, a reminder of your session with %(practice)s on %(when)s.") % {
+        "name": client.display_name, "practice": session.organisation.name,
+        "when": f"{when:%A %-d %B at %H:%M}"}
     if session.telehealth_url:
-        text += f" Video link: {session.telehealth_url}"
-    return text
-
-
-def send_one(session: Session, now: datetime) -> bool:
-    client = session.episode.client
-    channel = client.preferred_channel
-    address = client.phone if channel == Channel.TEXT else client.email
-    if not address:
-        return False
-    claim = _claim(session, channel, now)
-    if claim is None:
-        return False
-    body = message(session)
-    if channel == Channel.TEXT:
-        send_text(address, body)
-    else:
-        send_mail(f"{session.organisation.name}: your session reminder", body, None, [address])
-    with transaction.atomic():
-        claim.sent_at = timezone.now()
-        claim.save(update_fields=["sent_at"])
-        record(None, "scheduling.reminder.sent", session, client=client, actor_label="reminders",
-               detail={"kind": KIND, "channel": channel})
-    return True
+        body += " " + _("Video link: %(url)s") % {"url": session.telehealth_url}
+    return _("%(practice)s: your session reminder") % {"practice": session.organisation.name}, body
 
 
 def send_due_reminders(now: datetime | None = None) -> int:
@@ -127,6 +51,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
         organisations = list(Organisation.objects.all())
     for organisation in organisations:
         with scope(organisation=[organisation]):
+            policy = policy_for(organisation)
             for session in due(organisation, now):
-                sent += send_one(session, now)
+                sent += deliver(session, KIND, now, policy, message)
     return sent

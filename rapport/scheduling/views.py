@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from rapport.accounts.models import Role
 from rapport.audit.services import record
 from rapport.care.models import Client
-from rapport.scheduling import access, feeds, services
+from rapport.scheduling import access, feeds, rescheduling, services
 from rapport.scheduling.forms import AvailabilityForm, BookingForm, CancelForm, WhenForm
-from rapport.scheduling.models import Availability
+from rapport.scheduling.models import Availability, MoveStatus, RescheduleRequest
 
 NEW_FEED_KEY = "rapport_new_calendar_feed"
 
@@ -53,6 +53,9 @@ def week(request: HttpRequest, code) -> HttpResponse:
         "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
         "today": timezone.localdate(), "is_own": owner == request.user,
         "others": access.calendar_owners(request).exclude(pk=owner.pk),
+        "pending_moves": RescheduleRequest.objects.filter(
+            session__episode__in=access.bookable_episodes(request),
+            status__in=[MoveStatus.OPEN, MoveStatus.PROPOSED]).count(),
     })
 
 
@@ -137,6 +140,7 @@ def session(request: HttpRequest, code) -> HttpResponse:
     return render(request, "scheduling/session.html", {
         "session": target, "move_form": move_form, "cancel_form": cancel_form,
         "in_series": in_series, "availability": Availability.objects.filter(client=target.episode.client),
+        "move_request": rescheduling.pending_for(target),
     })
 
 

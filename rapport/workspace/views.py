@@ -17,6 +17,7 @@ from rapport.care.forms import AttendanceForm, ConcernsForm
 from rapport.care.models import Attendance
 from rapport.checkins.models import Response
 from rapport.checkins.services.schedule import session_number
+from rapport.scheduling import delivery, rescheduling
 from rapport.workspace import caseload as caseloads
 from rapport.workspace import said, story
 
@@ -65,7 +66,8 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
     record(request, "care.episode.viewed", episode,
            detail={"clinical_text": can_read_text})
     context = {"episode": episode, "story": page, "form": form, "can_read_text": can_read_text,
-               "is_therapist": request.user == episode.therapist}
+               "is_therapist": request.user == episode.therapist,
+               "deliveries": delivery.history(episode)}
     if can_read_text:
         context.update(_episode_said(request, episode))
     return render(request, "workspace/episode_detail.html", context)
@@ -126,4 +128,5 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
         "can_read_text": can_read_text, "said": blocks,
         "is_therapist": request.user == episode.therapist,
         "is_past": session.scheduled_at <= timezone.now(),
+        "move_request": rescheduling.pending_for(session),
     })

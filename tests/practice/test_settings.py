@@ -10,7 +10,8 @@ from django_scopes import scope
 from rapport.checkins.services.consent import current_statement, practice_settings
 from rapport.scheduling.models import ReminderPolicy
 
-TIMING = {"hours_before": "12", "quiet_from": "22:00", "quiet_until": "07:30"}
+TIMING = {"hours_before": "12", "quiet_from": "22:00", "quiet_until": "07:30",
+          "checkin_hours_before": "6", "followup_hours": "24"}  # invitations off: unticked
 
 
 def test_an_admin_changes_the_settings_and_a_new_statement_is_published(client, practice):
@@ -30,6 +31,7 @@ def test_an_admin_changes_the_settings_and_a_new_statement_is_published(client, 
     with scope(organisation=[practice.org]):
         policy = ReminderPolicy.objects.get(organisation=practice.org)
     assert (policy.hours_before, policy.quiet_from, policy.quiet_until) == (12, time(22), time(7, 30))
+    assert (policy.checkin_invitations, policy.checkin_hours_before, policy.followup_hours) == (False, 6, 24)
     # saving again unchanged publishes nothing new
     client.post(url, {"crisis_resources": "Call 999 or Samaritans on 116 123.", "invitation_days": "3",
                       "statement": "What you say stays here,\r\nexcept...", **TIMING})
@@ -41,11 +43,13 @@ def test_bad_values_change_nothing(client, practice):
     client.force_login(practice.admin)
     client.reauthenticate()
     response = client.post(reverse("practice-settings"), {"crisis_resources": "", "invitation_days": "0",
-                                                          "statement": "x"})
+                                                          "statement": "x", **TIMING, "followup_hours": "0"})
     assert response.status_code == 200
+    assert "greater than or equal to 1" in response.content.decode()
     with scope(organisation=[practice.org]):
         assert practice_settings(practice.org).invitation_days == 7
         assert current_statement(practice.org).version == 1
+        assert not ReminderPolicy.objects.filter(organisation=practice.org).exists()
 
 
 def test_changes_ask_for_reconfirmation(client, practice):

@@ -11,10 +11,10 @@ from django_scopes import scopes_disabled
 
 from rapport.audit.models import AuditEvent
 from rapport.care.models import Attendance, Client, Session
-from rapport.scheduling import reminders
+from rapport.core import sms
+from rapport.scheduling import delivery
 from rapport.scheduling.models import ReminderPolicy, SentReminder
 from rapport.scheduling.tasks import send_session_reminders
-from rapport.scheduling.text_messages import ConsoleBackend
 
 NOW = datetime(2026, 10, 5, 12, tzinfo=UTC)
 
@@ -74,11 +74,11 @@ def test_the_practice_sets_how_far_ahead(upcoming, practice):
 
 
 def test_a_text_preference_goes_through_the_text_backend(upcoming, practice):
-    ConsoleBackend.sent.clear()
+    sms.outbox.clear()
     with scopes_disabled():
         Client.objects.filter(pk=practice.client.pk).update(preferred_channel="text", phone="+447700900123")
     assert run() == 1
-    assert [to for to, _ in ConsoleBackend.sent] == ["+447700900123"]
+    assert [m.to for m in sms.outbox] == ["+447700900123"]
     assert mail.outbox == []
 
 
@@ -87,5 +87,5 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_later(upcoming, practice):
         SentReminder.objects.create(organisation=practice.org, session=upcoming, kind="session",
                                     channel="email", claimed_at=NOW - timedelta(minutes=2))
     assert run() == 0  # another worker may still be sending it
-    assert run(NOW + reminders.CLAIM_TIMEOUT) == 1
+    assert run(NOW + delivery.CLAIM_TIMEOUT) == 1
     assert len(mail.outbox) == 1

@@ -191,6 +191,10 @@ POST_MATRIX = {
     "scheduling-feed-settings": row("LOGIN", "2FA", "LOGIN", "LOGIN", "ON", "ON", 404, 404, 404, 404),
     "scheduling-home": row("LOGIN", "2FA", "LOGIN", "LOGIN", "ON", "ON", 200, 200, 200, 200),
     "scheduling-session": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 404, 404, 200, 404),
+    "scheduling-requests": row("LOGIN", "2FA", "LOGIN", "LOGIN", 405, 405, 405, 405, 405, 405),
+    "scheduling-request": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 404, 404, 200, 404),
+    "portal-reschedule": row("PORTAL", "2FA", 200, 404, "PORTAL", "PORTAL", "PORTAL", "PORTAL", "PORTAL", "PORTAL"),
+    "portal-reschedule-accept": row("PORTAL", "2FA", "ON", 404, "PORTAL", "PORTAL", "PORTAL", "PORTAL", "PORTAL", "PORTAL"),
     "scheduling-week": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 200, 404),
     # API tokens: the practice's admins only (an empty form is refused and shown again).
     "api-tokens": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
