@@ -187,3 +187,21 @@ def test_the_migration_encrypts_existing_rows_in_place_and_back():
     assert (name, email, str(born)) == (IDENTITY["name"], IDENTITY["email"], "1979-12-31")
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_columns_are_text_and_hold_only_tokens(practice):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's column types: set RAPPORT_DATABASE_URL (CI runs this)")
+    client = _add(practice, date_of_birth=date(1988, 4, 17), **IDENTITY)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT column_name, data_type FROM information_schema.columns "
+                       "WHERE table_name = 'care_client' AND column_name = ANY(%s)", [list(COLUMNS)])
+        types = dict(cursor.fetchall())
+        cursor.execute("SELECT count(*) FROM care_client WHERE name ILIKE %s OR email ILIKE %s "
+                       "OR phone LIKE %s", ["%marchetti%", "%example.org%", "%900321%"])
+        assert cursor.fetchone()[0] == 0
+    assert {c: types[c] for c in ("name", "email", "phone", "date_of_birth")} == dict.fromkeys(
+        ("name", "email", "phone", "date_of_birth"), "text")
+    assert types["email_index"] == "character varying"
+    assert _raw(client.pk)["email_index"] == blind_index.compute("email", IDENTITY["email"])

@@ -1,17 +1,16 @@
 """Encrypt clients' names, contact details and dates of birth in place; index e-mail and phone.
 
-Forward: the columns become text, every non-empty value is encrypted under the newest key of
+Forward (after 0004 made the columns text): every non-empty value is encrypted under the newest key of
 RAPPORT_ENCRYPTION_KEYS (values that already decrypt are left alone, so a rerun is harmless) and
 the blind indexes are computed. Backward (`rapport manage migrate care 0003`): every value is
-decrypted back to plain text first, then the columns return to their old types. Both directions
-need the encryption keys.
+decrypted back to plain text, then 0004 backward returns the columns to their old types. Both
+directions need the encryption keys.
 """
 
 from django.db import migrations
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 
-import rapport.core.fields
 from rapport.core import blind_index, crypto
 
 FIELDS = ("name", "preferred_name", "email", "phone", "emergency_contact", "date_of_birth")
@@ -55,53 +54,9 @@ def decrypt(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('care', '0003_client_intake'),
+        ('care', '0004_encrypted_client_identifier_columns'),
     ]
 
     operations = [
-        migrations.AlterModelOptions(
-            name='client',
-            options={'ordering': ['id']},
-        ),
-        migrations.AddField(
-            model_name='client',
-            name='email_index',
-            field=rapport.core.fields.BlindIndexField(kind='email', source='email'),
-        ),
-        migrations.AddField(
-            model_name='client',
-            name='phone_index',
-            field=rapport.core.fields.BlindIndexField(kind='phone', source='phone'),
-        ),
-        migrations.AlterField(
-            model_name='client',
-            name='email',
-            field=rapport.core.fields.EncryptedEmailField(blank=True, default='', max_length=254),
-        ),
-        migrations.AlterField(
-            model_name='client',
-            name='emergency_contact',
-            field=rapport.core.fields.EncryptedCharField(blank=True, default='', help_text='Name and phone number', max_length=200),
-        ),
-        migrations.AlterField(
-            model_name='client',
-            name='name',
-            field=rapport.core.fields.EncryptedCharField(default='', max_length=200),
-        ),
-        migrations.AlterField(
-            model_name='client',
-            name='phone',
-            field=rapport.core.fields.EncryptedCharField(blank=True, default='', max_length=40),
-        ),
-        migrations.AlterField(
-            model_name='client',
-            name='preferred_name',
-            field=rapport.core.fields.EncryptedCharField(blank=True, default='', max_length=100),
-        ),
-        migrations.AlterField(
-            model_name='client',
-            name='date_of_birth',
-            field=rapport.core.fields.EncryptedDateField(blank=True, null=True),
-        ),
         migrations.RunPython(encrypt, decrypt, elidable=False),
     ]
