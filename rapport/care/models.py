@@ -73,15 +73,15 @@ class Client(models.Model):
     class Meta:
         ordering = ["id"]  # not by name: names are encrypted (rapport.care.search.by_name)
 
+    def __str__(self) -> str:
+        return self.display_name
+
     def save(self, *args, update_fields=None, **kwargs):
         if update_fields is not None:  # an index follows its source
             update_fields = set(update_fields)
             update_fields |= {f.name for f in self._meta.concrete_fields
                               if isinstance(f, BlindIndexField) and f.source in update_fields}
         super().save(*args, update_fields=update_fields, **kwargs)
-
-    def __str__(self) -> str:
-        return self.display_name
 
     @property
     def display_name(self) -> str:

@@ -243,8 +243,8 @@ def _count_check_sql(manifest: Manifest) -> str:
     unknown = sorted(set(manifest.tables) - known)
     if unknown:  # also keeps the manifest's text out of the SQL: only known names are quoted in
         raise BackupError(f"the manifest lists tables this version does not have: {', '.join(unknown)}")
-    checks = "".join(
-        f"SELECT count(*) INTO n FROM \"{table}\"; IF n <> {int(count)} THEN "
+    checks = "".join(  # table names from the models only, counts as integers
+        f"SELECT count(*) INTO n FROM \"{table}\"; IF n <> {int(count)} THEN "  # noqa: S608
         f"bad := bad || ' {table}: ' || n || ' (manifest {int(count)})'; END IF;\n"
         for table, count in sorted(manifest.tables.items()))
     # pg_restore's script empties search_path; the tables are found as the application finds them.
