@@ -81,10 +81,12 @@ def find_clients(practice, query: str, *, within: QuerySet[Client] | None = None
     clients = (Client.objects.all() if within is None else within).filter(organisation=practice)
     if "@" in query:
         return by_name(with_email(clients, query))
-    found = {c.pk: c for c in with_phone(clients, query)} if looks_like_phone(query) else {}
+    found = set(with_phone(clients, query).values_list("pk", flat=True)) \
+        if looks_like_phone(query) else set()
     needle = _fold(query)
-    for client in clients:
-        if client.pk not in found and (needle in _fold(client.name)
-                                       or needle in _fold(client.preferred_name)):
-            found[client.pk] = client
-    return by_name(found.values())
+    # Decrypt only the two names of each client (each value costs a decryption), then load the
+    # matches whole.
+    for pk, name, preferred in clients.values_list("pk", "name", "preferred_name"):
+        if needle in _fold(name) or needle in _fold(preferred):
+            found.add(pk)
+    return by_name(clients.filter(pk__in=found)) if found else []

@@ -16,6 +16,7 @@ from django_scopes import scope, scopes_disabled
 from rapport.care import search
 from rapport.care.models import Client
 from rapport.core import blind_index
+from tests.test_encryption import _key_used
 
 IDENTITY = {"name": "Zoë Marchetti", "preferred_name": "Zed", "email": "Zoe.M@Example.org",
             "phone": "+44 7700 900321", "emergency_contact": "Luca Marchetti, 07700 900999"}
@@ -32,14 +33,6 @@ def _raw(pk: int) -> dict[str, str | None]:
 def _add(practice, **fields) -> Client:
     with scope(organisation=[practice.org]):
         return Client.objects.create(organisation=practice.org, **fields)
-
-
-def _key_used(token: str, key: str) -> bool:
-    try:
-        Fernet(key).decrypt(token.encode())
-    except Exception:
-        return False
-    return True
 
 
 def test_raw_columns_hold_no_plaintext(practice):
