@@ -97,9 +97,11 @@ def demo(host: str = "127.0.0.1", port: str = "8000") -> int:
     for role, email, password in logins():
         print(f"  {role:40} {email:32} password: {password}")
     with scopes_disabled():
+        from rapport.care import search
         from rapport.care.models import Client
 
-        client = Client.objects.exclude(email="").filter(episodes__status="active").order_by("name").first()
+        active = Client.objects.exclude(email="").filter(episodes__status="active").distinct()
+        client = next(iter(search.by_name(active)), None)
     if client is not None:
         print(f"\nClient portal: http://{host}:{port}/portal/login/ as {client.email} "
               "(the login link is printed here)")

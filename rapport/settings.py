@@ -7,7 +7,8 @@ Three modes, chosen with RAPPORT_MODE:
 - ``demo``: what ``make demo`` runs; DEBUG on, SQLite under var/, keys generated under var/.
 - ``test``: what the test suite runs; keys fixed, fast password hashing.
 
-Every secret can also come from a file: RAPPORT_SECRET_KEY_FILE, RAPPORT_ENCRYPTION_KEYS_FILE.
+Every secret can also come from a file: RAPPORT_SECRET_KEY_FILE, RAPPORT_ENCRYPTION_KEYS_FILE,
+RAPPORT_BLIND_INDEX_KEYS_FILE.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def _demo_secret(filename: str, make) -> str:
 
 SECRET_KEY = env_secret("RAPPORT_SECRET_KEY")
 ENCRYPTION_KEYS = [k.strip() for k in env_secret("RAPPORT_ENCRYPTION_KEYS").split(",") if k.strip()]
+# Keys of the blind indexes over encrypted e-mail addresses and phone numbers (rapport.core.
+# blind_index): optional, comma-separated, newest first, at least 32 characters each; when unset
+# they are derived from RAPPORT_ENCRYPTION_KEYS.
+BLIND_INDEX_KEYS = [k.strip() for k in env_secret("RAPPORT_BLIND_INDEX_KEYS").split(",") if k.strip()]
 
 if MODE == "demo":
     from cryptography.fernet import Fernet
@@ -104,6 +109,8 @@ else:
                 f"RAPPORT_ENCRYPTION_KEYS: key {_index} is not a valid Fernet key (32 url-safe "
                 "base64-encoded bytes; see README, Production)."
             ) from None
+    if any(len(_key) < 32 for _key in BLIND_INDEX_KEYS):
+        raise ImproperlyConfigured("RAPPORT_BLIND_INDEX_KEYS: every key needs at least 32 characters.")
 
 DEBUG = env_bool("RAPPORT_DEBUG", default=MODE == "demo")
 

@@ -104,3 +104,56 @@ def test_backup_command_says_where_the_keys_are_not(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "The encryption keys are NOT in the backup" in out
     assert backups.key_fingerprint(__import__("django.conf").conf.settings.ENCRYPTION_KEYS[0]) in out
+
+
+def _tampered(path: Path, table: str, by: int) -> Path:
+    """A copy of the backup whose manifest miscounts one table."""
+    other = path.with_name(f"tampered-{path.name}")
+    other.write_bytes(path.read_bytes())
+    manifest = json.loads(Path(f"{path}.json").read_text())
+    manifest["tables"][table] += by
+    Path(f"{other}.json").write_text(json.dumps(manifest))
+    return other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manifest_mismatch_restores_nothing_on_either_engine(tmp_path, fresh_db):
+    make_practice("Riverside")
+    path = tmp_path / "rapport.backup"
+    backups.backup(path)
+    with pytest.raises(backups.BackupError, match=r"row counts differ from the manifest.*care_client"):
+        backups.restore(_tampered(path, "care_client", 1), fresh_db)
+    assert backups._is_empty(fresh_db)  # nothing restored: a rerun with the right manifest proceeds
+    backups.restore(path, fresh_db)
+    assert backups.table_counts(fresh_db)["care_client"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forced_restore_that_fails_its_count_check_leaves_the_old_data(tmp_path, fresh_db):
+    make_practice("Riverside")
+    first = tmp_path / "first.backup"
+    backups.backup(first)
+    backups.restore(first, fresh_db)
+    before = _snapshot(fresh_db)
+    make_practice("Hillside")
+    second = tmp_path / "second.backup"
+    backups.backup(second)
+    with pytest.raises(backups.BackupError, match="row counts differ"):
+        backups.restore(_tampered(second, "accounts_user", -1), fresh_db, force=True)
+    assert _snapshot(fresh_db) == before  # --clean dropped nothing: it was rolled back
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_manifest_naming_an_unknown_table_is_refused_before_anything(tmp_path, fresh_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_restore's path: set RAPPORT_DATABASE_URL (CI runs this)")
+    make_practice("Riverside")
+    path = tmp_path / "rapport.backup"
+    backups.backup(path)
+    manifest = json.loads(Path(f"{path}.json").read_text())
+    manifest["tables"]['x"; DROP TABLE accounts_user; --'] = 1
+    Path(f"{path}.json").write_text(json.dumps(manifest))
+    with pytest.raises(backups.BackupError, match="tables this version does not have"):
+        backups.restore(path, fresh_db)
+    assert backups._is_empty(fresh_db)

@@ -15,7 +15,14 @@ from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from rapport.core.fields import EncryptedTextField
+from rapport.core import blind_index
+from rapport.core.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
 
 # A cancellation this close to the appointment counts as late (a common practice policy; used
 # by the drop-out risk rules, which weigh late cancellations like no-shows).
@@ -27,33 +34,54 @@ class Channel(models.TextChoices):
     TEXT = "text", "Text message"
 
 
+class ClientQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """As QuerySet.update, keeping the blind indexes in step with the contact details."""
+        for field in self.model._meta.concrete_fields:
+            if isinstance(field, BlindIndexField) and isinstance(kwargs.get(field.source), str):
+                kwargs.setdefault(field.attname, blind_index.compute(field.kind, kwargs[field.source]))
+        return super().update(**kwargs)
+
+
 class Client(models.Model):
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=200)
-    preferred_name = models.CharField(max_length=100, blank=True)
+    # Direct identifiers are encrypted at rest (rapport.core.fields); email and phone also carry a
+    # keyed blind index for exact look-ups (duplicates at intake, portal login). Sort and search
+    # by name in Python after decryption (rapport.care.search), never in SQL.
+    name = EncryptedCharField(max_length=200, blank=False)
+    preferred_name = EncryptedCharField(max_length=100)
     pronouns = models.CharField(max_length=50, blank=True)
     language = models.CharField(max_length=35, default="en", help_text="BCP 47 language tag")
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    email = EncryptedEmailField(max_length=254)
+    phone = EncryptedCharField(max_length=40)
+    date_of_birth = EncryptedDateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Intake (rapport/practice, rapport/portal): how to reach the client and whom in an emergency.
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    emergency_contact = models.CharField(max_length=200, blank=True,
-                                         help_text="Name and phone number")
+    emergency_contact = EncryptedCharField(max_length=200, help_text="Name and phone number")
     time_zone = models.CharField(max_length=64, blank=True,
                                  help_text="IANA name; the practice's time zone when empty")
     reminders_opt_out = models.BooleanField(default=False)
     intake_completed_at = models.DateTimeField(null=True, blank=True)
+    email_index = BlindIndexField(source="email", kind="email")
+    phone_index = BlindIndexField(source="phone", kind="phone")
 
-    objects = ScopedManager(organisation="organisation")
+    objects = ScopedManager(organisation="organisation",
+                            _manager_class=models.Manager.from_queryset(ClientQuerySet))
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["id"]  # not by name: names are encrypted (rapport.care.search.by_name)
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is not None:  # an index follows its source
+            update_fields = set(update_fields)
+            update_fields |= {f.name for f in self._meta.concrete_fields
+                              if isinstance(f, BlindIndexField) and f.source in update_fields}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def display_name(self) -> str:

@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -228,12 +229,66 @@ def restore(path: Path, db: dict | None = None, *, force: bool = False) -> Manif
     if engine == "sqlite3":
         _restore_sqlite(path, db, manifest)
     else:
-        # A truncated or foreign file fails here, before anything is restored.
-        _run([_pg_tool("pg_restore"), "--list", str(path)], db)
-        _run([_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", f"--dbname={db['NAME']}", str(path)], db)
-        _check_counts(manifest, table_counts(db), "restored")
+        _restore_postgresql(path, db, manifest)
     return manifest
+
+
+# Raised inside the restore's transaction when the restored row counts differ from the manifest.
+_COUNTS_FAILED = "rapport: restored row counts differ from the manifest:"
+
+
+def _count_check_sql(manifest: Manifest) -> str:
+    """A PL/pgSQL block that aborts the transaction unless every table has the manifest's count."""
+    known = set(model_tables())
+    unknown = sorted(set(manifest.tables) - known)
+    if unknown:  # also keeps the manifest's text out of the SQL: only known names are quoted in
+        raise BackupError(f"the manifest lists tables this version does not have: {', '.join(unknown)}")
+    checks = "".join(  # table names from the models only, counts as integers
+        f"SELECT count(*) INTO n FROM \"{table}\"; IF n <> {int(count)} THEN "  # noqa: S608
+        f"bad := bad || ' {table}: ' || n || ' (manifest {int(count)})'; END IF;\n"
+        for table, count in sorted(manifest.tables.items()))
+    # pg_restore's script empties search_path; the tables are found as the application finds them.
+    return (f"RESET search_path;\nDO $rapport$ DECLARE n bigint; bad text := ''; BEGIN\n{checks}"
+            f"IF bad <> '' THEN RAISE EXCEPTION '{_COUNTS_FAILED}%', bad; END IF; END $rapport$;\n")
+
+
+def _restore_postgresql(path: Path, db: dict, manifest: Manifest) -> None:
+    """pg_restore's script, then the row-count check, run by psql as one transaction: a damaged
+    file or a count that differs from the manifest rolls everything back (all or nothing)."""
+    _run([_pg_tool("pg_restore"), "--list", str(path)], db)  # a truncated or foreign file stops here
+    check = _count_check_sql(manifest)
+    restore_args = [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
+                    "--no-privileges", "--file=-", str(path)]
+    psql_args = [_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
+                 "--set=ON_ERROR_STOP=1", f"--dbname={db['NAME']}"]
+    env = _pg_env(db)
+    with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
+        script = subprocess.Popen(restore_args, env=env, stdout=subprocess.PIPE, stderr=restore_err)  # noqa: S603
+        psql = subprocess.Popen(psql_args, env=env, stdin=subprocess.PIPE,  # noqa: S603
+                                stdout=subprocess.DEVNULL, stderr=psql_err)
+        try:
+            shutil.copyfileobj(script.stdout, psql.stdin)
+            if script.wait() == 0:
+                psql.stdin.write(check.encode())
+            else:  # abort the transaction: psql rolls back what it ran so far
+                psql.stdin.write(b"SELECT 1/0 AS pg_restore_failed;\n")
+        except BrokenPipeError:
+            pass  # psql stopped at an error; its own message says which
+        finally:
+            psql.stdin.close()
+            script.stdout.close()
+        psql_code, script_code = psql.wait(), script.wait()
+        if script_code != 0:
+            restore_err.seek(0)
+            raise BackupError(f"pg_restore failed: {_one_line(restore_err.read().decode(errors='replace'))}")
+        if psql_code != 0:
+            psql_err.seek(0)
+            message = psql_err.read().decode(errors="replace")
+            if _COUNTS_FAILED in message:
+                found = message[message.index(_COUNTS_FAILED) + len(_COUNTS_FAILED):].splitlines()[0]
+                raise BackupError(f"{path.name}'s row counts differ from the manifest:{found}; "
+                                  "nothing was restored")
+            raise BackupError(f"psql failed, nothing was restored: {_one_line(message)}")
 
 
 def _check_counts(manifest: Manifest, found: dict[str, int], where: str) -> None:

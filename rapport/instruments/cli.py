@@ -2,7 +2,15 @@
 
 `rapport score ID [FILE]` streams: it reads one JSON line, writes one JSON line, and keeps
 nothing else, so a file of any length scores in constant memory. Every input line, even a blank
-or broken one, gets exactly one output line, so outputs line up with inputs.
+or broken one, gets exactly one output line, so outputs line up with inputs (a result can be
+joined back to its input by line number; a streaming scorer cannot take back lines it already
+wrote when a later line turns out broken).
+
+Exit codes: 0 every line scored; 2 bad input (a line that is not JSON, not an object with
+"answers", or has an answer the instrument does not accept: one line on standard error names the
+first such line and the file, and counts the others) or bad usage; 1 only when the input was
+well-formed but some responses had too many missing items for a total, or the reader of the
+output went away.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ USAGE = """usage:
 """
 
 _FLUSH_EVERY = 2048
+_TOO_FEW = "too many missing items"  # rapport.instruments.model: a total's missing-item limit
 
 
 def main(argv: list[str]) -> int:
@@ -41,14 +50,14 @@ def main(argv: list[str]) -> int:
             if len(argv) == 2 or argv[2] == "-":
                 if isinstance(sys.stdin, io.TextIOWrapper):
                     sys.stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")
-                return score_stream(instrument, sys.stdin, sys.stdout)
+                return score_stream(instrument, sys.stdin, sys.stdout, err=sys.stderr)
             try:
                 lines = open(argv[2], encoding="utf-8", errors="replace", newline="\n")
             except OSError as e:
                 print(f"rapport score: cannot read {argv[2]}: {e.strerror}", file=sys.stderr)
                 return 2
             with lines:
-                return score_stream(instrument, lines, sys.stdout)
+                return score_stream(instrument, lines, sys.stdout, source=argv[2], err=sys.stderr)
     except (UnknownInstrument, DefinitionError) as e:
         print(f"rapport: {e}", file=sys.stderr)
         return 2
@@ -113,17 +122,51 @@ class _Writer:
         )
 
 
-def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str]) -> int:
+class _Problems:
+    """The bad lines and incomplete responses of a run, for its one-line summary."""
+
+    def __init__(self) -> None:
+        self.first: tuple[int, str] | None = None
+        self.bad = 0
+        self.incomplete = 0
+
+    def add_bad(self, number: int, message: str) -> None:
+        self.bad += 1
+        if self.first is None:
+            self.first = (number, message.removeprefix(f"line {number}: "))
+
+    def report(self, source: str, err: IO[str] | None) -> int:
+        if self.first is not None:
+            number, message = self.first
+            others = f" ({self.bad - 1} more bad lines)" if self.bad > 1 else ""
+            _say(err, f"rapport score: {source}: line {number}: {message}{others}")
+            return 2
+        if self.incomplete:
+            _say(err, f"rapport score: {source}: {self.incomplete} responses had too many "
+                      "missing items for a total")
+            return 1
+        return 0
+
+
+def _say(err: IO[str] | None, message: str) -> None:
+    if err is not None:
+        line = " ".join(message.split())  # one line, whatever the input held
+        print(line if len(line) <= 500 else line[:499] + "…", file=err)
+
+
+def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str], *,
+                 source: str = "standard input", err: IO[str] | None = None) -> int:
     """Score each JSON line of `lines`, writing one JSON line each to `out`.
 
-    Returns 0 when every line scored without errors, 1 otherwise.
+    Returns 0 when every line scored, 2 when any line was bad input (summarised in one line on
+    `err`), 1 when the input was good but some responses lacked items for a total.
     """
     writer = _Writer(instrument)
     dumps = writer.dumps
     line_of = writer.line
     score = instrument.score
     decode = json.JSONDecoder(object_pairs_hook=_unique_keys).decode
-    status = 0
+    problems = _Problems()
     buffer: list[str] = []
     for number, raw in enumerate(lines, 1):
         try:
@@ -131,20 +174,24 @@ def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str]) -> 
         except (ValueError, RecursionError) as e:
             what = "an empty line" if not raw.strip() else f"not valid JSON ({_reason(e)})"
             buffer.append(dumps(_failure(instrument.id, f"line {number}: {what}")))
-            status = 1
+            problems.add_bad(number, what)
         else:
             if record.__class__ is not dict:
                 message = f'line {number}: expected an object like {{"answers": {{...}}}}'
                 buffer.append(dumps(_failure(instrument.id, message)))
-                status = 1
+                problems.add_bad(number, message)
             elif "answers" not in record:
                 message = f'line {number}: the object has no "answers"'
                 buffer.append(dumps(_failure(instrument.id, message)))
-                status = 1
+                problems.add_bad(number, message)
             else:
                 result = score(record["answers"])
                 if result.errors:
-                    status = 1
+                    if all(e.link_id is None and e.message.startswith(_TOO_FEW)
+                           for e in result.errors):
+                        problems.incomplete += 1  # well-formed, too few answers for a total
+                    else:
+                        problems.add_bad(number, str(result.errors[0]))
                 buffer.append(line_of(result))
         if len(buffer) >= _FLUSH_EVERY:
             buffer.append("")
@@ -154,7 +201,7 @@ def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str]) -> 
         buffer.append("")
         out.write("\n".join(buffer))
     out.flush()
-    return status
+    return problems.report(source, err)
 
 
 class DuplicateKey(ValueError):

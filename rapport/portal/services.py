@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from rapport.audit.services import client_ip, record
+from rapport.care import search
 from rapport.care.models import Client
 from rapport.core.models import TokenBucket
 from rapport.core.ratelimit import Limit, available, consume
@@ -65,7 +66,7 @@ def request_login(request: HttpRequest, email: str) -> bool:
     if not allow(email, client_ip(request) or "unknown"):
         return False
     with scopes_disabled():
-        clients = list(Client.objects.filter(email__iexact=email).select_related("organisation"))
+        clients = list(search.with_email(Client.objects.all(), email).select_related("organisation"))
     for client in clients:
         with scope(organisation=[client.organisation]):
             send_link(request, client, age=LINK_AGE, subject="your login link",

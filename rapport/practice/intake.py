@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 
 from rapport.accounts.models import User
 from rapport.audit.services import record
-from rapport.care import access
+from rapport.care import access, search
 from rapport.care.models import CareEpisode, Client
-from rapport.practice.forms import digits
 
 
 @dataclass
@@ -28,21 +26,18 @@ class Match:
 
 
 def possible_duplicates(request: HttpRequest, email: str, phone: str) -> list[Match]:
-    q = Q(pk__in=[])
-    if email:
-        q |= Q(email__iexact=email.strip())
-    wanted = digits(phone)
-    candidates = list(Client.objects.filter(q)) if email else []
-    if wanted:
-        # Phone numbers are stored as typed: compare their digits (a few hundred clients a practice).
-        candidates += [c for c in Client.objects.exclude(phone="").exclude(pk__in=[c.pk for c in candidates])
-                       if digits(c.phone) == wanted]
-    reachable = set(access.clients_for(request).filter(pk__in=[c.pk for c in candidates])
+    """Clients of the practice with the same address or number, found through the blind indexes
+    (contact details are encrypted at rest; rapport.care.search)."""
+    found: dict[int, Client] = {}
+    for lookup, value in ((search.with_email, email), (search.with_phone, phone)):
+        found |= {c.pk: c for c in lookup(Client.objects.all(), value)}
+    candidates = search.by_name(found.values())
+    reachable = set(access.clients_for(request).filter(pk__in=list(found))
                     .values_list("pk", flat=True))
     matches = []
     for c in candidates:
-        by = [k for k, hit in (("email", email and c.email.lower() == email.strip().lower()),
-                               ("phone", wanted and digits(c.phone) == wanted)) if hit]
+        by = [k for k, hit in (("email", search.same_email(email, c.email)),
+                               ("phone", search.same_phone(phone, c.phone))) if hit]
         matches.append(Match(c, c.pk in reachable, " and ".join(by)))
     return matches
 

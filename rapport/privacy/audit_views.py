@@ -15,12 +15,12 @@ from rapport.accounts.twofactor import reauth_redirect
 from rapport.audit.forms import AuditFilterForm
 from rapport.audit.models import AuditEvent
 from rapport.audit.services import record
-from rapport.care import access
+from rapport.care import access, search
 from rapport.care.models import Client
 
 
 def _filtered(request: HttpRequest):
-    clients = list(Client.objects.order_by("name"))
+    clients = search.by_name(Client.objects.all())
     form = AuditFilterForm(request.GET or None, clients=clients)
     events = AuditEvent.objects.filter(organisation=request.organisation).select_related("actor")
     filters = {}

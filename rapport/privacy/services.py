@@ -90,6 +90,7 @@ def erase_client(client: Client, *, request=None, by=None, trigger=Erasure.Trigg
             CareEpisode.objects.filter(client=client).update(presenting_concerns="")
             client.name = ERASED_NAME
             client.preferred_name = client.pronouns = client.email = client.phone = ""
+            client.emergency_contact = ""
             client.language = ""
             client.date_of_birth = None
             client.code = uuid.uuid4()  # links, exports or emails that carried the old code go nowhere
@@ -126,9 +127,8 @@ def due_for_retention(organisation, today=None) -> list[Client]:
     with scopes_disabled():
         clients = (
             Client.objects.filter(organisation=organisation)
-            .exclude(name=ERASED_NAME)
             .exclude(episodes__status=EpisodeStatus.ACTIVE)
             .annotate(last_end=Max("episodes__ended_on"))
             .filter(last_end__lt=cutoff)
         )
-        return list(clients)
+        return [c for c in clients if c.name != ERASED_NAME]  # names are encrypted: compared here

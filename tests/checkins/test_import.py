@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from rapport.accounts.models import Membership, Organisation, Role, User
 from rapport.audit.models import AuditEvent
+from rapport.care import search
 from rapport.care.models import CareEpisode, Client
 from rapport.checkins import imports
 from rapport.checkins.models import ImportedRecord, Response
@@ -252,10 +253,10 @@ def test_clients_from_csv_each_with_a_first_episode(practice, tmp_path):
     out = run(tmp_path, practice.org.name, csv=CSV)
     assert "Imported 2 clients" in out
     with scope(organisation=[practice.org]):
-        ana = Client.objects.get(name="Ana Ruiz")
+        ana = search.find_clients(practice.org, "Ana Ruiz")[0]
         assert (ana.preferred_name, ana.language, ana.email) == ("Ana", "es", "ana@example.test")
         assert ana.episodes.get().therapist == practice.therapist
-        assert Client.objects.get(name="Ben Okafor").episodes.get().therapist == practice.colleague
+        assert search.find_clients(practice.org, "Ben Okafor")[0].episodes.get().therapist == practice.colleague
     assert counts(practice.org)[:2] == (before[0] + 2, before[1] + 2)
 
 

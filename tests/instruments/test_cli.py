@@ -79,8 +79,9 @@ def test_unreadable_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_score_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text(PHQ9_LINE + "\n" + json.dumps({"answers": {"phq9-1": "nearly-every-day"}}))
-    status, lines, _ = run(capsys, "score", "phq9", str(path))
-    assert status == 1
+    status, lines, err = run(capsys, "score", "phq9", str(path))
+    assert status == 1  # well-formed input; one response has too few answers for a total
+    assert err == f"rapport score: {path}: 1 responses had too many missing items for a total\n"
     first, second = map(json.loads, lines)
     assert first == {
         "instrument": "phq9",
@@ -120,7 +121,7 @@ def test_every_malformed_line_gets_an_error_line_and_the_rest_still_score() -> N
     out = io.StringIO()
     status = score_stream(load("phq9"), (line + "\n" for line in lines), out)
     results = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert status == 1 and len(results) == len(lines)
+    assert status == 2 and len(results) == len(lines)
     errors = [r["errors"] for r in results]
     assert errors[0] == [] and errors[-1] == [] and results[-1]["total"] == 9
     assert errors[1][0].startswith("line 2: not valid JSON")
@@ -202,6 +203,40 @@ def test_bad_bytes_spoil_one_line_not_the_run(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
+    assert result.stderr == f"rapport score: {path}: line 2: not valid JSON (Expecting value at column 1)\n"
     totals = [json.loads(line)["total"] for line in result.stdout.splitlines()]
     assert totals == [9, None, 9]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("not json", "line 2: not valid JSON (Expecting value at column 1)"),
+    ("", "line 2: an empty line"),
+    ("[1, 2]", 'line 2: expected an object like {"answers": {...}}'),
+    ('{"answer": {}}', 'line 2: the object has no "answers"'),
+    ('{"answers": null}', "line 2: answers must be an object of linkId to value, not null"),
+    ('{"answers": {"phq9-1": 1, "phq9-1": 2}}', "line 2: not valid JSON (the key 'phq9-1' appears twice)"),
+    ('{"answers": {"phq9-1": 500}}', "line 2: phq9-1: not an allowed answer: 500"),
+    ('{"answers": {"phq9-1": 1e308}}', "line 2: phq9-1:"),
+    ('{"answers": {"": 1}}', "line 2: unknown linkId"),
+    ('{"answers": {"phq9-10": 1}}', "line 2: phq9-10: unknown linkId"),
+])
+def test_every_bad_input_exits_2_with_one_line_naming_the_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, line: str, message: str,
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(f"{PHQ9_LINE}\n{line}\n{PHQ9_LINE}\n")
+    status, lines, err = run(capsys, "score", "phq9", str(path))
+    assert status == 2, err
+    assert err.count("\n") == 1 and err.startswith(f"rapport score: {path}: {message}"), err
+    assert len(lines) == 3 and json.loads(lines[2])["total"] == 9  # the stream still lines up
+
+
+def test_bad_lines_on_standard_input_are_counted_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PHQ9_LINE}\nnope\n[]\n{{}}\n{PHQ9_LINE}\n"))
+    status, lines, err = run(capsys, "score", "phq9")
+    assert status == 2 and len(lines) == 5
+    assert err == ("rapport score: standard input: line 2: not valid JSON (Expecting value at "
+                   "column 1) (2 more bad lines)\n")

@@ -103,11 +103,15 @@ def test_the_trail_is_masked_but_keeps_what_staff_did(client, practice):
 def test_kept_scores_leave_no_identity_or_free_text(practice):
     RetentionPolicy.objects.create(organisation=practice.org, keep_deidentified_scores=True)
     name, code = practice.client.name, practice.client.code
+    with scopes_disabled():
+        practice.client.emergency_contact = "Sam Morgan, 07700 900456"
+        practice.client.save()
     erase_client(practice.client, by=practice.admin, reason="asked")
     with scopes_disabled():
         client = Client.objects.get(pk=practice.client.pk)
         assert client.name == ERASED_NAME
         assert (client.email, client.phone, client.preferred_name, client.date_of_birth) == ("", "", "", None)
+        assert client.emergency_contact == ""
         assert CareEpisode.objects.get(pk=practice.episode.pk).presenting_concerns == ""
         assert client.code != code  # a fresh code: nothing held outside can point back
     raw = _raw_rows("care_client", "id = %s", [practice.client.pk])

@@ -39,7 +39,7 @@ from rapport.portal import services as portal
 from rapport.portal.models import LoginLink
 from rapport.privacy import registry
 from rapport.privacy.models import Erasure, RetentionPolicy
-from rapport.privacy.services import erase_client
+from rapport.privacy.services import ERASED_NAME, erase_client
 from tests.checkins.conftest import PHQ9_MILD
 from tests.conftest import login
 from tests.goals.conftest import rate
@@ -278,8 +278,10 @@ def test_kept_scores_keep_the_numbers_and_no_free_text(people, practice):
     assert _scores(rows) == scores  # instrument, answers, totals, flags, links: unchanged
     assert any(total is not None for *_, total, _l, _b, _s, _f in
                [s[:9] for s in scores])  # there were scores to keep
-    assert _raw_free_text(rows) == []  # every encrypted column of every kept row is empty
+    # Every encrypted column of every kept row is empty but the client's placeholder name.
+    assert _raw_free_text(rows) == [("care.client", "name")]
     with scopes_disabled():
+        assert Client.objects.get(pk=erased.client.pk).name == ERASED_NAME
         assert not Response.objects.filter(pk__in=rows[Response], submission_token__isnull=False).exists()
     assert not TokenBucket.objects.filter(key=erased.limit_key).exists()
     raw = _raw_database()
