@@ -35,7 +35,7 @@ from rapport.care import imports as clients
 from rapport.care.models import CareEpisode, Client
 from rapport.checkins.models import ImportedRecord, ImportSource, Respondent
 from rapport.checkins.services.answers import GOAL_PROGRESS
-from rapport.checkins.services.submission import submit
+from rapport.checkins.services.submission import Source, submit
 from rapport.instruments import fhir
 
 READ = ("Patient", "QuestionnaireResponse", "Questionnaire")
@@ -311,9 +311,8 @@ def apply(plan: Plan, organisation, *, actor_label: str) -> dict[str, int]:
             episode = episodes.get(client.pk) or _episode(client)
             if episode is None:
                 raise ImportRefused(f"{item.where}: {client.name} has no episode to store it in")
-            stored = submit(episode=episode, instrument_id=item.instrument.id,
-                                     answers=item.answers, respondent=Respondent.CLIENT,
-                                     submitted_at=item.authored, actor_label=actor_label)
+            stored = submit(episode, item.instrument.id, item.answers,
+                            source=Source(at=item.authored, actor_label=actor_label))
             ImportedRecord.objects.create(organisation=organisation, client=client,
                                           response=stored.response, source=plan.source,
                                           source_id=item.source_id)

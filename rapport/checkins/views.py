@@ -36,7 +36,7 @@ from rapport.checkins.services.invitations import (
     send_invitation,
 )
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
-from rapport.checkins.services.submission import next_instrument, submit
+from rapport.checkins.services.submission import Source, next_instrument, submit
 from rapport.core.templatetags.instruments import instrument_name
 
 DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
@@ -112,7 +112,10 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     if not checkin.is_open():
         return render(request, "checkins/link_problem.html",
                       {"status": "early", "opens_at": checkin.opens_at}, status=200)
-    instrument_id = next_instrument(checkin)
+    # The check-in's answers so far, read once: what comes next, and whether any flags risk.
+    answered = {r.instrument_id: r.is_risk
+                for r in Response.objects.filter(checkin=checkin).only("instrument_id", "flags")}
+    instrument_id = next_instrument(checkin, set(answered))
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
             # Answered from another device since the link was checked: as for a used link.
@@ -129,17 +132,19 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
         form = InstrumentForm.from_post(instrument, request.POST)
         if request.POST.get("action") == "save":
             save_draft(checkin, instrument_id, form.answers(), request)
-            return _form(request, invitation, checkin, instrument, form, saved=True)
+            return _form(request, invitation, checkin, instrument, form, saved=True,
+                         risk=any(answered.values()))
         try:
             submission = submit(
-                episode=checkin.episode, instrument_id=instrument_id, answers=form.answers(),
-                checkin=checkin, submission_token=form.token, request=request,
-                actor_label=_client_label(checkin),
+                checkin.episode, instrument_id, form.answers(), checkin=checkin,
+                source=Source(token=form.token, request=request,
+                              actor_label=_client_label(checkin)),
             )
         except InvalidAnswers as exc:
             save_draft(checkin, instrument_id, form.answers(), request)
             form.errors = exc.errors
-            return _form(request, invitation, checkin, instrument, form, status=200)
+            return _form(request, invitation, checkin, instrument, form,
+                         risk=any(answered.values()))
         if not submission.created:  # stored by an earlier tap: see where the check-in stands
             checkin.refresh_from_db(fields=["completed_at"])
             if submission.response.submission_token != as_token(form.token):
@@ -151,7 +156,9 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
                 return redirect("checkins-answer", token)
         if checkin.is_complete:
             _remember_done(request, invitation)
-            return _done(request, checkin)
+            if not submission.created:
+                return _done(request, checkin)
+            return _done(request, checkin, submission.response.is_risk or any(answered.values()))
         if submission.response.is_risk:
             return _support(request, organisation, token)
         return redirect("checkins-answer", token)
@@ -159,12 +166,13 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     form = InstrumentForm(instrument, load_draft(checkin, instrument_id))
     record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
            actor_label=_client_label(checkin), detail={"instrument": instrument_id})
-    return _form(request, invitation, checkin, instrument, form)
+    return _form(request, invitation, checkin, instrument, form, risk=any(answered.values()))
 
 
-def _form(request, invitation, checkin, instrument, form, *, saved=False, status=200):
+def _form(request, invitation, checkin, instrument, form, *, saved=False, status=200, risk=None):
     step = checkin.instruments.index(instrument.id) + 1
-    risk = any(r.is_risk for r in Response.objects.filter(checkin=checkin).only("flags"))
+    if risk is None:
+        risk = _any_risk(checkin)
     context = {
         "organisation": invitation.organisation,
         "checkin": checkin,
@@ -192,8 +200,15 @@ def _support(request, organisation, token):
                   {"organisation": organisation, "crisis": crisis, "token": token})
 
 
-def _done(request, checkin: CheckIn) -> HttpResponse:
-    risk = any(r.is_risk for r in Response.objects.filter(checkin=checkin).only("flags"))
+def _any_risk(checkin: CheckIn) -> bool:
+    return any(r.is_risk for r in Response.objects.filter(checkin=checkin).only("flags"))
+
+
+def _done(request, checkin: CheckIn, risk: bool | None = None) -> HttpResponse:
+    """The thank-you page (with the crisis resources after a risk answer); `risk` when the
+    caller knows it, else it is read."""
+    if risk is None:
+        risk = _any_risk(checkin)
     organisation = checkin.episode.organisation
     crisis = practice_settings(organisation).crisis_resources if risk else ""
     return render(request, "checkins/done.html",
@@ -270,10 +285,10 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
         form = InstrumentForm.from_post(instrument, request.POST)
         try:
             submission = submit(
-                episode=episode, instrument_id=instrument_id, answers=form.answers(),
-                respondent=Respondent.THERAPIST, respondent_user=request.user, session=session,
+                episode, instrument_id, form.answers(), session=session,
                 checkin=checkin if existing is None else None, supersedes=existing,
-                submission_token=form.token, request=request,
+                source=Source(respondent=Respondent.THERAPIST, user=request.user,
+                              request=request, token=form.token),
             )
         except InvalidAnswers as exc:
             form.errors = exc.errors

@@ -34,7 +34,7 @@ from rapport.checkins.models import Respondent
 from rapport.checkins.services.answers import GOAL_PROGRESS
 from rapport.checkins.services.consent import accept_statement, current_statement
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
-from rapport.checkins.services.submission import submit
+from rapport.checkins.services.submission import Source, submit
 from rapport.demo.plans import ClientPlan, Practice
 from rapport.goals.models import EventKind, GoalEvent
 
@@ -190,18 +190,19 @@ def _story_for(plan: ClientPlan, rng: random.Random, risk_client: bool,
                     goals = goal_history.rated_at(at)
                     if goals:
                         submit(
-                            episode=episode, instrument_id=instrument_id, checkin=checkin,
-                            answers=goal_history.answers(plan.story, goals, k, n, goal_rng),
-                            goals=goals, submitted_at=at, actor_label="demo",
+                            episode, instrument_id,
+                            goal_history.answers(plan.story, goals, k, n, goal_rng),
+                            checkin=checkin, goals=goals,
+                            source=Source(at=at, actor_label="demo"),
                         )
                     continue
                 answers = _answers(instrument_id, plan.story, rng, phq, k, n, rupture_at,
                                    risk=risk_client and k == n - 1)
                 submit(
-                    episode=episode, instrument_id=instrument_id, answers=answers,
-                    checkin=checkin, respondent=checkin.respondent,
-                    respondent_user=therapist if checkin.respondent == Respondent.THERAPIST else None,
-                    submitted_at=at, actor_label="demo",
+                    episode, instrument_id, answers, checkin=checkin,
+                    source=Source(
+                        respondent=checkin.respondent, at=at, actor_label="demo",
+                        user=therapist if checkin.respondent == Respondent.THERAPIST else None),
                 )
     if upcoming:
         plan_session(upcoming[0], rules, len(past) + 1)  # goals rated now, if any

@@ -83,9 +83,9 @@ def test_the_same_submission_token_stores_one_response(practice):
     token = uuid.uuid4()
     with scope(organisation=[practice.org]):
         a = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
-                            submission_token=token)
+            source=submission.Source(token=token))
         b = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
-                            submission_token=token)
+            source=submission.Source(token=token))
         assert a.created and not b.created
         assert a.response.pk == b.response.pk
         assert Response.objects.count() == 1
@@ -94,10 +94,11 @@ def test_the_same_submission_token_stores_one_response(practice):
 def test_someone_elses_token_is_not_reused(practice):
     token = uuid.uuid4()
     with scope(organisation=[practice.org]):
-        mine = submission.submit(episode=practice.episode, instrument_id="phq9",
-                               answers=PHQ9_MILD, submission_token=token).response
+        mine = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
+            source=submission.Source(token=token)).response
         theirs = submission.submit(episode=practice.colleague_episode, instrument_id="phq9",
-                                 answers=PHQ9_MILD, submission_token=token)
+            answers=PHQ9_MILD,
+            source=submission.Source(token=token))
         assert theirs.created and theirs.response.pk != mine.pk
         assert theirs.response.episode == practice.colleague_episode
 
@@ -105,10 +106,12 @@ def test_someone_elses_token_is_not_reused(practice):
 def test_a_checkin_takes_one_answer_per_questionnaire(practice):
     checkin = make_checkin(practice, instruments=("phq9",))
     with scope(organisation=[practice.org]):
-        a = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
-                            checkin=checkin, submission_token=uuid.uuid4())
-        b = submission.submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9_MILD,
-                            checkin=checkin, submission_token=uuid.uuid4())
+        a = submission.submit(episode=practice.episode, instrument_id="phq9",
+            answers=PHQ9_MILD, checkin=checkin,
+            source=submission.Source(token=uuid.uuid4()))
+        b = submission.submit(episode=practice.episode, instrument_id="phq9",
+            answers=PHQ9_MILD, checkin=checkin,
+            source=submission.Source(token=uuid.uuid4()))
         assert not b.created and b.response.pk == a.response.pk
         checkin.refresh_from_db()
         assert checkin.is_complete
@@ -150,10 +153,11 @@ def test_a_therapist_response_needs_the_therapist(practice):
     with scope(organisation=[practice.org]):
         with pytest.raises(ValueError):
             submission.submit(episode=practice.episode, instrument_id="therapist-reflection",
-                            answers=answers, respondent="therapist")
+                answers=answers,
+                source=submission.Source(respondent="therapist"))
         response = submission.submit(episode=practice.episode, instrument_id="therapist-reflection",
-                                   answers=answers, respondent="therapist",
-                                   respondent_user=practice.therapist).response
+            answers=answers,
+            source=submission.Source(respondent="therapist", user=practice.therapist)).response
     assert response.respondent_user == practice.therapist
     assert response.total == 70
 

@@ -62,7 +62,8 @@ def test_the_same_token_at_once_through_submit_stores_one(practice, all_past_the
         barrier.wait()
         with scope(organisation=[practice.org]):
             return submission.submit(episode=practice.episode, instrument_id="phq9",
-                                   answers=PHQ9_RISK, checkin=checkin, submission_token=token)
+                answers=PHQ9_RISK, checkin=checkin,
+                source=submission.Source(token=token))
 
     all_past_the_lookup["now"] = threading.Barrier(N, timeout=20)
     results, errors = at_once(N, work)
@@ -90,7 +91,8 @@ def test_two_tokens_for_one_questionnaire_at_once_store_one(practice, all_past_t
         barrier.wait()
         with scope(organisation=[practice.org]):
             return submission.submit(episode=practice.episode, instrument_id="phq9",
-                                   answers=PHQ9_MILD, checkin=checkin, submission_token=tokens[i])
+                answers=PHQ9_MILD, checkin=checkin,
+                source=submission.Source(token=tokens[i]))
 
     all_past_the_lookup["now"] = threading.Barrier(N, timeout=20)
     results, errors = at_once(N, work)
@@ -178,8 +180,8 @@ def test_two_steps_of_one_check_in_at_once_complete_it(practice, all_past_the_lo
         instrument = ["phq9", "session-prep"][i]
         with scope(organisation=[practice.org]):
             return submission.submit(episode=practice.episode, instrument_id=instrument,
-                                   answers=answers[instrument], checkin=checkin,
-                                   submission_token=uuid.uuid4())
+                answers=answers[instrument], checkin=checkin,
+                source=submission.Source(token=uuid.uuid4()))
 
     all_past_the_lookup["now"] = threading.Barrier(2, timeout=20)
     results, errors = at_once(2, work)

@@ -109,7 +109,8 @@ def test_a_failing_step_leaves_nothing_and_the_retry_stores_one(practice, fault)
     def send():
         with scope(organisation=[practice.org]):
             return submission.submit(episode=practice.episode, instrument_id="phq9",
-                                   answers=PHQ9_RISK, checkin=checkin, submission_token=token)
+                answers=PHQ9_RISK, checkin=checkin,
+                source=submission.Source(token=token))
 
     with pytest.raises(Fault):
         send()

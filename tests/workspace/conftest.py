@@ -61,11 +61,10 @@ def new_episode(practice, name: str, *, therapist=None, past: int = 2, future: i
 
 def submit(practice, episode, session, instrument: str, answers: dict, *, user=None, days=0):
     with scope(organisation=practice.org):
-        return submission.submit(
-            episode=episode, instrument_id=instrument, answers=answers, session=session,
-            respondent=Respondent.THERAPIST if user else Respondent.CLIENT, respondent_user=user,
-            submitted_at=session.scheduled_at + timedelta(hours=2, days=days),
-        ).response
+        return submission.submit(episode=episode, instrument_id=instrument,
+            answers=answers, session=session,
+            source=submission.Source(respondent=Respondent.THERAPIST if user else Respondent.CLIENT,
+                user=user, at=session.scheduled_at + timedelta(hours=2, days=days))).response
 
 
 def alert(practice, episode, severity: str, kind: str = "rupture", **kwargs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -54,9 +55,16 @@ def publish_statement(organisation, text: str, request: HttpRequest | None = Non
 
 
 def needs_consent(client: Client) -> ConfidentialityStatement | None:
-    """The statement the client still has to accept, or None."""
-    statement = current_statement(client.organisation)
-    if Consent.objects.filter(client=client, statement=statement).exists():
+    """The statement the client still has to accept, or None (one query on every check-in
+    answered: the current statement, marked when this client accepted it)."""
+    statement = (
+        ConfidentialityStatement.objects.filter(organisation_id=client.organisation_id)
+        .annotate(accepted=Exists(Consent.objects.filter(client=client, statement=OuterRef("pk"))))
+        .order_by("-version").first()
+    )
+    if statement is None:
+        statement = current_statement(client.organisation)
+    elif statement.accepted:
         return None
     return statement
 

@@ -25,6 +25,7 @@ from rapport.care.models import CareEpisode, Session
 from rapport.checkins.models import (
     CheckIn,
     Draft,
+    Invitation,
     Respondent,
     Response,
 )
@@ -47,26 +48,47 @@ class Submission:
     score: Any = None
 
 
+@dataclass(frozen=True)
+class Source:
+    """Who gave the answers and how they came: what `submit` records beside the answers.
+
+    - `respondent` and `user`: the client (the default) or a therapist, who is then `user`;
+    - `request` (None: the demo, an import, a job) and `actor_label` (the audit trail's actor
+      where nobody is logged in; a client's own code by default);
+    - `token`: the form's submission token; a repeat of it returns the response already stored;
+    - `at`: when the answers were given (now by default; the demo and imports give the past).
+    """
+
+    respondent: str = Respondent.CLIENT
+    user: Any = None
+    request: HttpRequest | None = None
+    actor_label: str | None = None
+    token: uuid.UUID | str | None = None
+    at: datetime | None = None
+
+
+CLIENT = Source()
+
+
 def submit(
-    *,
     episode: CareEpisode,
     instrument_id: str,
     answers: dict[str, Any],
-    respondent: str = Respondent.CLIENT,
-    respondent_user=None,
-    session: Session | None = None,
+    *,
     checkin: CheckIn | None = None,
-    submission_token: uuid.UUID | str | None = None,
+    session: Session | None = None,
     supersedes: Response | None = None,
-    submitted_at: datetime | None = None,
-    request: HttpRequest | None = None,
-    actor_label: str | None = None,
     goals: Mapping[str, str] | None = None,
+    source: Source = CLIENT,
 ) -> Submission:
     """Validate, score and store one response; audit it and send `response_stored`.
 
+    The response belongs to `episode`, and to `checkin` (whose session it then takes) or
+    `session` when given; `supersedes` is the response it corrects; `source` says who answered
+    and how (see `Source`).
+
     Raises `InvalidAnswers` (nothing stored) when the instrument rejects the answers or a
-    required answer is missing. A repeated `submission_token`, or a second answer to the same
+    required answer is missing. A repeated `source.token`, or a second answer to the same
     instrument of the same check-in, returns the response already stored (created=False).
 
     goal-progress is validated and scored as the concrete instrument for `goals` ({linkId:
@@ -76,33 +98,27 @@ def submit(
     instrument = instrument_for(episode, instrument_id, goals)
     if instrument.id == GOAL_PROGRESS and not instrument.items:
         raise InvalidAnswers({None: "There are no agreed goals to rate at the moment."})
-    if respondent == Respondent.THERAPIST and respondent_user is None:
-        raise ValueError("a therapist's response needs respondent_user")
-    submission_token = as_token(submission_token)
+    if source.respondent == Respondent.THERAPIST and source.user is None:
+        raise ValueError("a therapist's response needs source.user")
     if checkin is not None:
         session = checkin.session
         if instrument_id not in checkin.instruments:
             raise InvalidAnswers({None: "This check-in does not ask for that questionnaire."})
-        if not checkin.is_open(submitted_at):
+        if not checkin.is_open(source.at):
             raise InvalidAnswers({None: "This check-in opens when the session starts, "
                                         f"{timezone.localtime(checkin.opens_at):%A %-d %B at %H:%M}."})
-    if submission_token is not None:
-        found = Response.objects.filter(submission_token=submission_token).first()
-        if found is not None:
-            if found.episode_id == episode.pk and found.instrument_id == instrument.id:
-                return Submission(found, False)  # a retry: the stored response stands
-            submission_token = None  # someone else's token: never theirs to reuse
     score, errors = check_answers(instrument, answers)
     if errors:
         raise InvalidAnswers(errors)
-    if actor_label is None and respondent == Respondent.CLIENT:
+    actor_label = source.actor_label
+    if actor_label is None and source.respondent == Respondent.CLIENT:
         actor_label = f"client:{episode.client.code}"
     response = _response(
         instrument, score, answers, episode=episode, session=session, checkin=checkin,
-        respondent=respondent, respondent_user=respondent_user, supersedes=supersedes,
-        submission_token=submission_token, submitted_at=submitted_at or timezone.now(),
+        respondent=source.respondent, respondent_user=source.user, supersedes=supersedes,
+        submission_token=as_token(source.token), submitted_at=source.at or timezone.now(),
     )
-    return _store(response, instrument, score, request=request, actor_label=actor_label)
+    return _store(response, instrument, score, request=source.request, actor_label=actor_label)
 
 
 def _response(instrument, score, answers: dict[str, Any], **fields: Any) -> Response:
@@ -123,29 +139,50 @@ def _response(instrument, score, answers: dict[str, Any], **fields: Any) -> Resp
     )
 
 
-@transaction.atomic
 def _store(response: Response, instrument, score, *, request: HttpRequest | None,
            actor_label: str | None) -> Submission:
-    """Save the response with its audit event, draft clean-up and check-in completion, and
-    publish `response_stored`, all in one transaction; a duplicate returns the stored one."""
-    checkin, supersedes = response.checkin, response.supersedes
-    # Duplicates are refused by the unique constraints (token; one answer per instrument of a
-    # check-in), and the savepoint below turns that into the stored response, so the common
-    # path makes no look-up first. The constraint does not cover a correction (supersedes set)
-    # given with a check-in: that one is looked up, and as before the check-in's stored answer
-    # stands.
-    if checkin is not None and supersedes is not None:
+    """Save the response with its check-in completion, draft clean-up and audit event, and
+    publish `response_stored`, all in one transaction; a duplicate returns the stored one.
+
+    Duplicates are refused by the unique constraints (token; one answer per instrument of a
+    check-in): the transaction (a savepoint inside another one) is rolled back and the response
+    that stands is returned, so the common path makes no look-up first. A token on anyone
+    else's response is never theirs to reuse: the answers are then stored without it.
+    """
+    checkin, token = response.checkin, response.submission_token
+    # The constraint does not cover a correction (supersedes set) given with a check-in: that
+    # one is looked up, and the check-in's stored answer stands.
+    if checkin is not None and response.supersedes is not None:
         existing = _existing(None, checkin, instrument.id)
         if existing is not None:
             return Submission(existing, False, score)
-    try:
-        with transaction.atomic():  # a savepoint: a lost race leaves the outer one usable
-            response.save()
-    except IntegrityError:
-        existing = _existing(response.submission_token, checkin, instrument.id)
-        if existing is None:
-            raise
-        return Submission(existing, False, score)
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                _write(response, instrument, score, request=request, actor_label=actor_label)
+            return Submission(response, True, score)
+        except IntegrityError:
+            response.pk, response._state.adding = None, True
+            existing = _existing(response.submission_token, checkin, instrument.id)
+            if existing is None:
+                raise
+            if token is None or existing.submission_token != token or (
+                    existing.episode_id == response.episode_id
+                    and existing.instrument_id == instrument.id):
+                return Submission(existing, False, score)
+            response.submission_token = None  # someone else's token: store without it
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write(response: Response, instrument, score, *, request: HttpRequest | None,
+           actor_label: str | None) -> None:
+    response.save()  # first: a duplicate fails here, before anything else is written
+    checkin, supersedes = response.checkin, response.supersedes
+    if checkin is not None:
+        Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
+        _complete_if_done(checkin, response.submitted_at, instrument.id)
+    # The audit event comes after the other writes: appending to the audit chain holds its lock
+    # until the commit, and answers stored at once wait for each other only that long.
     episode = response.episode
     record(
         request,
@@ -161,11 +198,7 @@ def _store(response: Response, instrument, score, *, request: HttpRequest | None
             "supersedes": str(supersedes.code) if supersedes else None,
         },
     )
-    if checkin is not None:
-        Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
-        _complete_if_done(checkin, response.submitted_at)
     response_stored.send(sender=Response, response=response, score=score, request=request)
-    return Submission(response, True, score)
 
 
 def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | None:
@@ -180,7 +213,16 @@ def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | 
     return None
 
 
-def _complete_if_done(checkin: CheckIn, at: datetime) -> None:
+def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> None:
+    if checkin.instruments == [instrument_id]:
+        # The check-in's only questionnaire was answered: complete it in one statement (the
+        # condition keeps the first completion when two are stored at once).
+        if CheckIn.objects.filter(pk=checkin.pk, completed_at__isnull=True).update(completed_at=at):
+            checkin.completed_at = at
+            _use_invitations(checkin)
+        else:
+            checkin.refresh_from_db(fields=["completed_at"])
+        return
     # Lock the check-in first: two steps of it stored at once (the portal and a link) would each
     # see only their own answer and neither would complete it. Under the lock the second one
     # sees the first one's committed answer.
@@ -190,19 +232,25 @@ def _complete_if_done(checkin: CheckIn, at: datetime) -> None:
     if next_instrument(checkin) is None and checkin.completed_at is None:
         checkin.completed_at = at
         checkin.save(update_fields=["completed_at"])
-        checkin.invitations.filter(used_at__isnull=True).update(used_at=timezone.now())
+        _use_invitations(checkin)
+
+
+def _use_invitations(checkin: CheckIn) -> None:
+    Invitation.objects.filter(checkin_id=checkin.pk, used_at__isnull=True).update(
+        used_at=timezone.now())
 
 
 def answered_instruments(checkin: CheckIn) -> set[str]:
     return set(checkin.responses.values_list("instrument_id", flat=True))
 
 
-def next_instrument(checkin: CheckIn) -> str | None:
+def next_instrument(checkin: CheckIn, done: set[str] | None = None) -> str | None:
     """The first instrument of the check-in not yet answered, or None when it is complete.
 
+    `done`: the instruments answered already, when the caller has read them.
     goal-progress is passed over when the episode has no goal to rate any more (all closed
     since the check-in was planned).
     """
-    done = answered_instruments(checkin)
+    done = answered_instruments(checkin) if done is None else done
     return next((i for i in checkin.instruments
                  if i not in done and applies(checkin.episode, i)), None)

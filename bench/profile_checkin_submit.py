@@ -1,0 +1,92 @@
+"""Where the time of one check-in submission goes: the benchmark's path, profiled in process.
+
+    .venv/bin/python bench/profile_checkin_submit.py [--n 200] [--database rapport_bench]
+        [--broker redis://127.0.0.1:6379/0] [--sort cumulative] [--limit 40]
+
+Builds the same database as bench_checkin_load.py (dropped first), then posts N PHQ-9
+check-ins through Django's test client in this process (settings, middleware, PostgreSQL and
+the broker as in the benchmark, no HTTP server), under cProfile. Prints the queries of one
+submission, the time per submission and the profile's top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_checkin_load as load  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200)
+    parser.add_argument("--database", default=load.DB)
+    parser.add_argument("--broker", default=os.environ.get("RAPPORT_BENCH_BROKER",
+                                                           "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--limit", type=int, default=40)
+    args = parser.parse_args()
+    load.DB = args.database
+    load.create_database()
+    env = load._env(args.broker)
+    setup = subprocess.run([sys.executable, "-c", load.SETUP, str(args.n + 20), "0"],
+                           env={**env, "RAPPORT_TASKS_EAGER": "true"}, cwd=load.ROOT,
+                           capture_output=True, text=True, timeout=600)
+    if setup.returncode:
+        print(setup.stderr, file=sys.stderr)
+        return 1
+    tokens = json.loads(setup.stdout)["tokens"]
+    os.environ.update(env)
+    sys.path[:0] = env["PYTHONPATH"].split(os.pathsep)
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    http = Client(HTTP_HOST="127.0.0.1")
+    http.get("/portal/login/")
+
+    def post(n: int, token: str) -> None:
+        answers = {f"a-phq9-{i}": load.CHOICES[(n + i) % 3] for i in range(1, 9)}
+        answers["a-phq9-9"] = "not-at-all"  # as in the benchmark: no risk answer
+        body = urllib.parse.urlencode({**answers, "instrument": "phq9", "action": "submit",
+                                       "submission": ""})
+        reply = http.post(f"/c/{token}/", body, content_type="application/x-www-form-urlencoded")
+        if b"your answers have been sent" not in reply.content:
+            raise RuntimeError(f"submission {n} was not stored: HTTP {reply.status_code}")
+
+    for n, token in enumerate(tokens[:19]):  # warm-up: imports, connections, the broker
+        post(n, token)
+    with CaptureQueriesContext(connection) as queries:
+        post(19, tokens[19])
+    print(f"{len(queries)} queries in one submission:")
+    for q in queries.captured_queries:
+        print(f"  {q['time']}s  {q['sql'][:150]}")
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    for n, token in enumerate(tokens[20:], start=20):
+        post(n, token)
+    profile.disable()
+    per = (time.perf_counter() - start) / args.n * 1000
+    print(f"\n{per:.1f} ms per submission under the profiler ({args.n} submissions)\n")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.limit)
+    print(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""What one check-in answer costs the database: the queries of a submission through its link
+are pinned, so that a change adding one to the hot path shows here (issue 10).
+
+A one-questionnaire check-in, answered by a client who has consented, in a fresh browser:
+the link (1), consent (1), the check-in's answers so far (1), then in one transaction the
+response, the draft clean-up, the check-in completed and its link used up, the audit event
+(its chain head, and on PostgreSQL the chain's lock), the findings refresh counted; then the
+browser's session (3). The savepoint around the transaction is the test's own (a request
+runs it as BEGIN/COMMIT). A risk answer adds the urgent alert with its audit event and the
+crisis resources on the thank-you page: that path stays synchronous on purpose.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scope
+
+from rapport.alerts.models import Alert
+from rapport.checkins.models import CheckIn, Invitation, Response
+from tests.checkins.conftest import PHQ9_MILD, accept_consent, make_checkin, make_link, phq9_post
+
+RISK = PHQ9_MILD | {"phq9-9": 2}
+PG = 1 if connection.vendor == "postgresql" else 0  # pg_advisory_xact_lock per audit event
+
+
+def _answer(web, link, answers):
+    web.get(link)  # the form, as a browser shows it first (and the CSRF cookie)
+    data = {**phq9_post(answers, token="5b0c1a43-52de-4bd1-9bd8-0c4cdf1e2a10"),
+            "csrfmiddlewaretoken": web.cookies["csrftoken"].value}
+    with CaptureQueriesContext(connection) as queries:
+        page = web.post(link, data)
+    return page, [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize(("answers", "expected", "audit_events"),
+                         [(PHQ9_MILD, 16, 1), (RISK, 26, 2)], ids=["mild", "risk"])
+def test_answering_a_checkin_takes_a_pinned_number_of_queries(practice, web, answers, expected,
+                                                              audit_events):
+    accept_consent(practice)
+    checkin = make_checkin(practice, instruments=("phq9",))
+    link = make_link(practice, checkin)
+    page, sql = _answer(web, link, answers)
+    assert page.status_code == 200 and b"your answers have been sent" in page.content
+    assert len(sql) == expected + PG * audit_events, "\n".join(sql)
+    # ... and everything was done that the queries are for.
+    with scope(organisation=[practice.org]):
+        checkin = CheckIn.objects.get(pk=checkin.pk)
+        assert checkin.is_complete
+        assert not Invitation.objects.filter(checkin=checkin, used_at__isnull=True).exists()
+        (response,) = Response.objects.filter(checkin=checkin)
+        assert Alert.objects.filter(episode=practice.episode, kind="risk").exists() == \
+            response.is_risk
+    assert (b"Your therapist has been alerted" in page.content) == response.is_risk
+
+
+def test_a_two_questionnaire_checkin_is_completed_under_its_lock(practice, web):
+    """The first step leaves the check-in open; the second completes it (the locked path)."""
+    accept_consent(practice)
+    checkin = make_checkin(practice, instruments=("phq9", "gad7"))
+    link = make_link(practice, checkin)
+    page, _ = _answer(web, link, PHQ9_MILD)
+    assert page.status_code == 302
+    with scope(organisation=[practice.org]):
+        checkin.refresh_from_db()
+        assert not checkin.is_complete
+        assert Invitation.objects.filter(checkin=checkin, used_at__isnull=True).exists()
