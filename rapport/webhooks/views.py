@@ -57,9 +57,9 @@ def endpoints(request: HttpRequest) -> HttpResponse:
             endpoint.save(update_fields=["active"])
         _show_once(request, endpoint, secret)
         return redirect("webhooks-endpoint", endpoint.code)
-    rows = Endpoint.objects.filter(organisation=request.organisation)
-    return render(request, "webhooks/list.html",
-                  {"form": form, "rows": rows, "labels": events.EVENTS})
+    rows = [(row, [events.EVENTS.get(e, e) for e in row.events])
+            for row in Endpoint.objects.filter(organisation=request.organisation)]
+    return render(request, "webhooks/list.html", {"form": form, "rows": rows})
 
 
 @login_required
@@ -84,8 +84,9 @@ def endpoint(request: HttpRequest, code) -> HttpResponse:
     if request.method == "GET":
         secret = request.session.pop(SHOWN_ONCE, {}).get(str(item.code))
     return render(request, "webhooks/endpoint.html", {
-        "item": item, "form": form, "secret": secret, "labels": events.EVENTS,
-        "deliveries": item.deliveries.all()[:LOG_LENGTH]})
+        "item": item, "form": form, "secret": secret,
+        "deliveries": [(d, events.EVENTS.get(d.event, d.event))
+                       for d in item.deliveries.all()[:LOG_LENGTH]]})
 
 
 @login_required
