@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -84,7 +85,7 @@ def endpoint(request: HttpRequest, code) -> HttpResponse:
     if request.method == "GET":
         secret = request.session.pop(SHOWN_ONCE, {}).get(str(item.code))
     return render(request, "webhooks/endpoint.html", {
-        "item": item, "form": form, "secret": secret,
+        "item": item, "form": form, "secret": secret, "now": timezone.now(),
         "deliveries": [(d, events.EVENTS.get(d.event, d.event))
                        for d in item.deliveries.all()[:LOG_LENGTH]]})
 
@@ -95,7 +96,8 @@ def rotate(request: HttpRequest, code) -> HttpResponse:
     item, confirm = _own_for_post(request, code)
     if confirm is not None:
         return confirm
-    _show_once(request, item, rotate_secret(item, request))
+    keep_old = request.POST.get("keep_old") == "on"
+    _show_once(request, item, rotate_secret(item, request, keep_old=keep_old))
     return redirect("webhooks-endpoint", item.code)
 
 

@@ -64,10 +64,15 @@ def test_rotating_shows_the_new_secret_once(client, practice):
         endpoint = Endpoint.objects.get(organisation=practice.org)
     old = endpoint.secret
     client.get(reverse("webhooks-endpoint", args=[endpoint.code]))  # the first secret, seen
-    response = client.post(reverse("webhooks-rotate", args=[endpoint.code]))
-    [shown] = SECRET.findall(client.get(response["Location"]).content.decode())
+    response = client.post(reverse("webhooks-rotate", args=[endpoint.code]), {"keep_old": "on"})
+    page = client.get(response["Location"])
+    [shown] = SECRET.findall(page.content.decode())
     endpoint.refresh_from_db()
-    assert shown == endpoint.secret != old
+    assert shown == endpoint.secret != old and endpoint.previous_secret == old
+    assert "signed with the previous secret too until" in _text(page)
+    client.post(reverse("webhooks-rotate", args=[endpoint.code]))  # leaked: the old stops now
+    endpoint.refresh_from_db()
+    assert endpoint.previous_secret == "" and endpoint.previous_secret_until is None
 
 
 def test_bad_addresses_are_refused_with_a_reason_and_nothing_stored(client, practice, settings):
