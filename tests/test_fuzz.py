@@ -103,7 +103,7 @@ FORMS = {
     "webhooks-endpoint": ("admin", {
         "url": st.one_of(text, st.sampled_from(["https://example.org/h", "gopher://x"])),
         "events": st.one_of(text, st.sampled_from(["alert.resolved", "response.stored"])), "active": text}),
-    "webhooks-rotate": ("admin", {}),
+    "webhooks-rotate": ("admin", {"keep_old": text}),
     "webhooks-delete": ("admin", {}),
     "scheduling-request": ("therapist", {
         "action": st.one_of(text, st.sampled_from(["accept", "propose", "decline"])),

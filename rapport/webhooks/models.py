@@ -27,6 +27,10 @@ class Endpoint(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
     secret_rotated_at = models.DateTimeField(default=timezone.now)
+    # After a rotation the old secret may sign too for a while (Standard Webhooks sends several
+    # signatures in one header), so the receiver can switch over without losing a message.
+    previous_secret = EncryptedTextField()
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 

@@ -16,12 +16,18 @@ from rapport.webhooks.models import Delivery, DeliveryStatus, Endpoint
 
 def _sign(endpoint: Endpoint, delivery: Delivery, body: str) -> dict[str, str]:
     timestamp = timezone.now()
+    keys = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_until and (
+            timestamp < endpoint.previous_secret_until):
+        keys.append(endpoint.previous_secret)
     return {
         "Content-Type": "application/json",
         "User-Agent": "Rapport-Webhooks/1",
         "webhook-id": delivery.message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(endpoint.secret).sign(delivery.message_id, timestamp, body),
+        # Space-separated signatures, one per secret in use (the specification's rotation).
+        "webhook-signature": " ".join(Webhook(secret).sign(delivery.message_id, timestamp, body)
+                                      for secret in keys),
     }
 
 

@@ -7,6 +7,7 @@ import base64
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -37,14 +38,27 @@ def create_endpoint(organisation, *, url: str, events: list[str],
     return endpoint, secret
 
 
-def rotate_secret(endpoint: Endpoint, request: HttpRequest | None = None) -> str:
-    """A new secret for the endpoint, used from the next attempt on; the old one stops at once."""
+# How long the old secret still signs after a rotation that keeps it working.
+OVERLAP = timedelta(hours=24)
+
+
+def rotate_secret(endpoint: Endpoint, request: HttpRequest | None = None, *,
+                  keep_old: bool = False) -> str:
+    """A new secret for the endpoint, used from the next attempt on. With `keep_old`, messages
+    carry a signature with the old one too for OVERLAP (the receiver switches over in its own
+    time); otherwise (a secret that leaked) the old one stops at once."""
     secret = new_secret()
+    now = timezone.now()
+    if keep_old:
+        endpoint.previous_secret, endpoint.previous_secret_until = endpoint.secret, now + OVERLAP
+    else:
+        endpoint.previous_secret, endpoint.previous_secret_until = "", None
     endpoint.secret = secret
-    endpoint.secret_rotated_at = timezone.now()
-    endpoint.save(update_fields=["secret", "secret_rotated_at"])
+    endpoint.secret_rotated_at = now
+    endpoint.save(update_fields=["secret", "secret_rotated_at", "previous_secret",
+                                 "previous_secret_until"])
     record(request, "webhooks.endpoint.secret_rotated", endpoint,
-           organisation=endpoint.organisation)
+           organisation=endpoint.organisation, detail={"old_kept": keep_old})
     return secret
 
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -57,9 +58,9 @@ def endpoints(request: HttpRequest) -> HttpResponse:
             endpoint.save(update_fields=["active"])
         _show_once(request, endpoint, secret)
         return redirect("webhooks-endpoint", endpoint.code)
-    rows = Endpoint.objects.filter(organisation=request.organisation)
-    return render(request, "webhooks/list.html",
-                  {"form": form, "rows": rows, "labels": events.EVENTS})
+    rows = [(row, [events.EVENTS.get(e, e) for e in row.events])
+            for row in Endpoint.objects.filter(organisation=request.organisation)]
+    return render(request, "webhooks/list.html", {"form": form, "rows": rows})
 
 
 @login_required
@@ -84,8 +85,9 @@ def endpoint(request: HttpRequest, code) -> HttpResponse:
     if request.method == "GET":
         secret = request.session.pop(SHOWN_ONCE, {}).get(str(item.code))
     return render(request, "webhooks/endpoint.html", {
-        "item": item, "form": form, "secret": secret, "labels": events.EVENTS,
-        "deliveries": item.deliveries.all()[:LOG_LENGTH]})
+        "item": item, "form": form, "secret": secret, "now": timezone.now(),
+        "deliveries": [(d, events.EVENTS.get(d.event, d.event))
+                       for d in item.deliveries.all()[:LOG_LENGTH]]})
 
 
 @login_required
@@ -94,7 +96,8 @@ def rotate(request: HttpRequest, code) -> HttpResponse:
     item, confirm = _own_for_post(request, code)
     if confirm is not None:
         return confirm
-    _show_once(request, item, rotate_secret(item, request))
+    keep_old = request.POST.get("keep_old") == "on"
+    _show_once(request, item, rotate_secret(item, request, keep_old=keep_old))
     return redirect("webhooks-endpoint", item.code)
 
 

@@ -64,10 +64,15 @@ def test_rotating_shows_the_new_secret_once(client, practice):
         endpoint = Endpoint.objects.get(organisation=practice.org)
     old = endpoint.secret
     client.get(reverse("webhooks-endpoint", args=[endpoint.code]))  # the first secret, seen
-    response = client.post(reverse("webhooks-rotate", args=[endpoint.code]))
-    [shown] = SECRET.findall(client.get(response["Location"]).content.decode())
+    response = client.post(reverse("webhooks-rotate", args=[endpoint.code]), {"keep_old": "on"})
+    page = client.get(response["Location"])
+    [shown] = SECRET.findall(page.content.decode())
     endpoint.refresh_from_db()
-    assert shown == endpoint.secret != old
+    assert shown == endpoint.secret != old and endpoint.previous_secret == old
+    assert "signed with the previous secret too until" in _text(page)
+    client.post(reverse("webhooks-rotate", args=[endpoint.code]))  # leaked: the old stops now
+    endpoint.refresh_from_db()
+    assert endpoint.previous_secret == "" and endpoint.previous_secret_until is None
 
 
 def test_bad_addresses_are_refused_with_a_reason_and_nothing_stored(client, practice, settings):
@@ -95,3 +100,42 @@ def test_another_practices_admin_cannot_see_or_change_an_endpoint(client, practi
     old = endpoint.secret
     endpoint.refresh_from_db()
     assert (endpoint.url, endpoint.secret) == ("https://receiver.example.com/h", old)
+
+
+def test_changing_the_events_or_switching_off_is_saved_and_audited(client, practice):
+    _admin(client, practice)
+    client.post(reverse("webhooks-list"), {"url": "https://example.org/h", "events": "alert.raised",
+                                           "active": "on"})
+    with scopes_disabled():
+        endpoint = Endpoint.objects.get(organisation=practice.org)
+    url = reverse("webhooks-endpoint", args=[endpoint.code])
+    response = client.post(url, {"url": "https://example.org/h",
+                                 "events": ["alert.resolved", "checkin.missed"]})
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.events, endpoint.active) == (["alert.resolved", "checkin.missed"], False)
+    with scopes_disabled():
+        event = AuditEvent.objects.get(action="webhooks.endpoint.changed")
+    assert event.actor == practice.admin and event.detail == {"changed": ["events", "active"]}
+    listing = _text(client.get(reverse("webhooks-list")))
+    assert "An alert was resolved; A check-in was missed" in listing and "Off" in listing
+    # An unknown event is refused and nothing changes.
+    assert client.post(url, {"url": "https://example.org/h", "events": "client.renamed"}
+                       ).status_code == 200
+    endpoint.refresh_from_db()
+    assert endpoint.events == ["alert.resolved", "checkin.missed"]
+
+
+def test_removing_an_address_deletes_it_and_its_log(client, practice):
+    _admin(client, practice)
+    client.post(reverse("webhooks-list"), {"url": "https://example.org/h", "events": "alert.raised"})
+    with scopes_disabled():
+        endpoint = Endpoint.objects.get(organisation=practice.org)
+        Delivery.objects.create(organisation=practice.org, endpoint=endpoint, message_id="msg_x",
+                                event="alert.raised", payload={})
+    response = client.post(reverse("webhooks-delete", args=[endpoint.code]))
+    assert response.status_code == 302 and response["Location"] == reverse("webhooks-list")
+    with scopes_disabled():
+        assert not Endpoint.objects.exists() and not Delivery.objects.exists()
+        assert AuditEvent.objects.filter(action="webhooks.endpoint.deleted",
+                                         actor=practice.admin).exists()

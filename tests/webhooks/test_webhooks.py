@@ -171,6 +171,30 @@ def test_a_missed_check_in_is_sent_once(practice, receiver, django_capture_on_co
     assert len(_deliveries(endpoint)) == 1
 
 
+def test_a_rotation_that_keeps_the_old_secret_signs_with_both_for_a_day(
+        practice, receiver, django_capture_on_commit_callbacks):
+    from rapport.webhooks.services import OVERLAP
+
+    url, got = receiver
+    with scope(organisation=practice.org):
+        endpoint, old = create_endpoint(practice.org, url=url, events=[events.ALERT_RAISED])
+        new = rotate_secret(endpoint, keep_old=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            _raise(practice)
+        Endpoint.objects.filter(pk=endpoint.pk).update(
+            previous_secret_until=timezone.now() - timedelta(seconds=1))  # the day is over
+        with django_capture_on_commit_callbacks(execute=True):
+            _raise(practice, key="rupture:relationship-checkin:2")
+    (first_headers, first), (later_headers, later) = got
+    assert len(first_headers["Webhook-Signature"].split(" ")) == 2
+    Webhook(new).verify(first, first_headers)
+    Webhook(old).verify(first, first_headers)  # a receiver not yet switched over
+    Webhook(new).verify(later, later_headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(later, later_headers)
+    assert OVERLAP == timedelta(hours=24)
+
+
 def test_rotating_the_secret_signs_with_the_new_one_only(practice, receiver,
                                                          django_capture_on_commit_callbacks):
     url, got = receiver
