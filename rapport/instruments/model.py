@@ -29,6 +29,7 @@ from rapport.instruments.parts import (
     Severity,
     UnknownInstrument,
     answer_error,
+    format_number,
     kind_of,
     round2,
 )
@@ -37,8 +38,9 @@ from rapport.instruments.psychometrics import Psychometrics
 # The parts are re-exported: the rest of the app imports them from here.
 __all__ = [
     "AnswerError", "Band", "Display", "FlagRule", "Instrument", "Item", "ItemKind", "Number",
-    "Option", "Scale", "Score", "Scoring", "Severity", "UnknownInstrument",
+    "Option", "Scale", "Score", "Scoring", "Severity", "UnknownInstrument", "format_number",
 ]
+_fmt = format_number  # the former private name, still used by workspace/said.py
 
 
 _MISSING = object()

@@ -56,7 +56,7 @@ class Option:
     value: Number  # the ordinal value (FHIR SDC `ordinalValue`)
 
 
-def _fmt(x: Number) -> str:
+def format_number(x: Number) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -80,18 +80,18 @@ class Item:
     def allowed(self) -> str:
         """What this item accepts, in words, for error messages."""
         if self.kind == "choice":
-            values = ", ".join(_fmt(o.value) for o in self.options)
+            values = ", ".join(format_number(o.value) for o in self.options)
             codes = ", ".join(o.code for o in self.options)
             return f"one of the values {values} or the codes {codes}"
         if self.kind in ("integer", "decimal"):
             noun = "a whole number" if self.kind == "integer" else "a number"
             bounds = ""
             if self.min_value is not None and self.max_value is not None:
-                bounds = f" from {_fmt(self.min_value)} to {_fmt(self.max_value)}"
+                bounds = f" from {format_number(self.min_value)} to {format_number(self.max_value)}"
             elif self.min_value is not None:
-                bounds = f" of at least {_fmt(self.min_value)}"
+                bounds = f" of at least {format_number(self.min_value)}"
             elif self.max_value is not None:
-                bounds = f" of at most {_fmt(self.max_value)}"
+                bounds = f" of at most {format_number(self.max_value)}"
             places = ""
             if self.kind == "decimal" and self.decimal_places is not None:
                 places = f" with at most {self.decimal_places} decimal place"

@@ -8,7 +8,7 @@ series of scores, with the instrument's numbers passed in as plain values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rapport.instruments.psychometrics import (
@@ -40,17 +40,7 @@ class OutcomeSummary:
     remission: bool | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "instrument": self.instrument,
-            "first_session": self.first_session,
-            "last_session": self.last_session,
-            "first": self.first,
-            "last": self.last,
-            "change": round(self.change, 2),
-            "classification": self.classification,
-            "response": self.response,
-            "remission": self.remission,
-        }
+        return {**asdict(self), "change": round(self.change, 2)}
 
 
 def classify(first: float, last: float, scale: Scale) -> str | None:
