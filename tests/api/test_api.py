@@ -169,3 +169,13 @@ def test_the_openapi_document_describes_every_operation_and_the_token(client):
     assert document["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
     docs = client.get("/api/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs and "//cdn" not in docs
+
+
+def test_a_token_needs_no_csrf_token_and_a_session_cookie_alone_gets_nothing(web, world):
+    """The API is exempt from CSRF because no cookie authenticates it: a logged-in browser's
+    session without a token is refused."""
+    body = {"title": "Walk every morning"}
+    url = f"/api/episodes/{world.episode.code}/goals"
+    assert _post(web, url, body, world.raw["therapist_own"]).status_code == 201
+    web.force_login(world.therapist)
+    assert _post(web, url, body, None).status_code == 401
