@@ -159,3 +159,23 @@ def test_any_input_gets_an_answer_not_a_crash_and_bad_input_changes_nothing(clie
     for url in ("/api/clients", "/api/alerts", "/api/responses", "/fhir/QuestionnaireResponse",
                 "/fhir/Observation", "/fhir/Patient", "/fhir/Questionnaire"):
         assert client.get(url, params, **bearer(raw)).status_code in (200, 400, 422)
+
+
+def test_the_openapi_document_describes_every_operation_and_the_token(client):
+    document = client.get("/api/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert {"/api/clients", "/api/sessions/{code}/checkins", "/api/responses", "/api/alerts/{code}/acknowledge",
+            "/api/episodes/{code}/goals", "/api/checkins/{code}/send"} <= document["paths"].keys()
+    assert document["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
+    docs = client.get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in docs and "//cdn" not in docs
+
+
+def test_a_token_needs_no_csrf_token_and_a_session_cookie_alone_gets_nothing(web, world):
+    """The API is exempt from CSRF because no cookie authenticates it: a logged-in browser's
+    session without a token is refused."""
+    body = {"title": "Walk every morning"}
+    url = f"/api/episodes/{world.episode.code}/goals"
+    assert _post(web, url, body, world.raw["therapist_own"]).status_code == 201
+    web.force_login(world.therapist)
+    assert _post(web, url, body, None).status_code == 401
