@@ -18,7 +18,7 @@ from rapport.checkins.models import CheckIn, Respondent, Response
 from rapport.checkins.services.answers import InvalidAnswers
 from rapport.checkins.services.invitations import send_invitation
 from rapport.checkins.services.schedule import CANCELLED, plan_session
-from rapport.checkins.services.submission import submit
+from rapport.checkins.services.submission import Source, submit
 
 router = Router(tags=["check-ins"])
 
@@ -155,11 +155,11 @@ def submit_response(request: HttpRequest, payload: SubmitIn):
     therapist = checkin.respondent == Respondent.THERAPIST
     try:
         stored = submit(
-            episode=episode, instrument_id=payload.instrument, answers=payload.answers,
-            checkin=checkin, respondent=checkin.respondent,
-            respondent_user=request.user if therapist else None,
-            submission_token=payload.submission_token, request=request,
-            actor_label=f"user:{request.user.email} token:{request.api_token.prefix}",
+            episode, payload.instrument, payload.answers, checkin=checkin,
+            source=Source(respondent=checkin.respondent,
+                          user=request.user if therapist else None,
+                          token=payload.submission_token, request=request,
+                          actor_label=f"user:{request.user.email} token:{request.api_token.prefix}"),
         )
     except InvalidAnswers as exc:
         errors = {str(k or "answers"): str(v) for k, v in exc.errors.items()}
