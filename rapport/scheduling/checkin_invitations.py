@@ -75,8 +75,9 @@ def _first_time(sessions: list[Session], kind: str, when: str, now: datetime) ->
 
 
 def followups_due(kind: str, now: datetime, policy: ReminderPolicy) -> list[Session]:
-    first = (SentReminder.objects.filter(kind=kind, status=Delivery.SENT,
-                                         sent_at__lte=now - timedelta(hours=policy.followup_hours))
+    wait = timedelta(hours=policy.followup_hours)
+    first = (SentReminder.objects.filter(kind=kind, status=Delivery.SENT, sent_at__lte=now - wait,
+                                         sent_at__gt=now - wait - DUE_WINDOW - AFTER_WINDOW)
              .values_list("session_id", flat=True))
     sessions = _sessions(pk__in=list(first))
     if kind == BEFORE:
