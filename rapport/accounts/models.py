@@ -51,6 +51,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The language the staff member reads the site in (settings.LANGUAGES); clients have their own.
+    language = models.CharField(max_length=35, default="en")
 
     objects = UserManager()
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.alerts import notify, services
@@ -45,7 +46,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
         form = StepForm(request.POST or None, alert=alert)
     if request.method == "POST":
         if form is None:
-            messages.error(request, "This alert is already resolved.")
+            messages.error(request, _("This alert is already resolved."))
             return redirect("alerts-detail", alert.code)
         if form.is_valid():
             try:
@@ -89,7 +90,7 @@ def urgent_settings(request: HttpRequest) -> HttpResponse:
     form = UrgentSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         notify.save_urgent_settings(request, request.organisation, form.cleaned_data)
-        messages.success(request, "Urgent alert and crisis settings saved.")
+        messages.success(request, _("Urgent alert and crisis settings saved."))
         return redirect("alerts-settings")
     return render(request, "alerts/settings.html",
                   {"form": form, "crisis": form["crisis_resources"].value()},

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rapport.core.fields import EncryptedTextField
@@ -33,7 +34,7 @@ class Client(models.Model):
     name = models.CharField(max_length=200)
     preferred_name = models.CharField(max_length=100, blank=True)
     pronouns = models.CharField(max_length=50, blank=True)
-    language = models.CharField(max_length=35, default="en", help_text="BCP 47 language tag")
+    language = models.CharField(max_length=35, default="en", help_text=_("BCP 47 language tag"))
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -41,9 +42,9 @@ class Client(models.Model):
     # Intake (rapport/practice, rapport/portal): how to reach the client and whom in an emergency.
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     emergency_contact = models.CharField(max_length=200, blank=True,
-                                         help_text="Name and phone number")
+                                         help_text=_("Name and phone number"))
     time_zone = models.CharField(max_length=64, blank=True,
-                                 help_text="IANA name; the practice's time zone when empty")
+                                 help_text=_("IANA name; the practice's time zone when empty"))
     reminders_opt_out = models.BooleanField(default=False)
     intake_completed_at = models.DateTimeField(null=True, blank=True)
 

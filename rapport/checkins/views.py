@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
 
@@ -37,6 +38,7 @@ from rapport.checkins.services.invitations import (
 )
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
 from rapport.checkins.services.submission import next_instrument, submit
+from rapport.core import i18n
 from rapport.core.templatetags.instruments import instrument_name
 
 DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
@@ -54,6 +56,8 @@ def qr_svg(url: str) -> str:
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     state = resolve_token(token)
     invitation = state.invitation
+    if invitation is not None:  # the client's pages speak the client's language
+        i18n.activate(request, invitation.checkin.episode.client.language)
     if state.status == "used" and invitation is not None:
         with scope(organisation=[invitation.organisation]):
             # The person who just finished, or a retry of their last tap whose reply was lost
@@ -84,6 +88,18 @@ def _remember_done(request: HttpRequest, invitation) -> None:
         request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
 
 
+def choose_language(request: HttpRequest, client, language: str) -> None:
+    """The client picks their language on the check-in page: kept on their record (and so used
+    for their portal, reminders and emails too) and audited. An unoffered language changes nothing."""
+    if language not in dict(i18n.choices()) or language == i18n.supported(client.language):
+        return
+    old, client.language = client.language, language
+    client.save(update_fields=["language"])
+    record(request, "care.client.language_changed", client, client=client,
+           actor_label=f"client:{client.code}", detail={"from": old, "to": language})
+    i18n.activate(request, language)
+
+
 def _client_label(checkin: CheckIn) -> str:
     return f"client:{checkin.episode.client.code}"
 
@@ -106,6 +122,9 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     checkin = invitation.checkin
     client = checkin.episode.client
     organisation = invitation.organisation
+    if request.method == "POST" and request.POST.get("action") == "language":
+        choose_language(request, client, request.POST.get("language", ""))
+        return redirect("checkins-answer", token)
     if (asked := _consent_step(request, client, organisation, token)) is not None:
         return asked
 
@@ -222,7 +241,7 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
             raise Http404("No such check-in")
         if request.POST.get("action") == "email":
             if not episode.client.email:
-                messages.error(request, "This client has no email address on record.")
+                messages.error(request, _("This client has no email address on record."))
                 return redirect("checkins-session", session.code)
             send_invitation(checkin, request)
             messages.success(request, f"Check-in link emailed to {episode.client.display_name}.")
@@ -232,7 +251,7 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
             # therapist who sees the client gets one. Anyone else may only email it to the
             # client's own address.
             return render(request, "403.html", status=403)
-        _, token = create_invitation(checkin, channel="link", request=request)
+        _invitation, token = create_invitation(checkin, channel="link", request=request)
         url = absolute(request, invitation_path(token))
         return render(request, "checkins/invitation.html",
                       {"session": session, "checkin": checkin, "url": url, "qr": qr_svg(url)})
@@ -279,7 +298,7 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
             form.errors = exc.errors
         else:
             if submission.created:
-                messages.success(request, "Reflection saved.")
+                messages.success(request, _("Reflection saved."))
             return redirect("checkins-session", session.code)
     else:
         data = {**existing.answers, **existing.free_text_answers} if existing else {}
@@ -346,7 +365,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
                 current.updated_at = timezone.now()
                 current.save(update_fields=["rules", "updated_at"])
                 record(request, "checkins.schedule.changed", episode, detail={"rules": rules})
-            messages.success(request, "Schedule saved. It applies to check-ins not yet planned.")
+            messages.success(request, _("Schedule saved. It applies to check-ins not yet planned."))
             return redirect("checkins-schedule", episode.code)
     for n, row in enumerate(rows):
         row["n"] = n

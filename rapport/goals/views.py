@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
@@ -59,7 +60,7 @@ def episode_goals(request: HttpRequest, code) -> HttpResponse:
         action = request.POST.get("action")
         if action == "revisited":
             services.mark_revisited(episode, user=request.user, request=request)
-            messages.success(request, "Noted: you revisited the goals together.")
+            messages.success(request, _("Noted: you revisited the goals together."))
             return redirect("goals-episode", episode.code)
         if action != "propose":
             raise Http404("No such action")
@@ -104,7 +105,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
         try:
             if action == "agree":
                 services.agree_goal(goal, side=Side.THERAPIST, user=request.user, request=request)
-                messages.success(request, "You agreed to this goal.")
+                messages.success(request, _("You agreed to this goal."))
                 return redirect("goals-goal", goal.code)
             if action == "acknowledge":
                 try:
@@ -113,7 +114,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                 except GoalEvent.DoesNotExist as exc:
                     raise Http404("No such milestone") from exc
                 services.acknowledge_milestone(event, user=request.user, request=request)
-                messages.success(request, "Milestone acknowledged.")
+                messages.success(request, _("Milestone acknowledged."))
                 return redirect("goals-goal", goal.code)
             if action == "revise":
                 revise_form = GoalForm(request.POST)
@@ -130,7 +131,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                     services.close_goal(goal, achieved=close_form.cleaned_data["outcome"] == "achieved",
                                         reason=close_form.cleaned_data["reason"],
                                         user=request.user, request=request)
-                    messages.success(request, "Goal closed.")
+                    messages.success(request, _("Goal closed."))
                     return redirect("goals-goal", goal.code)
             else:
                 raise Http404("No such action")

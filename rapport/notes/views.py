@@ -12,6 +12,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
@@ -40,11 +41,11 @@ def _reflection_url(session) -> str | None:
 
 
 def _agenda_form(data=None) -> ItemForm:
-    return ItemForm(data, label="Add an agenda item", prefix="agenda")
+    return ItemForm(data, label=_("Add an agenda item"), prefix="agenda")
 
 
 def _homework_form(data=None) -> ItemForm:
-    return ItemForm(data, label="Add homework", prefix="homework")
+    return ItemForm(data, label=_("Add homework"), prefix="homework")
 
 
 def _page(request: HttpRequest, session: Session, **forms: Form) -> HttpResponse:

@@ -14,6 +14,7 @@ from django import forms
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Channel, Client, EpisodeStatus
@@ -34,15 +35,15 @@ SLOTS = [(f"{day.value}-{part}", f"{day.label} {label[0].split(' (')[0].lower()}
 
 
 class IntakeForm(forms.Form):
-    accept = forms.BooleanField(label="I have read the confidentiality statement and agree to it",
+    accept = forms.BooleanField(label=_("I have read the confidentiality statement and agree to it"),
                                 required=False)
-    preferred_channel = forms.ChoiceField(label="How should we reach you?", choices=Channel.choices,
+    preferred_channel = forms.ChoiceField(label=_("How should we reach you?"), choices=Channel.choices,
                                           widget=forms.RadioSelect)
-    reminders = forms.BooleanField(label="Remind me before sessions and check-ins", required=False)
-    slots = forms.MultipleChoiceField(label="Times that suit you", choices=SLOTS, required=False,
+    reminders = forms.BooleanField(label=_("Remind me before sessions and check-ins"), required=False)
+    slots = forms.MultipleChoiceField(label=_("Times that suit you"), choices=SLOTS, required=False,
                                       widget=forms.CheckboxSelectMultiple)
-    hope = forms.CharField(label="What do you hope will change? (this becomes a first goal to agree "
-                                 "with your therapist)", required=False, max_length=TITLE_MAX,
+    hope = forms.CharField(label=_("What do you hope will change? (this becomes a first goal to agree "
+                                 "with your therapist)"), required=False, max_length=TITLE_MAX,
                            widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, client: Client, needs_consent: bool, **kwargs):
@@ -52,7 +53,7 @@ class IntakeForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.needs_consent and not data.get("accept"):
-            self.add_error("accept", "Please read the statement and agree to it to go on.")
+            self.add_error("accept", _("Please read the statement and agree to it to go on."))
         if data.get("preferred_channel") == Channel.TEXT and not self.client.phone:
             self.add_error("preferred_channel", "We have no mobile number for you: please choose "
                                                 "email, or ask your therapist to add your number.")
@@ -73,7 +74,7 @@ def complete(request: HttpRequest, client: Client, data: dict, statement) -> Non
     Availability.objects.filter(client=client).delete()
     for slot in data["slots"]:
         day, part = slot.split("-")
-        _, starts, ends = PARTS[part]
+        _label, starts, ends = PARTS[part]
         Availability.objects.create(organisation=client.organisation, client=client,
                                     weekday=int(day), starts=starts, ends=ends)
     episode = current_episode(client)

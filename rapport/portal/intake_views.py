@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
@@ -22,7 +23,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
     statement = needs_consent(client)
     ticked = []
     for slot in Availability.objects.filter(client=client):
-        ticked += [f"{slot.weekday}-{part}" for part, (_, starts, ends) in intake.PARTS.items()
+        ticked += [f"{slot.weekday}-{part}" for part, (_label, starts, ends) in intake.PARTS.items()
                    if (slot.starts, slot.ends) == (starts, ends)]
     form = intake.IntakeForm(request.POST or None, client=client, needs_consent=statement is not None,
                              initial={"preferred_channel": client.preferred_channel,
@@ -33,7 +34,7 @@ def intake_page(request: HttpRequest) -> HttpResponse:
         except GoalError as exc:
             form.add_error("hope", str(exc))
         else:
-            messages.success(request, "Thank you: your answers are saved.")
+            messages.success(request, _("Thank you: your answers are saved."))
             return redirect("portal-home")
     if request.method == "GET":
         record(request, "portal.intake.viewed", client, client=client, actor_label=f"client:{client.code}")

@@ -8,6 +8,7 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport import instruments
@@ -29,7 +30,7 @@ COMPONENT_NAMES = {
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label="Your email address", max_length=254,
+    email = forms.EmailField(label=_("Your email address"), max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
@@ -104,7 +105,7 @@ def start_checkin(request: HttpRequest, code) -> HttpResponse:
     ).first()
     if checkin is None:
         raise Http404("No such check-in")
-    _, token = create_invitation(checkin, channel="portal", request=request)
+    _invitation, token = create_invitation(checkin, channel="portal", request=request)
     return redirect("checkins-answer", token)
 
 

@@ -16,16 +16,25 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_scopes import scope, scopes_disabled
 
 from rapport.accounts.models import Organisation
 from rapport.audit.services import record
 from rapport.care.models import Attendance, Channel, Session
+from rapport.core import i18n
 from rapport.scheduling.models import ReminderPolicy, SentReminder
 from rapport.scheduling.text_messages import send_text
 
 KIND = "session"
+
+
+def DAY_FORMAT() -> str:  # noqa: N802 (a constant that depends on the active language)
+    # Translators: a Django date format for the weekday, day and month ("Tuesday 6 October");
+    # escape literal letters with a backslash, e.g. Spanish "l j \d\e F".
+    return pgettext("date format", "l j F")
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
@@ -88,12 +97,15 @@ def _claim(session: Session, channel: str, now: datetime) -> SentReminder | None
 
 
 def message(session: Session) -> str:
+    """The reminder's text, in the client's language, the time in their time zone."""
     client = session.episode.client
     when = timezone.localtime(session.scheduled_at, client_zone(client))
-    text = (f"Hello {client.display_name}, a reminder of your session with {session.organisation.name} "
-            f"on {when:%A %-d %B at %H:%M}.")
+    text = _("Hello %(name)s, a reminder of your session with %(practice)s on %(day)s at "
+             "%(time)s.") % {
+        "name": client.display_name, "practice": session.organisation.name,
+        "day": formats.date_format(when, DAY_FORMAT()), "time": formats.time_format(when, "H:i")}
     if session.telehealth_url:
-        text += f" Video link: {session.telehealth_url}"
+        text += " " + _("Video link: %(url)s") % {"url": session.telehealth_url}
     return text
 
 
@@ -106,11 +118,13 @@ def send_one(session: Session, now: datetime) -> bool:
     claim = _claim(session, channel, now)
     if claim is None:
         return False
-    body = message(session)
+    with i18n.speaking(client.language):
+        body = message(session)
+        subject = _("%(practice)s: your session reminder") % {"practice": session.organisation.name}
     if channel == Channel.TEXT:
         send_text(address, body)
     else:
-        send_mail(f"{session.organisation.name}: your session reminder", body, None, [address])
+        send_mail(subject, body, None, [address])
     with transaction.atomic():
         claim.sent_at = timezone.now()
         claim.save(update_fields=["sent_at"])

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.models import Role
@@ -57,7 +58,7 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
                     episode.presenting_concerns = form.cleaned_data["presenting_concerns"]
                     episode.save(update_fields=["presenting_concerns"])
                     record(request, "care.episode.concerns_changed", episode)
-                messages.success(request, "Presenting concerns saved.")
+                messages.success(request, _("Presenting concerns saved."))
                 return redirect("care-episode", episode.code)
     elif request.method == "POST":
         return render(request, "403.html", status=403)
@@ -107,7 +108,7 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
                 record(request, "care.session.attendance_changed", session,
                        client=session.episode.client,
                        detail={"from": previous, "to": session.attendance})
-            messages.success(request, "Attendance saved.")
+            messages.success(request, _("Attendance saved."))
             return redirect("care-session", session.code)
     else:
         record(request, "care.session.viewed", session, client=session.episode.client)
