@@ -120,3 +120,10 @@ def test_a_reminder_is_in_the_clients_language_with_the_day_named_in_it(practice
             text = reminders.message(practice.session)
     assert text == ("Hola, Riverside Client: le recordamos su sesión con Riverside el lunes 7 de "
                     "diciembre a las 15:30.")
+
+
+def test_the_account_page_offers_the_languages_each_named_in_itself(client, practice):
+    login(client, practice.therapist)
+    page = client.get("/account/password/").content.decode()
+    assert 'action="/account/language/"' in page
+    assert '<option value="es">Español</option>' in page and "English" in page
