@@ -24,8 +24,8 @@ LATE_CANCELLATION_WINDOW = timedelta(hours=24)
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    TEXT = "text", "Text message"
+    EMAIL = "email", _("Email")
+    TEXT = "text", _("Text message")
 
 
 class Client(models.Model):
@@ -62,10 +62,10 @@ class Client(models.Model):
 
 
 class EpisodeStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    DROPPED_OUT = "dropped_out", "Ended early (drop-out)"
-    TRANSFERRED = "transferred", "Transferred"
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    DROPPED_OUT = "dropped_out", _("Ended early (drop-out)")
+    TRANSFERRED = "transferred", _("Transferred")
 
 
 class EpisodeQuerySet(models.QuerySet):
@@ -99,11 +99,11 @@ class CareEpisode(models.Model):
 
 
 class Attendance(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    ATTENDED = "attended", "Attended"
-    NO_SHOW = "no_show", "Did not attend"
-    CANCELLED_CLIENT = "cancelled_client", "Cancelled by client"
-    CANCELLED_CLINIC = "cancelled_clinic", "Cancelled by the practice"
+    SCHEDULED = "scheduled", _("Scheduled")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("Did not attend")
+    CANCELLED_CLIENT = "cancelled_client", _("Cancelled by client")
+    CANCELLED_CLINIC = "cancelled_clinic", _("Cancelled by the practice")
 
 
 class Session(models.Model):
