@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
@@ -27,6 +28,7 @@ from rapport.checkins.services.answers import (
     instrument_for,
     load_draft,
     save_draft,
+    speaks,
 )
 from rapport.checkins.services.consent import accept_statement, needs_consent, practice_settings
 from rapport.checkins.services.invitations import (
@@ -137,7 +139,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             # Answered from another device since the link was checked: as for a used link.
             return render(request, "checkins/link_problem.html", {"status": "used"}, status=410)
         return _done(request, checkin)
-    instrument = instrument_for(checkin.episode, instrument_id)
+    instrument = instrument_for(checkin.episode, instrument_id, language=translation.get_language())
     if request.method == "POST" and request.POST.get("action") != "consent":
         posted_id = request.POST.get("instrument", "")
         if posted_id != instrument_id:
@@ -195,6 +197,7 @@ def _form(request, invitation, checkin, instrument, form, *, saved=False, status
         "expires_at": invitation.expires_at,
         "risk": risk,
         "crisis": practice_settings(invitation.organisation).crisis_resources if risk else "",
+        "english_only": not speaks(instrument, translation.get_language()),
     }
     return render(request, "checkins/answer.html", context, status=status)
 

@@ -11,6 +11,10 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import pgettext_lazy
+
+from rapport import instruments
+from rapport.instruments.translation import localize
 
 
 def supported(tag: str | None) -> str:
@@ -25,7 +29,8 @@ def supported(tag: str | None) -> str:
 
 def choices() -> list[tuple[str, str]]:
     """The offered languages, each named in itself (a reader finds their own)."""
-    return [(code, name) for code, name in settings.LANGUAGES]
+    return [(code, translation.get_language_info(code)["name_local"].capitalize())
+            for code, _name in settings.LANGUAGES]
 
 
 @contextmanager
@@ -41,3 +46,37 @@ def activate(request, tag: str | None) -> str:
     translation.activate(code)
     request.LANGUAGE_CODE = code
     return code
+
+
+def instrument(instrument_id: str):
+    """The instrument in the active language where its definition translates it (the scoring is
+    the same in every language: rapport/instruments/translation.py)."""
+    return localize(instruments.load(instrument_id), translation.get_language())
+
+
+# The screeners' severity words (their bands' labels in rapport/instruments/library, with their
+# sources there). Words of the interface, not of the questionnaire: a client whose screener is
+# shown in English still reads how their score is described in their own language.
+SEVERITY_WORDS = {
+    "minimal": pgettext_lazy("severity", "minimal"),
+    "mild": pgettext_lazy("severity", "mild"),
+    "moderate": pgettext_lazy("severity", "moderate"),
+    "moderately severe": pgettext_lazy("severity", "moderately severe"),
+    "severe": pgettext_lazy("severity", "severe"),
+    "screen negative": pgettext_lazy("severity", "screen negative"),
+    "screen positive": pgettext_lazy("severity", "screen positive"),
+}
+
+
+def severity(label: str) -> str:
+    """A severity band's label in the active language (as it is, when not a known word)."""
+    return str(SEVERITY_WORDS.get(label, label))
+
+
+def title(instrument_) -> str:
+    """The instrument's title for a page in the active language: its own title when it is
+    shown in that language, else the short name the world uses ("PHQ-9")."""
+    language = translation.get_language() or "en"
+    if language.split("-")[0] == "en" or instrument_ is not instruments.load(instrument_.id):
+        return instrument_.title
+    return instrument_.short_title

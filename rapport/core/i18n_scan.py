@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TOKEN = re.compile(r"({%.*?%}|{{.*?}}|{#.*?#}|<!--.*?-->|<(?:[^>{]|{%.*?%}|{{.*?}})*>)", re.DOTALL)
+DJANGO_CODE = re.compile(
+    r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}|{%.*?%}|{{.*?}}", re.DOTALL)
 LETTERS = re.compile(r"[^\W\d_]{2,}")
 READ_ATTRIBUTES = re.compile(r'\b(aria-label|data-label|title|alt|placeholder)="([^"]*)"')
 OPENERS = {"blocktranslate": "endblocktranslate", "blocktrans": "endblocktrans",
@@ -73,7 +75,7 @@ def unmarked_in(source: str, path: str = "") -> list[Unmarked]:
             continue
         if token.startswith("<") and not token.startswith("<!--"):
             for _attr, value in READ_ATTRIBUTES.findall(token):
-                if "{" not in value and _visible(value):
+                if _visible(DJANGO_CODE.sub(" ", value)):
                     found.append(Unmarked(path, here, value.strip()))
             continue
         if token.startswith(("{%", "{{", "{#", "<!--")):

@@ -14,6 +14,7 @@ from django import forms
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from rapport.audit.services import record
@@ -25,12 +26,13 @@ from rapport.goals.services import TITLE_MAX, propose_goal
 from rapport.scheduling.models import Availability, Weekday
 
 PREFERENCES = "cnip"  # Cultural (and treatment) preferences: rapport/instruments/library/cnip.json
-PARTS = {  # parts of the day a client can tick
-    "morning": ("Mornings (8:00–12:00)", time(8), time(12)),
-    "afternoon": ("Afternoons (12:00–17:00)", time(12), time(17)),
-    "evening": ("Evenings (17:00–21:00)", time(17), time(21)),
+PARTS = {  # parts of the day a client can tick: (as in "Monday mornings", from, until)
+    "morning": (_("mornings"), time(8), time(12)),
+    "afternoon": (_("afternoons"), time(12), time(17)),
+    "evening": (_("evenings"), time(17), time(21)),
 }
-SLOTS = [(f"{day.value}-{part}", f"{day.label} {label[0].split(' (')[0].lower()}")
+# Translators: a day and a part of it, as in "Monday mornings" (Spanish: "lunes por la mañana").
+SLOTS = [(f"{day.value}-{part}", format_lazy(_("{day} {part}"), day=day.label, part=label[0]))
          for day in Weekday for part, label in PARTS.items()]
 
 

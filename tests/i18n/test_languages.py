@@ -127,3 +127,38 @@ def test_the_account_page_offers_the_languages_each_named_in_itself(client, prac
     page = client.get("/account/password/").content.decode()
     assert 'action="/account/language/"' in page
     assert '<option value="es">Español</option>' in page and "English" in page
+
+
+def test_the_check_in_page_names_each_language_in_itself(client, practice):
+    set_language(practice, practice.client, "es")
+    accept_consent(practice)
+    page = client.get(make_link(practice, make_checkin(practice))).content.decode()
+    assert '<option value="en" lang="en">English</option>' in page
+    assert '<option value="es" lang="es" selected>Español</option>' in page
+
+
+def test_a_screener_without_a_spanish_text_is_shown_in_english_with_a_notice(client, practice):
+    set_language(practice, practice.client, "es")
+    accept_consent(practice)
+    page = client.get(make_link(practice, make_checkin(practice, instruments=("phq9",))))
+    html = page.content.decode()
+    assert "Este cuestionario aún no está disponible en su idioma" in html
+    assert '<h1 lang="en">Patient Health Questionnaire (PHQ-9)</h1>' in html
+    assert '<span lang="en">Not at all</span>' in html
+
+
+def test_our_own_questionnaire_is_shown_in_spanish_and_scored_as_in_english(client, practice):
+    from rapport.checkins.models import Response
+
+    set_language(practice, practice.client, "es")
+    accept_consent(practice)
+    checkin = make_checkin(practice, instruments=("session-prep",))
+    link = make_link(practice, checkin)
+    html = client.get(link).content.decode()
+    assert "¿En qué quiere centrarse hoy?" in html and "disponible en su idioma" not in html
+    form = {"instrument": "session-prep", "action": "submit", "a-since-last": "11"}
+    assert "Escriba un número entero del 0 al 10." in client.post(link, form).content.decode()
+    client.post(link, dict(form, **{"a-since-last": "6", "a-focus": "Dormir"}))
+    with scopes_disabled():
+        stored = Response.objects.get(checkin=checkin)
+    assert stored.subscales == {"since-last": 6} and stored.instrument_id == "session-prep"
