@@ -15,6 +15,7 @@ from rapport.alerts.forms import StepForm, UrgentSettingsForm
 from rapport.alerts.wording import evidence_rows, risk_answer
 from rapport.audit.services import record
 from rapport.care.access import require_admin
+from rapport.checkins import preferences
 from rapport.checkins.services.consent import practice_settings
 from rapport.monitoring.explain import why
 
@@ -55,9 +56,14 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             except services.TransitionError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Alert marked {alert.get_status_display().lower()}.")
+                messages.success(request, _("Alert marked %(status)s.") % {
+                    "status": alert.get_status_display().lower()})
                 return redirect("alerts-detail", alert.code)
-    record(request, "alerts.alert.viewed", alert, client=alert.episode.client)
+    repair_guide = alert.kind in REPAIR_GUIDE_KINDS
+    # Repair fits the client: their strongest C-NIP preferences beside the guide.
+    client_preferences = preferences.strongest(alert.episode, limit=5) if repair_guide else []
+    record(request, "alerts.alert.viewed", alert, client=alert.episode.client,
+           detail={"preferences": len(client_preferences)} if repair_guide else None)
     steps = alert.steps.select_related("by")
     updates = [(u, evidence_rows(u.evidence)) for u in alert.updates.all()]
     return render(
@@ -71,7 +77,8 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             "steps": steps,
             "updates": updates,
             "form": form,
-            "repair_guide": alert.kind in REPAIR_GUIDE_KINDS,
+            "repair_guide": repair_guide,
+            "client_preferences": client_preferences,
         },
         status=400 if form is not None and form.is_bound and form.errors else 200,
     )

@@ -3,7 +3,8 @@
 A template is cut into Django tags, variables, comments, HTML tags and text. Text with two or more
 letters that sits outside {% translate %} / {% blocktranslate %} (and outside {% comment %},
 <script> and <style>) is unmarked, as is such a value in an attribute people read (aria-label,
-title, alt, placeholder). `rapport i18n-check` and tests/i18n run this over every template.
+title, alt, placeholder), and a literal handed to an include or a `with`, or a filter's default.
+`rapport manage i18n_check` and tests/i18n run this over every template.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ LETTERS = re.compile(r"[^\W\d_]{2,}")
 READ_ATTRIBUTES = re.compile(r'\b(aria-label|data-label|title|alt|placeholder)="([^"]*)"')
 OPENERS = {"blocktranslate": "endblocktranslate", "blocktrans": "endblocktrans",
            "comment": "endcomment"}
+# A literal passed to an include or a with, or a filter's default: `caption="..."`,
+# `default:"..."` (marked: `caption=_("...")`, `default:_("...")`).
+TAG_LITERAL = re.compile(r'(?:\w+=|default(?:_if_none)?:)"([^"]*)"')
 # Words that are the same in every language: the product's name, units shown beside numbers.
 UNTRANSLATABLE = {"Rapport", "· Rapport", "PHQ-9", "GAD-7", "PHQ-2", "GAD-2", "PCL-5", "C-NIP"}
 
@@ -78,6 +82,9 @@ def unmarked_in(source: str, path: str = "") -> list[Unmarked]:
                 if _visible(DJANGO_CODE.sub(" ", value)):
                     found.append(Unmarked(path, here, value.strip()))
             continue
+        if name in ("include", "with") or token.startswith("{{") or "default" in token:
+            literals = TAG_LITERAL.findall(token[token.find(" ", 3):] if name == "include" else token)
+            found += [Unmarked(path, here, value) for value in literals if _visible(value)]
         if token.startswith(("{%", "{{", "{#", "<!--")):
             continue
         if _visible(token):

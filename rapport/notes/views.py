@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from rapport.audit.services import record
 from rapport.care import access
 from rapport.care.models import Session
+from rapport.checkins import preferences
 from rapport.notes import services
 from rapport.notes.forms import ItemForm, PrivateNoteForm, SummaryForm
 
@@ -60,11 +61,14 @@ def _page(request: HttpRequest, session: Session, **forms: Form) -> HttpResponse
     }
     can_write = access.may_write(request, session.episode)
     prep = services.session_prep(session)
+    ask_about = preferences.strongest(session.episode)
     record(request, "notes.record.viewed", rec if rec.pk else session, client=session.episode.client,
-           organisation=session.episode.organisation, detail={"client_prep": bool(prep)})
+           organisation=session.episode.organisation,
+           detail={"client_prep": bool(prep), "preferences": len(ask_about)})
     has_errors = any(f.errors for f in forms.values())
     return render(request, "notes/session_record.html", {
         "session": session, "episode": session.episode, "rec": rec, "prep": prep,
+        "ask_about": ask_about,
         "agenda": list(rec.agenda.all()) if rec.pk else [],
         "homework": list(rec.homework.all()) if rec.pk else [],
         **forms, "can_write": can_write,

@@ -94,3 +94,21 @@ def complete(request: HttpRequest, client: Client, data: dict, statement) -> Non
            client=client, actor_label=f"client:{client.code}",
            detail={"slots": len(data["slots"]), "reminders": data["reminders"],
                    "channel": data["preferred_channel"], "goal": bool(data["hope"].strip())})
+
+
+@transaction.atomic
+def ask_preferences(request: HttpRequest, client: Client) -> CheckIn | None:
+    """The client asks to give their preferences (C-NIP) again: their open preferences check-in,
+    or a new one in their current episode; None when they have no episode yet. Audited."""
+    episode = current_episode(client)
+    if episode is None:
+        return None
+    checkin = CheckIn.objects.filter(episode=episode, respondent=Respondent.CLIENT,
+                                     instruments=[PREFERENCES], completed_at__isnull=True).first()
+    if checkin is None:
+        checkin = CheckIn.objects.create(organisation=client.organisation, episode=episode,
+                                         session=None, when=When.BEFORE,
+                                         respondent=Respondent.CLIENT, instruments=[PREFERENCES])
+    record(request, "portal.preferences.requested", checkin, client=client,
+           actor_label=f"client:{client.code}")
+    return checkin

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
 from rapport.checkins.services.consent import current_statement, needs_consent
+from rapport.checkins.services.invitations import create_invitation
 from rapport.goals.services import GoalError
 from rapport.portal import intake
 from rapport.portal.services import client_required
@@ -28,6 +29,8 @@ def intake_page(request: HttpRequest) -> HttpResponse:
     form = intake.IntakeForm(request.POST or None, client=client, needs_consent=statement is not None,
                              initial={"preferred_channel": client.preferred_channel,
                                       "reminders": not client.reminders_opt_out, "slots": ticked})
+    if request.method == "POST" and request.POST.get("action") == "preferences":
+        return _update_preferences(request, client)
     if request.method == "POST" and form.is_valid():
         try:
             intake.complete(request, client, form.cleaned_data, statement)
@@ -45,3 +48,13 @@ def intake_page(request: HttpRequest) -> HttpResponse:
         "days": [(day.label, list(form["slots"])[3 * n:3 * n + 3])
                  for n, day in enumerate(intake.Weekday)],
     })
+
+
+def _update_preferences(request: HttpRequest, client) -> HttpResponse:
+    """Straight into the preferences questionnaire (C-NIP), to give them again."""
+    checkin = intake.ask_preferences(request, client)
+    if checkin is None:
+        messages.error(request, _("You can give your preferences once your therapy has started."))
+        return redirect("portal-intake")
+    _invitation, token = create_invitation(checkin, channel="portal", request=request)
+    return redirect("checkins-answer", token)

@@ -16,6 +16,7 @@ from rapport.audit.services import record
 from rapport.care import access
 from rapport.care.forms import AttendanceForm, ConcernsForm
 from rapport.care.models import Attendance
+from rapport.checkins import preferences
 from rapport.checkins.models import Response
 from rapport.checkins.services.schedule import session_number
 from rapport.workspace import caseload as caseloads
@@ -114,16 +115,20 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
         record(request, "care.session.viewed", session, client=session.episode.client)
     episode = session.episode
     can_read_text = access.can_read_clinical_text(request, episode)
-    blocks = None
+    blocks, first = None, None
+    number = session_number(session) if session.attendance not in caseloads.CANCELLED else None
     if can_read_text:
         responses = said.client_responses(Response.objects.filter(session=session))
         blocks = said.blocks(responses, free_text=True)
+        if number == 1:  # the first session: how the client prefers to work, before meeting
+            first = said.preferences(preferences.latest(episode))
         if request.method == "GET":
             record(request, "workspace.answers.viewed", session, client=episode.client,
-                   detail={"responses": len(responses), "free_text": True})
+                   detail={"responses": len(responses), "free_text": True,
+                           "preferences": first is not None})
     return render(request, "workspace/session_detail.html", {
-        "session": session, "form": form,
-        "number": session_number(session) if session.attendance not in caseloads.CANCELLED else None,
+        "session": session, "form": form, "number": number,
+        "first_preferences": first,
         "can_read_text": can_read_text, "said": blocks,
         "is_therapist": request.user == episode.therapist,
         "is_past": session.scheduled_at <= timezone.now(),

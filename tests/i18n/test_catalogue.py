@@ -40,10 +40,14 @@ def test_the_scanner_finds_unmarked_text_and_attributes_and_skips_marked_text():
         '<nav aria-label="Main menu"></nav><td data-label="{% translate \'Ok\' %}">7</td>'
         "{% blocktranslate %}Also {{ fine }}{% endblocktranslate %}{% comment %}not shown{% endcomment %}"
         "<script>var words = 'ignored';</script><span>Rapport</span>\n<p>Part {{ n }} of {{ m }}</p>"
+        '<div aria-label="{{ t }}: your scores"></div><div title="{% translate \'Fine\' %}"></div>\n'
+        '{% include "a.html" with caption="Open goals" empty="" ok=_("Marked") %}'
+        '{{ x|default:"None yet" }}{{ y|default:_("Marked") }}'
     )
     found = i18n_scan.unmarked_in(source, "x.html")
-    assert [(u.line, u.text) for u in found] == [(1, "Hello there"), (1, "Main menu"),
-                                                 (2, "Part"), (2, "of")]
+    assert [(u.line, u.text) for u in found] == [
+        (1, "Hello there"), (1, "Main menu"), (2, "Part"), (2, "of"),
+        (2, "{{ t }}: your scores"), (3, "Open goals"), (3, "None yet")]
 
 
 def test_a_stale_mo_is_noticed(tmp_path):
