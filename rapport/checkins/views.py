@@ -59,7 +59,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     state = resolve_token(token)
     invitation = state.invitation
     if invitation is not None:  # the client's pages speak the client's language
-        i18n.activate(request, invitation.checkin.episode.client.language)
+        i18n.activate_for_client(request, invitation.checkin.episode.client.language)
     if state.status == "used" and invitation is not None:
         with scope(organisation=[invitation.organisation]):
             # The person who just finished, or a retry of their last tap whose reply was lost
@@ -99,7 +99,7 @@ def choose_language(request: HttpRequest, client, language: str) -> None:
     client.save(update_fields=["language"])
     record(request, "care.client.language_changed", client, client=client,
            actor_label=f"client:{client.code}", detail={"from": old, "to": language})
-    i18n.activate(request, language)
+    i18n.activate_for_client(request, language)
 
 
 def _client_label(checkin: CheckIn) -> str:
@@ -115,7 +115,7 @@ def _consent_step(request: HttpRequest, client, organisation, token: str) -> Htt
         if request.POST.get("accept") == "yes" and request.POST.get("version") == str(statement.version):
             accept_statement(client, statement, request)
             return redirect("checkins-answer", token)
-        error = "Please tick the box to say you have read and accept the statement."
+        error = _("Please tick the box to say you have read and accept the statement.")
         return _consent(request, organisation, statement, error, status=200)
     return _consent(request, organisation, statement)
 
@@ -247,7 +247,8 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
                 messages.error(request, _("This client has no email address on record."))
                 return redirect("checkins-session", session.code)
             send_invitation(checkin, request)
-            messages.success(request, f"Check-in link emailed to {episode.client.display_name}.")
+            messages.success(request, _("Check-in link emailed to %(name)s.") % {
+                "name": episode.client.display_name})
             return redirect("checkins-session", session.code)
         if request.user != episode.therapist:
             # A link in hand opens the client's draft and answers as the client: only the
@@ -311,8 +312,8 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
                   {"session": session, "instrument": instrument, "form": form, "existing": existing})
 
 
-WHEN_CHOICES = [("before", "Before each session"), ("after", "After each session"),
-                ("intake", "At intake"), ("discharge", "At discharge")]
+WHEN_CHOICES = [("before", _("Before each session")), ("after", _("After each session")),
+                ("intake", _("At intake")), ("discharge", _("At discharge"))]
 
 
 @login_required
@@ -354,7 +355,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
             new_when = request.POST.get("new-when", "")
             new_every = request.POST.get("new-every", "1")
             if new_id not in known or new_when not in dict(WHEN_CHOICES):
-                errors.append("Choose a questionnaire and when to ask it.")
+                errors.append(_("Choose a questionnaire and when to ask it."))
             elif not new_every.isdigit() or not 1 <= int(new_every) <= 52:
                 errors.append("'Every' must be a whole number from 1 to 52.")
             else:

@@ -40,11 +40,24 @@ def speaking(tag: str | None):
         yield
 
 
+# The language a client's pages were last served in, kept in their browser's session so that the
+# pages before they are known (the portal's login) speak it too.
+CLIENT_LANGUAGE_KEY = "rapport_client_language"
+
+
 def activate(request, tag: str | None) -> str:
-    """Serve the rest of this request in `tag`'s language (a client's pages); returns the code."""
+    """Serve the rest of this request in `tag`'s language; returns the code."""
     code = supported(tag)
     translation.activate(code)
     request.LANGUAGE_CODE = code
+    return code
+
+
+def activate_for_client(request, tag: str | None) -> str:
+    """Serve a client's page in their language, and remember it for their next visit."""
+    code = activate(request, tag)
+    if hasattr(request, "session") and request.session.get(CLIENT_LANGUAGE_KEY) != code:
+        request.session[CLIENT_LANGUAGE_KEY] = code
     return code
 
 

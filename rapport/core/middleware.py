@@ -55,7 +55,8 @@ class LanguageMiddleware:
     """Serve each page in its reader's language.
 
     A signed-in staff member reads in the language on their account; anyone else gets the
-    browser's preference among settings.LANGUAGES. The client's pages (portal, check-in link)
+    language their client pages were last served in (kept in the session), else the browser's
+    preference among settings.LANGUAGES. The client's pages (portal, check-in link)
     switch to the language on the client's record themselves (`rapport.core.i18n.activate`).
     """
 
@@ -67,7 +68,9 @@ class LanguageMiddleware:
         if user is not None and user.is_authenticated and getattr(user, "language", ""):
             i18n.activate(request, user.language)
         else:
-            i18n.activate(request, translation.get_language_from_request(request))
+            session = getattr(request, "session", None)
+            remembered = session.get(i18n.CLIENT_LANGUAGE_KEY) if session is not None else None
+            i18n.activate(request, remembered or translation.get_language_from_request(request))
         response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())

@@ -73,8 +73,8 @@ def episode_goals(request: HttpRequest, code) -> HttpResponse:
             except services.GoalError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Goal proposed. It becomes active when the client "
-                                          "agrees to it in the portal or with you.")
+                messages.success(request, _("Goal proposed. It becomes active when the client "
+                                            "agrees to it in the portal or with you."))
                 return redirect("goals-episode", episode.code)
     goals = list(Goal.objects.filter(episode=episode).select_related("proposed_by_user",
                                                                       "therapist_agreed_by"))
@@ -122,8 +122,8 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                     services.revise_goal(goal, revise_form.cleaned_data["title"],
                                          revise_form.cleaned_data["description"],
                                          side=Side.THERAPIST, user=request.user, request=request)
-                    messages.success(request, "Goal revised. The client is asked to agree to "
-                                              "the new wording.")
+                    messages.success(request, _("Goal revised. The client is asked to agree to "
+                                                "the new wording."))
                     return redirect("goals-goal", goal.code)
             elif action == "close":
                 close_form = CloseGoalForm(request.POST)

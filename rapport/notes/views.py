@@ -111,7 +111,8 @@ def _saved(request: HttpRequest, session: Session, form: Form, field: str, save)
 def save_summary(request: HttpRequest, session: Session) -> HttpResponse:
     def save(data) -> str:
         rec = services.save_summary(session, data["summary"], data["next_steps"], request=request)
-        return "Summary and next steps saved" + ("; the client sees the new text." if rec.is_shared else ".")
+        return (_("Summary and next steps saved; the client sees the new text.") if rec.is_shared
+                else _("Summary and next steps saved."))
     return _saved(request, session, SummaryForm(request.POST), "summary_form", save)
 
 
@@ -119,7 +120,7 @@ def save_summary(request: HttpRequest, session: Session) -> HttpResponse:
 def save_private_note(request: HttpRequest, session: Session) -> HttpResponse:
     def save(data) -> str:
         services.save_private_note(session, data["private_note"], request=request)
-        return "Private note saved."
+        return _("Private note saved.")
     return _saved(request, session, PrivateNoteForm(request.POST), "note_form", save)
 
 
@@ -127,20 +128,20 @@ def save_private_note(request: HttpRequest, session: Session) -> HttpResponse:
 def share(request: HttpRequest, session: Session) -> HttpResponse:
     services.share(session, user=request.user, request=request)
     return _done(request, session,
-                 "Shared with the client: they see the summary, next steps and homework in their portal.")
+                 _("Shared with the client: they see the summary, next steps and homework in their portal."))
 
 
 @action("unshare")
 def unshare(request: HttpRequest, session: Session) -> HttpResponse:
     services.unshare(session, request=request)
-    return _done(request, session, "No longer shared: the client no longer sees this session's record.")
+    return _done(request, session, _("No longer shared: the client no longer sees this session's record."))
 
 
 @action("agenda_add")
 def add_agenda_item(request: HttpRequest, session: Session) -> HttpResponse:
     def save(data) -> str:
         services.add_item(session, "agenda", data["text"], request=request)
-        return "Agenda item added."
+        return _("Agenda item added.")
     return _saved(request, session, _agenda_form(request.POST), "agenda_form", save)
 
 
@@ -155,7 +156,7 @@ def add_homework(request: HttpRequest, session: Session) -> HttpResponse:
 @action("agenda_remove")
 def remove_agenda_item(request: HttpRequest, session: Session) -> HttpResponse:
     services.remove_item(session, "agenda", request.POST.get("item", ""), request=request)
-    return _done(request, session, "Agenda item removed.")
+    return _done(request, session, _("Agenda item removed."))
 
 
 @action("homework_remove")

@@ -49,8 +49,8 @@ def propose(request: HttpRequest) -> HttpResponse:
         except services.GoalError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Thank you. Your goal is proposed; your therapist will "
-                                      "look at it with you.")
+            messages.success(request, _("Thank you. Your goal is proposed; your therapist will "
+                                        "look at it with you."))
             return redirect("portal-goals")
     return _page(request, form, status=400)
 

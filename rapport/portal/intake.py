@@ -57,8 +57,8 @@ class IntakeForm(forms.Form):
         if self.needs_consent and not data.get("accept"):
             self.add_error("accept", _("Please read the statement and agree to it to go on."))
         if data.get("preferred_channel") == Channel.TEXT and not self.client.phone:
-            self.add_error("preferred_channel", "We have no mobile number for you: please choose "
-                                                "email, or ask your therapist to add your number.")
+            self.add_error("preferred_channel", _("We have no mobile number for you: please choose "
+                                                  "email, or ask your therapist to add your number."))
         return data
 
 

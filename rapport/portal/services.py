@@ -174,7 +174,7 @@ def client_required(view):
             request.session.pop(SESSION_KEY, None)
             return redirect("portal-login")
         request.portal_client = client
-        i18n.activate(request, client.language)  # every portal page in the client's language
+        i18n.activate_for_client(request, client.language)  # every portal page in the client's language
         with scope(organisation=[client.organisation]):
             return view(request, *args, **kwargs)
 

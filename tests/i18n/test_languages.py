@@ -162,3 +162,11 @@ def test_our_own_questionnaire_is_shown_in_spanish_and_scored_as_in_english(clie
     with scopes_disabled():
         stored = Response.objects.get(checkin=checkin)
     assert stored.subscales == {"since-last": 6} and stored.instrument_id == "session-prep"
+
+
+def test_the_portal_login_speaks_the_language_of_the_clients_last_check_in(client, practice):
+    set_language(practice, practice.client, "es")
+    accept_consent(practice)
+    client.get(make_link(practice, make_checkin(practice)))
+    page = client.get("/portal/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="es"' in page and "Enviarme un enlace" in page
