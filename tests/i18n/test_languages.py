@@ -170,3 +170,19 @@ def test_the_portal_login_speaks_the_language_of_the_clients_last_check_in(clien
     client.get(make_link(practice, make_checkin(practice)))
     page = client.get("/portal/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="es"' in page and "Enviarme un enlace" in page
+
+
+def test_an_urgent_alert_email_is_in_the_therapists_language(practice):
+    from rapport.alerts import notify
+    from rapport.alerts.services import raise_alert
+
+    practice.therapist.language = "es"
+    practice.therapist.save()
+    with scope(organisation=[practice.org]):
+        alert = raise_alert(episode=practice.episode, kind="risk", severity="urgent",
+                            key="risk:phq9:1", evidence={"item": "phq9-9", "answer": 2})
+        mail.outbox.clear()
+        notify.notify_urgent(alert)
+    (message,) = [m for m in mail.outbox if m.to == [practice.therapist.email]]
+    assert message.subject == "Rapport: hay una alerta urgente pendiente"
+    assert "no dice nada sobre el cliente" in message.body
