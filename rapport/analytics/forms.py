@@ -33,9 +33,10 @@ class PeriodForm(forms.Form):
         for name in ("date_from", "date_to"):
             day = data.get(name)
             if day is not None and not EARLIEST <= day <= LATEST:
-                self.add_error(name, f"Choose a date between {EARLIEST:%Y} and {LATEST:%Y}.")
+                self.add_error(name, _("Choose a date between %(first)s and %(last)s.") % {
+                    "first": f"{EARLIEST:%Y}", "last": f"{LATEST:%Y}"})
                 data.pop(name, None)
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The period starts after it ends: the first day must not "
-                                        "be after the last day.")
+            raise forms.ValidationError(_("The period starts after it ends: the first day must "
+                                          "not be after the last day."))
         return data

@@ -29,7 +29,8 @@ def erase(request: HttpRequest, code) -> HttpResponse:
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         erasure = erase_client(client, request=request, reason=form.cleaned_data["reason"])
-        messages.success(request, f"The client's data has been erased (record {erasure.code}).")
+        messages.success(request, _("The client's data has been erased (record %(code)s).") % {
+            "code": erasure.code})
         return redirect("privacy-erasures")
     record(request, "privacy.erase_form.viewed", client, client=client)
     return render(request, "privacy/erase.html", {"client": client, "form": form, "policy": policy})
