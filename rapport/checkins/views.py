@@ -59,7 +59,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     state = resolve_token(token)
     invitation = state.invitation
     if invitation is not None:  # the client's pages speak the client's language
-        i18n.activate_for_client(request, invitation.checkin.episode.client.language)
+        client = invitation.checkin.episode.client
+        i18n.activate_for_client(request, client.language, client.time_zone)
     if state.status == "used" and invitation is not None:
         with scope(organisation=[invitation.organisation]):
             # The person who just finished, or a retry of their last tap whose reply was lost
@@ -99,7 +100,7 @@ def choose_language(request: HttpRequest, client, language: str) -> None:
     client.save(update_fields=["language"])
     record(request, "care.client.language_changed", client, client=client,
            actor_label=f"client:{client.code}", detail={"from": old, "to": language})
-    i18n.activate_for_client(request, language)
+    i18n.activate_for_client(request, language, client.time_zone)
 
 
 def _client_label(checkin: CheckIn) -> str:

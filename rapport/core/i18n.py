@@ -8,9 +8,10 @@ nearest language the site offers (settings.LANGUAGES), English when there is non
 from __future__ import annotations
 
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
 
 from rapport import instruments
@@ -53,8 +54,15 @@ def activate(request, tag: str | None) -> str:
     return code
 
 
-def activate_for_client(request, tag: str | None) -> str:
-    """Serve a client's page in their language, and remember it for their next visit."""
+def activate_for_client(request, tag: str | None, zone: str = "") -> str:
+    """Serve a client's page in their language and time zone (the practice's when they have none
+    or an unknown one), and remember the language for their next visit."""
+    timezone.deactivate()
+    if zone:
+        try:
+            timezone.activate(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # an unknown zone on the record: the practice's
     code = activate(request, tag)
     if hasattr(request, "session") and request.session.get(CLIENT_LANGUAGE_KEY) != code:
         request.session[CLIENT_LANGUAGE_KEY] = code

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from rapport.core import i18n
@@ -64,6 +64,7 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        timezone.deactivate()  # the site's time zone, unless a client's page chooses theirs
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and getattr(user, "language", ""):
             i18n.activate(request, user.language)

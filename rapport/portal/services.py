@@ -174,7 +174,8 @@ def client_required(view):
             request.session.pop(SESSION_KEY, None)
             return redirect("portal-login")
         request.portal_client = client
-        i18n.activate_for_client(request, client.language)  # every portal page in the client's language
+        # Every portal page in the client's language and time zone.
+        i18n.activate_for_client(request, client.language, client.time_zone)
         with scope(organisation=[client.organisation]):
             return view(request, *args, **kwargs)
 

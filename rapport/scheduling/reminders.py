@@ -29,13 +29,13 @@ from rapport.scheduling.models import ReminderPolicy, SentReminder
 from rapport.scheduling.text_messages import send_text
 
 KIND = "session"
+CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 def DAY_FORMAT() -> str:  # noqa: N802 (a constant that depends on the active language)
     # Translators: a Django date format for the weekday, day and month ("Tuesday 6 October");
     # escape literal letters with a backslash, e.g. Spanish "l j \d\e F".
     return pgettext("date format", "l j F")
-CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 def policy_for(organisation) -> ReminderPolicy:

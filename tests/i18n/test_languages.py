@@ -12,7 +12,7 @@ from rapport.audit.models import AuditEvent
 from rapport.checkins.services.invitations import send_invitation
 from rapport.scheduling import reminders
 from tests.checkins.conftest import accept_consent, make_checkin, make_link
-from tests.conftest import login
+from tests.conftest import StaffClient, login
 from tests.portal.test_portal import log_in
 
 
@@ -186,3 +186,16 @@ def test_an_urgent_alert_email_is_in_the_therapists_language(practice):
     (message,) = [m for m in mail.outbox if m.to == [practice.therapist.email]]
     assert message.subject == "Rapport: hay una alerta urgente pendiente"
     assert "no dice nada sobre el cliente" in message.body
+
+
+def test_the_portal_shows_times_in_the_clients_own_time_zone(client, practice):
+    with scope(organisation=[practice.org]):
+        practice.client.time_zone = "America/Mexico_City"  # UTC-6 in December
+        practice.client.save()
+        practice.session.scheduled_at = datetime(2030, 12, 2, 15, 0, tzinfo=UTC)
+        practice.session.save()
+    log_in(client, practice)
+    page = client.get("/portal/").content.decode()
+    assert "09:00" in page and "15:00" not in page
+    staff = login(StaffClient(), practice.therapist)  # the next request, in the same thread
+    assert "15:00" in staff.get(f"/sessions/{practice.session.code}/").content.decode()
