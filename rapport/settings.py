@@ -167,6 +167,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rapport.core.middleware.LanguageMiddleware",  # after auth: the staff member's own language
     "django_otp.middleware.OTPMiddleware",
     "rapport.accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -246,6 +247,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The languages every page, message and questionnaire is offered in (README, "Languages"). Staff
+# read in their own language (User.language), clients in theirs (Client.language), chosen by
+# rapport.core.middleware.LanguageMiddleware; a third language is a translator's work alone.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "rapport" / "locale"]
 TIME_ZONE = os.getenv("RAPPORT_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -18,6 +18,7 @@ urlpatterns = [
     path("login/two-factor/recovery-codes/", twofactor.recovery_codes, name="accounts-2fa-recovery-codes"),
     path("account/confirm/", twofactor.reauth, name="accounts-reauth"),
     path("account/password/", accounts_views.PasswordChangeView.as_view(), name="accounts-password"),
+    path("account/language/", accounts_views.language, name="accounts-language"),
     path("caseload/", workspace_views.caseload, name="care-caseload"),
     path("", include("rapport.practice.urls")),
     path("", include("rapport.api.urls")),

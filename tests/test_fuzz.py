@@ -35,6 +35,7 @@ ANSWER = st.one_of(text, st.sampled_from(["0", "3", "10", "not-at-all", "nearly-
 FORMS = {
     "care-episode": ("therapist", {"presenting_concerns": text}),
     "care-session": ("therapist", {"attendance": st.one_of(text, st.sampled_from(["attended", "no_show"]))}),
+    "accounts-language": ("therapist", {"language": st.one_of(text, st.sampled_from(["en", "es"]))}),
     "accounts-password": ("therapist", dict.fromkeys(["old_password", "new_password1", "new_password2"], text)),
     "accounts-reauth": ("therapist", dict.fromkeys(["password", "code", "next"], text)),
     "privacy-erase": ("admin", {"reason": text, "confirm": text}),

@@ -67,6 +67,7 @@ ARGS = {
     "accounts-2fa-recovery-codes": lambda w: [],
     "accounts-reauth": lambda w: [],
     "accounts-password": lambda w: [],
+    "accounts-language": lambda w: [],
     "care-caseload": lambda w: [],
     "care-client": lambda w: [w.client.code],
     "care-episode": lambda w: [w.episode.code],
@@ -165,6 +166,7 @@ MATRIX = {
     "accounts-2fa-recovery-codes": TWO_FACTOR,
     "accounts-reauth": STAFF,
     "accounts-password": STAFF,
+    "accounts-language": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "care-caseload": STAFF,
     "care-client": CLINICAL,
     "care-episode": CLINICAL,

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from rapport.audit.services import client_ip
+from rapport.core import i18n
 from rapport.core.ratelimit import Limit, available, consume
 
 # Five failed attempts lock an email address for up to 15 minutes (it refills gradually); an IP
@@ -18,7 +20,7 @@ class LoginForm(AuthenticationForm):
     """Email and password, rate-limited. Nothing in the answer says whether an address is known."""
 
     username = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     error_messages = {"invalid_login": SAME_ANSWER, "inactive": SAME_ANSWER}
@@ -37,3 +39,9 @@ class LoginForm(AuthenticationForm):
                 consume(FAILED_LOGINS_PER_EMAIL, email)
                 consume(FAILED_LOGINS_PER_IP, ip)
             raise
+
+
+class LanguageForm(forms.Form):
+    """The language a staff member reads the site in."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=i18n.choices)

@@ -9,6 +9,7 @@ from binascii import unhexlify
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -51,6 +52,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The language the staff member reads the site in (settings.LANGUAGES); clients have their own.
+    language = models.CharField(max_length=35, default="en")
 
     objects = UserManager()
 
@@ -63,9 +66,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    SUPERVISOR = "supervisor", "Supervisor"
-    THERAPIST = "therapist", "Therapist"
+    ADMIN = "admin", _("Administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    THERAPIST = "therapist", _("Therapist")
 
 
 class Membership(models.Model):

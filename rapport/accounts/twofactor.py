@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -37,15 +38,15 @@ RECOVERY_SESSION_KEY = "rapport_new_recovery_codes"
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code", max_length=16, strip=True,
+        label=_("Code"), max_length=16, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                       "autofocus": True}),
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
     )
 
 
 class ReauthForm(CodeForm):
-    password = forms.CharField(label="Password", strip=False,
+    password = forms.CharField(label=_("Password"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     field_order = ["password", "code"]
 
@@ -94,7 +95,7 @@ def _new_recovery_codes(user) -> list[str]:
     """Fresh codes, shown once; only their digests are stored."""
     RecoveryCodes.objects.filter(user=user).delete()
     device = RecoveryCodes.objects.create(user=user, name="Recovery codes", confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODES)]
+    codes = [StaticToken.random_token() for _i in range(settings.RECOVERY_CODES)]
     RecoveryCode.objects.bulk_create(RecoveryCode(device=device, digest=recovery_digest(c)) for c in codes)
     return codes
 
@@ -119,7 +120,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session[RECOVERY_SESSION_KEY] = codes
             return redirect(reverse("accounts-2fa-recovery-codes") + "?" + urlencode({"next": _next(request)}))
-        form.add_error("code", "That code did not match. Check the time on your phone and try the newest code.")
+        form.add_error("code", _("That code did not match. Check the time on your phone and try the newest code."))
     _demo_hint(user, device)
     secret = device.config_url.split("secret=")[1].split("&")[0]
     return render(request, "accounts/2fa_setup.html", {
@@ -144,7 +145,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             record(request, "accounts.2fa.verified",
                    detail={"method": "recovery code" if isinstance(device, RecoveryCodes) else "app"})
             return HttpResponseRedirect(_next(request))
-        form.add_error("code", "That code did not match. Try the newest code from your app, or a recovery code.")
+        form.add_error("code", _("That code did not match. Try the newest code from your app, or a recovery code."))
     _demo_hint(user, totp_device)
     return render(request, "accounts/2fa_verify.html", {"form": form, "next": _next(request)})
 
@@ -178,13 +179,13 @@ def reauth(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = request.user
         if not available(FAILED_LOGINS_PER_EMAIL, user.email):
-            form.add_error(None, "Too many attempts. Try again in 15 minutes.")
+            form.add_error(None, _("Too many attempts. Try again in 15 minutes."))
         elif not user.check_password(form.cleaned_data["password"]):
             consume(FAILED_LOGINS_PER_EMAIL, user.email)
-            form.add_error("password", "That password is not right.")
+            form.add_error("password", _("That password is not right."))
         elif match_token(user, form.cleaned_data["code"].replace(" ", "")) is None:
             consume(FAILED_LOGINS_PER_EMAIL, user.email)
-            form.add_error("code", "That code did not match.")
+            form.add_error("code", _("That code did not match."))
         else:
             request.session[REAUTH_SESSION_KEY] = time.time()
             record(request, "accounts.reauthenticated")

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rapport.core.fields import EncryptedTextField
@@ -26,33 +27,33 @@ from rapport.core.fields import EncryptedTextField
 class Kind(models.TextChoices):
     # The monitoring core's finding kinds (rapport.monitoring.records.Finding), plus `risk`,
     # which the check-in submission raises directly from a risk answer.
-    RUPTURE = "rupture", "Alliance rupture"
-    RUPTURE_REPAIRED = "rupture_repaired", "Rupture repaired"
-    ALLIANCE_DIP = "alliance_dip", "Dip in the relationship"
-    ALLIANCE_LOW = "alliance_low", "Low relationship rating"
-    COMPONENT_DROP = "component_drop", "Drop in one part of the relationship"
-    DISCREPANCY = "discrepancy", "Therapist rates the session higher than the client"
-    NOT_ON_TRACK = "not_on_track", "Not on track"
-    RELIABLE_DETERIORATION = "reliable_deterioration", "Reliable deterioration"
-    RISK = "risk", "Risk"
-    DROPOUT_RISK = "dropout_risk", "Risk of dropping out"
-    GOAL_STAGNATION = "goal_stagnation", "A shared goal is not moving"
+    RUPTURE = "rupture", _("Alliance rupture")
+    RUPTURE_REPAIRED = "rupture_repaired", _("Rupture repaired")
+    ALLIANCE_DIP = "alliance_dip", _("Dip in the relationship")
+    ALLIANCE_LOW = "alliance_low", _("Low relationship rating")
+    COMPONENT_DROP = "component_drop", _("Drop in one part of the relationship")
+    DISCREPANCY = "discrepancy", _("Therapist rates the session higher than the client")
+    NOT_ON_TRACK = "not_on_track", _("Not on track")
+    RELIABLE_DETERIORATION = "reliable_deterioration", _("Reliable deterioration")
+    RISK = "risk", _("Risk")
+    DROPOUT_RISK = "dropout_risk", _("Risk of dropping out")
+    GOAL_STAGNATION = "goal_stagnation", _("A shared goal is not moving")
 
 
 class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    URGENT = "urgent", "Urgent"
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    URGENT = "urgent", _("Urgent")
 
 
 SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.URGENT: 2}
 
 
 class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    DISCUSSED = "discussed", "Discussed with the client"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    DISCUSSED = "discussed", _("Discussed with the client")
+    RESOLVED = "resolved", _("Resolved")
 
 
 # The lifecycle, in order. A step may skip forward, never go back.
@@ -222,8 +223,8 @@ class UrgentSettings(models.Model):
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "Text message"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
 
 
 class Notification(models.Model):

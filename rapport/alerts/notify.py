@@ -23,6 +23,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from rapport.accounts.models import Supervision
@@ -35,6 +36,7 @@ from rapport.alerts.models import (
     UrgentSettings,
 )
 from rapport.audit.services import record
+from rapport.core import i18n
 from rapport.core.sms import SMSError, send_sms
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ log = logging.getLogger(__name__)
 URGENT = "urgent"
 ESCALATION = "escalation"
 
-SUBJECT = "Rapport: an urgent alert is waiting"
+def _subject() -> str:
+    return _("Rapport: an urgent alert is waiting")
 
 
 def _link(alert: Alert) -> str:
@@ -53,21 +56,26 @@ def _link(alert: Alert) -> str:
 def _body(alert: Alert, reason: str) -> str:
     practice = alert.organisation.name
     if reason == ESCALATION:
-        lead = (f"An urgent alert at {practice} has not been acknowledged in time, and you are "
-                "the treating therapist's supervisor.")
+        lead = _("An urgent alert at %(practice)s has not been acknowledged in time, and you are "
+                 "the treating therapist's supervisor.") % {"practice": practice}
     else:
-        lead = f"An urgent alert at {practice} needs attention today."
-    return (f"{lead}\n\nSign in to Rapport to see it: {_link(alert)}\n\n"
-            "For confidentiality this message says nothing about the client.")
+        lead = _("An urgent alert at %(practice)s needs attention today.") % {"practice": practice}
+    return _("%(lead)s\n\nSign in to Rapport to see it: %(link)s\n\n"
+             "For confidentiality this message says nothing about the client.") % {
+        "lead": lead, "link": _link(alert)}
 
 
 def _text(alert: Alert, reason: str) -> str:
-    what = "not yet acknowledged" if reason == ESCALATION else "waiting"
-    return f"Rapport ({alert.organisation.name}): an urgent alert is {what}. Sign in: {_link(alert)}"
+    values = {"practice": alert.organisation.name, "link": _link(alert)}
+    if reason == ESCALATION:
+        return _("Rapport (%(practice)s): an urgent alert is not yet acknowledged. "
+                 "Sign in: %(link)s") % values
+    return _("Rapport (%(practice)s): an urgent alert is waiting. Sign in: %(link)s") % values
 
 
-def _send(alert: Alert, reason: str, channel: str, to: str) -> bool:
-    """Send one message unless it was sent before; True when sent now."""
+def _send(alert: Alert, reason: str, channel: str, to: str, language: str | None = None) -> bool:
+    """Send one message unless it was sent before; True when sent now. In the recipient's
+    language where they are a staff member (the duty contact's: the site's)."""
     to = to.strip()
     if not to:
         return False
@@ -80,10 +88,11 @@ def _send(alert: Alert, reason: str, channel: str, to: str) -> bool:
         if note.sent_at is not None:
             return False  # sent already: a retry sends nothing
     try:
-        if channel == Channel.EMAIL:
-            send_mail(SUBJECT, _body(alert, reason), None, [to])
-        else:
-            send_sms(to, _text(alert, reason))
+        with i18n.speaking(language):
+            if channel == Channel.EMAIL:
+                send_mail(_subject(), _body(alert, reason), None, [to])
+            else:
+                send_sms(to, _text(alert, reason))
     except (SMSError, OSError) as exc:
         # Kept unsent, so the next run tries again; the reason is recorded without the address.
         Notification.objects.filter(pk=note.pk).update(error=str(exc)[:200])
@@ -123,7 +132,8 @@ def notify_urgent(alert: Alert) -> int:
     if alert.severity != Severity.URGENT or alert.is_resolved:
         return 0
     options = urgent_settings(alert.organisation)
-    sent = _send(alert, URGENT, Channel.EMAIL, alert.episode.therapist.email)
+    therapist = alert.episode.therapist
+    sent = _send(alert, URGENT, Channel.EMAIL, therapist.email, therapist.language)
     sent += _send(alert, URGENT, Channel.EMAIL, options.duty_email)
     sent += _send(alert, URGENT, Channel.SMS, options.duty_phone)
     return sent
@@ -140,7 +150,7 @@ def escalate(alert: Alert, now: datetime | None = None) -> int:
     supervisors = Supervision.objects.filter(
         organisation_id=alert.organisation_id, therapist_id=alert.episode.therapist_id,
     ).select_related("supervisor")
-    return sum(_send(alert, ESCALATION, Channel.EMAIL, s.supervisor.email)
+    return sum(_send(alert, ESCALATION, Channel.EMAIL, s.supervisor.email, s.supervisor.language)
                for s in supervisors if s.supervisor.is_active)
 
 

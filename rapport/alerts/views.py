@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.alerts import notify, services
@@ -15,6 +16,7 @@ from rapport.alerts.forms import StepForm, UrgentSettingsForm
 from rapport.alerts.wording import evidence_rows, risk_answer
 from rapport.audit.services import record
 from rapport.care.access import require_admin
+from rapport.checkins import preferences
 from rapport.checkins.services.consent import practice_settings
 from rapport.monitoring.explain import why
 
@@ -46,7 +48,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
         form = StepForm(request.POST or None, alert=alert)
     if request.method == "POST":
         if form is None:
-            messages.error(request, "This alert is already resolved.")
+            messages.error(request, _("This alert is already resolved."))
             return redirect("alerts-detail", alert.code)
         if form.is_valid():
             try:
@@ -55,9 +57,14 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             except services.TransitionError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Alert marked {alert.get_status_display().lower()}.")
+                messages.success(request, _("Alert marked %(status)s.") % {
+                    "status": alert.get_status_display().lower()})
                 return redirect("alerts-detail", alert.code)
-    record(request, "alerts.alert.viewed", alert, client=alert.episode.client)
+    repair_guide = alert.kind in REPAIR_GUIDE_KINDS
+    # Repair fits the client: their strongest C-NIP preferences beside the guide.
+    client_preferences = preferences.strongest(alert.episode, limit=5) if repair_guide else []
+    record(request, "alerts.alert.viewed", alert, client=alert.episode.client,
+           detail={"preferences": len(client_preferences)} if repair_guide else None)
     steps = alert.steps.select_related("by")
     updates = [(u, evidence_rows(u.evidence)) for u in alert.updates.all()]
     return render(
@@ -71,7 +78,8 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
             "steps": steps,
             "updates": updates,
             "form": form,
-            "repair_guide": alert.kind in REPAIR_GUIDE_KINDS,
+            "repair_guide": repair_guide,
+            "client_preferences": client_preferences,
         },
         status=400 if form is not None and form.is_bound and form.errors else 200,
     )
@@ -90,7 +98,7 @@ def urgent_settings(request: HttpRequest) -> HttpResponse:
     form = UrgentSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         notify.save_urgent_settings(request, request.organisation, form.cleaned_data)
-        messages.success(request, "Urgent alert and crisis settings saved.")
+        messages.success(request, _("Urgent alert and crisis settings saved."))
         return redirect("alerts-settings")
     return render(request, "alerts/settings.html",
                   {"form": form, "crisis": form["crisis_resources"].value()},

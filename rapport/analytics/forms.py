@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 # Ours: a sane calendar range, so a typo (year 20260) gets a clear message instead of a date
 # that the database or the date arithmetic cannot handle.
@@ -20,10 +21,10 @@ def last_twelve_months(today: date) -> tuple[date, date]:
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label="From (inclusive)", widget=forms.DateInput(attrs={"type": "date"}),
+    date_from = forms.DateField(label=_("From (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}),
                                 error_messages={"required": "Enter the first day of the period.",
                                                 "invalid": "Enter the first day as a date, like 2026-01-31."})
-    date_to = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}),
+    date_to = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}),
                               error_messages={"required": "Enter the last day of the period.",
                                               "invalid": "Enter the last day as a date, like 2026-12-31."})
 
@@ -32,9 +33,10 @@ class PeriodForm(forms.Form):
         for name in ("date_from", "date_to"):
             day = data.get(name)
             if day is not None and not EARLIEST <= day <= LATEST:
-                self.add_error(name, f"Choose a date between {EARLIEST:%Y} and {LATEST:%Y}.")
+                self.add_error(name, _("Choose a date between %(first)s and %(last)s.") % {
+                    "first": f"{EARLIEST:%Y}", "last": f"{LATEST:%Y}"})
                 data.pop(name, None)
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("The period starts after it ends: the first day must not "
-                                        "be after the last day.")
+            raise forms.ValidationError(_("The period starts after it ends: the first day must "
+                                          "not be after the last day."))
         return data

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from rapport.care.models import Attendance
 
@@ -9,9 +10,9 @@ class AttendanceForm(forms.Form):
 
 class ConcernsForm(forms.Form):
     presenting_concerns = forms.CharField(
-        label="Presenting concerns",
+        label=_("Presenting concerns"),
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Encrypted at rest; seen only by the treating therapist and their supervisors.",
+        help_text=_("Encrypted at rest; seen only by the treating therapist and their supervisors."),
     )

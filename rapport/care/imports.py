@@ -18,6 +18,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.models import Role, User
 from rapport.audit.services import record
@@ -53,7 +54,7 @@ class ClientForm(forms.Form):
     def clean_date_of_birth(self):
         value = self.cleaned_data["date_of_birth"]
         if value is not None and value > timezone.localdate():
-            raise forms.ValidationError("is in the future")
+            raise forms.ValidationError(_("is in the future"))
         return value
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rapport.core import blind_index
@@ -30,8 +31,8 @@ LATE_CANCELLATION_WINDOW = timedelta(hours=24)
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    TEXT = "text", "Text message"
+    EMAIL = "email", _("Email")
+    TEXT = "text", _("Text message")
 
 
 class ClientQuerySet(models.QuerySet):
@@ -52,16 +53,16 @@ class Client(models.Model):
     name = EncryptedCharField(max_length=200, blank=False)
     preferred_name = EncryptedCharField(max_length=100)
     pronouns = models.CharField(max_length=50, blank=True)
-    language = models.CharField(max_length=35, default="en", help_text="BCP 47 language tag")
+    language = models.CharField(max_length=35, default="en", help_text=_("BCP 47 language tag"))
     email = EncryptedEmailField(max_length=254)
     phone = EncryptedCharField(max_length=40)
     date_of_birth = EncryptedDateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Intake (rapport/practice, rapport/portal): how to reach the client and whom in an emergency.
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    emergency_contact = EncryptedCharField(max_length=200, help_text="Name and phone number")
+    emergency_contact = EncryptedCharField(max_length=200, help_text=_("Name and phone number"))
     time_zone = models.CharField(max_length=64, blank=True,
-                                 help_text="IANA name; the practice's time zone when empty")
+                                 help_text=_("IANA name; the practice's time zone when empty"))
     reminders_opt_out = models.BooleanField(default=False)
     intake_completed_at = models.DateTimeField(null=True, blank=True)
     email_index = BlindIndexField(source="email", kind="email")
@@ -89,10 +90,10 @@ class Client(models.Model):
 
 
 class EpisodeStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    DROPPED_OUT = "dropped_out", "Ended early (drop-out)"
-    TRANSFERRED = "transferred", "Transferred"
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    DROPPED_OUT = "dropped_out", _("Ended early (drop-out)")
+    TRANSFERRED = "transferred", _("Transferred")
 
 
 class EpisodeQuerySet(models.QuerySet):
@@ -126,11 +127,11 @@ class CareEpisode(models.Model):
 
 
 class Attendance(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    ATTENDED = "attended", "Attended"
-    NO_SHOW = "no_show", "Did not attend"
-    CANCELLED_CLIENT = "cancelled_client", "Cancelled by client"
-    CANCELLED_CLINIC = "cancelled_clinic", "Cancelled by the practice"
+    SCHEDULED = "scheduled", _("Scheduled")
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("Did not attend")
+    CANCELLED_CLIENT = "cancelled_client", _("Cancelled by client")
+    CANCELLED_CLINIC = "cancelled_clinic", _("Cancelled by the practice")
 
 
 class Session(models.Model):

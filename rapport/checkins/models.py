@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rapport.core.fields import EncryptedTextField
@@ -41,7 +43,7 @@ DEFAULT_CRISIS_RESOURCES = (
     "safe, do not wait for them: contact emergency services now."
 )
 
-DEFAULT_CONFIDENTIALITY_STATEMENT = (
+DEFAULT_CONFIDENTIALITY_STATEMENT = gettext_noop(
     "What you write here is shared with your therapist and, where they have one, their clinical "
     "supervisor. Practice administrators can see that a check-in was answered, but not what you "
     "wrote.\n\n"
@@ -56,14 +58,14 @@ DEFAULT_CONFIDENTIALITY_STATEMENT = (
 
 
 class When(models.TextChoices):
-    BEFORE = "before", "Before the session"
-    AFTER = "after", "After the session"
-    DISCHARGE = "discharge", "At the end of therapy"
+    BEFORE = "before", _("Before the session")
+    AFTER = "after", _("After the session")
+    DISCHARGE = "discharge", _("At the end of therapy")
 
 
 class Respondent(models.TextChoices):
-    CLIENT = "client", "Client"
-    THERAPIST = "therapist", "Therapist"
+    CLIENT = "client", _("Client")
+    THERAPIST = "therapist", _("Therapist")
 
 
 class PracticeSettings(models.Model):
@@ -117,6 +119,14 @@ class ConfidentialityStatement(models.Model):
 
     def __str__(self) -> str:
         return f"Confidentiality statement v{self.version}"
+
+    @property
+    def shown_text(self) -> str:
+        """The text in the reader's language: the default statement is translated; a practice's
+        own wording is shown as the practice wrote it."""
+        if self.text == DEFAULT_CONFIDENTIALITY_STATEMENT:
+            return gettext(DEFAULT_CONFIDENTIALITY_STATEMENT)
+        return self.text
 
 
 class Consent(models.Model):
@@ -298,8 +308,8 @@ class Response(models.Model):
 
 
 class ImportSource(models.TextChoices):
-    FHIR = "fhir", "FHIR file"
-    CSV = "csv", "CSV file"
+    FHIR = "fhir", _("FHIR file")
+    CSV = "csv", _("CSV file")
 
 
 class ImportedRecord(models.Model):

@@ -11,6 +11,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_scopes import scope
 
@@ -26,6 +28,7 @@ from rapport.checkins.services.answers import (
     instrument_for,
     load_draft,
     save_draft,
+    speaks,
 )
 from rapport.checkins.services.consent import accept_statement, needs_consent, practice_settings
 from rapport.checkins.services.invitations import (
@@ -37,6 +40,7 @@ from rapport.checkins.services.invitations import (
 )
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
 from rapport.checkins.services.submission import Source, next_instrument, submit
+from rapport.core import i18n
 from rapport.core.templatetags.instruments import instrument_name
 
 DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
@@ -54,6 +58,9 @@ def qr_svg(url: str) -> str:
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     state = resolve_token(token)
     invitation = state.invitation
+    if invitation is not None:  # the client's pages speak the client's language
+        client = invitation.checkin.episode.client
+        i18n.activate_for_client(request, client.language, client.time_zone)
     if state.status == "used" and invitation is not None:
         with scope(organisation=[invitation.organisation]):
             # The person who just finished, or a retry of their last tap whose reply was lost
@@ -84,6 +91,18 @@ def _remember_done(request: HttpRequest, invitation) -> None:
         request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
 
 
+def choose_language(request: HttpRequest, client, language: str) -> None:
+    """The client picks their language on the check-in page: kept on their record (and so used
+    for their portal, reminders and emails too) and audited. An unoffered language changes nothing."""
+    if language not in dict(i18n.choices()) or language == i18n.supported(client.language):
+        return
+    old, client.language = client.language, language
+    client.save(update_fields=["language"])
+    record(request, "care.client.language_changed", client, client=client,
+           actor_label=f"client:{client.code}", detail={"from": old, "to": language})
+    i18n.activate_for_client(request, language, client.time_zone)
+
+
 def _client_label(checkin: CheckIn) -> str:
     return f"client:{checkin.episode.client.code}"
 
@@ -97,7 +116,7 @@ def _consent_step(request: HttpRequest, client, organisation, token: str) -> Htt
         if request.POST.get("accept") == "yes" and request.POST.get("version") == str(statement.version):
             accept_statement(client, statement, request)
             return redirect("checkins-answer", token)
-        error = "Please tick the box to say you have read and accept the statement."
+        error = _("Please tick the box to say you have read and accept the statement.")
         return _consent(request, organisation, statement, error, status=200)
     return _consent(request, organisation, statement)
 
@@ -106,6 +125,9 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     checkin = invitation.checkin
     client = checkin.episode.client
     organisation = invitation.organisation
+    if request.method == "POST" and request.POST.get("action") == "language":
+        choose_language(request, client, request.POST.get("language", ""))
+        return redirect("checkins-answer", token)
     if (asked := _consent_step(request, client, organisation, token)) is not None:
         return asked
 
@@ -121,7 +143,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             # Answered from another device since the link was checked: as for a used link.
             return render(request, "checkins/link_problem.html", {"status": "used"}, status=410)
         return _done(request, checkin)
-    instrument = instrument_for(checkin.episode, instrument_id)
+    instrument = instrument_for(checkin.episode, instrument_id, language=translation.get_language())
     if request.method == "POST" and request.POST.get("action") != "consent":
         posted_id = request.POST.get("instrument", "")
         if posted_id != instrument_id:
@@ -184,6 +206,7 @@ def _form(request, invitation, checkin, instrument, form, *, saved=False, status
         "expires_at": invitation.expires_at,
         "risk": risk,
         "crisis": practice_settings(invitation.organisation).crisis_resources if risk else "",
+        "english_only": not speaks(instrument, translation.get_language()),
     }
     return render(request, "checkins/answer.html", context, status=status)
 
@@ -237,17 +260,18 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
             raise Http404("No such check-in")
         if request.POST.get("action") == "email":
             if not episode.client.email:
-                messages.error(request, "This client has no email address on record.")
+                messages.error(request, _("This client has no email address on record."))
                 return redirect("checkins-session", session.code)
             send_invitation(checkin, request)
-            messages.success(request, f"Check-in link emailed to {episode.client.display_name}.")
+            messages.success(request, _("Check-in link emailed to %(name)s.") % {
+                "name": episode.client.display_name})
             return redirect("checkins-session", session.code)
         if request.user != episode.therapist:
             # A link in hand opens the client's draft and answers as the client: only the
             # therapist who sees the client gets one. Anyone else may only email it to the
             # client's own address.
             return render(request, "403.html", status=403)
-        _, token = create_invitation(checkin, channel="link", request=request)
+        _invitation, token = create_invitation(checkin, channel="link", request=request)
         url = absolute(request, invitation_path(token))
         return render(request, "checkins/invitation.html",
                       {"session": session, "checkin": checkin, "url": url, "qr": qr_svg(url)})
@@ -294,7 +318,7 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
             form.errors = exc.errors
         else:
             if submission.created:
-                messages.success(request, "Reflection saved.")
+                messages.success(request, _("Reflection saved."))
             return redirect("checkins-session", session.code)
     else:
         data = {**existing.answers, **existing.free_text_answers} if existing else {}
@@ -304,8 +328,8 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
                   {"session": session, "instrument": instrument, "form": form, "existing": existing})
 
 
-WHEN_CHOICES = [("before", "Before each session"), ("after", "After each session"),
-                ("intake", "At intake"), ("discharge", "At discharge")]
+WHEN_CHOICES = [("before", _("Before each session")), ("after", _("After each session")),
+                ("intake", _("At intake")), ("discharge", _("At discharge"))]
 
 
 @login_required
@@ -347,7 +371,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
             new_when = request.POST.get("new-when", "")
             new_every = request.POST.get("new-every", "1")
             if new_id not in known or new_when not in dict(WHEN_CHOICES):
-                errors.append("Choose a questionnaire and when to ask it.")
+                errors.append(_("Choose a questionnaire and when to ask it."))
             elif not new_every.isdigit() or not 1 <= int(new_every) <= 52:
                 errors.append("'Every' must be a whole number from 1 to 52.")
             else:
@@ -361,7 +385,7 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
                 current.updated_at = timezone.now()
                 current.save(update_fields=["rules", "updated_at"])
                 record(request, "checkins.schedule.changed", episode, detail={"rules": rules})
-            messages.success(request, "Schedule saved. It applies to check-ins not yet planned.")
+            messages.success(request, _("Schedule saved. It applies to check-ins not yet planned."))
             return redirect("checkins-schedule", episode.code)
     for n, row in enumerate(rows):
         row["n"] = n

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import formats
 from django.utils.safestring import SafeString
 
 # Seven distinguishable series: colour, dash pattern and marker shape all differ, so a line can
@@ -101,7 +102,7 @@ def line_chart(series: list[Series], *, title: str, y_min: float, y_max: float,
         "bands": [{"y": _f(py(lower)), "text_x": left + plot_w - 2, "text_y": _f(py(lower) - 3),
                    "label": label} for lower, label in bands or []],
         "grid": _grid(y_min, y_max, y_step, py),
-        "dates": [{"x": _f(px(d)), "y": top + plot_h + 16, "anchor": anchor, "label": f"{d:%d %b %Y}"}
+        "dates": [{"x": _f(px(d)), "y": top + plot_h + 16, "anchor": anchor, "label": formats.date_format(d, "d M Y")}
                   for d, anchor in ((first, "start"), (last, "end"))] if days else [],
         "series": [_series(n, [(px(d), py(val)) for d, val in s.points]) for n, s in enumerate(series)],
         "legend": legend,

@@ -1,5 +1,8 @@
 from django.conf import settings
-from django.utils.cache import patch_cache_control
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from rapport.core import i18n
 
 
 class SecurityHeadersMiddleware:
@@ -46,3 +49,30 @@ class RequestBodyLimitMiddleware:
         if limit is not None and length > limit:
             return HttpResponse("Request body too large.", status=413, content_type="text/plain")
         return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Serve each page in its reader's language.
+
+    A signed-in staff member reads in the language on their account; anyone else gets the
+    language their client pages were last served in (kept in the session), else the browser's
+    preference among settings.LANGUAGES. The client's pages (portal, check-in link)
+    switch to the language on the client's record themselves (`rapport.core.i18n.activate`).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timezone.deactivate()  # the site's time zone, unless a client's page chooses theirs
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "language", ""):
+            i18n.activate(request, user.language)
+        else:
+            session = getattr(request, "session", None)
+            remembered = session.get(i18n.CLIENT_LANGUAGE_KEY) if session is not None else None
+            i18n.activate(request, remembered or translation.get_language_from_request(request))
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

@@ -13,22 +13,23 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from rapport.core.fields import EncryptedTextField
 
 
 class Side(models.TextChoices):
-    CLIENT = "client", "Client"
-    THERAPIST = "therapist", "Therapist"
+    CLIENT = "client", _("Client")
+    THERAPIST = "therapist", _("Therapist")
 
 
 class GoalStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed, waiting for agreement"
-    ACTIVE = "active", "Agreed and active"
-    REVISED = "revised", "Revised, waiting for agreement to the new wording"
-    ACHIEVED = "achieved", "Achieved"
-    CLOSED = "closed", "Closed"
+    PROPOSED = "proposed", _("Proposed, waiting for agreement")
+    ACTIVE = "active", _("Agreed and active")
+    REVISED = "revised", _("Revised, waiting for agreement to the new wording")
+    ACHIEVED = "achieved", _("Achieved")
+    CLOSED = "closed", _("Closed")
 
 
 # Goals the client rates in check-ins: agreed ones, and agreed ones whose new wording awaits
@@ -107,15 +108,15 @@ class Goal(models.Model):
 
 
 class EventKind(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    AGREED = "agreed", "Agreed"
-    ACTIVATED = "activated", "Agreed by both: active"
-    REVISED = "revised", "Wording revised"
-    ACHIEVED = "achieved", "Closed as achieved"
-    CLOSED = "closed", "Closed"
-    MILESTONE = "milestone", "Milestone noticed"
-    MILESTONE_ACKNOWLEDGED = "milestone_acknowledged", "Milestone acknowledged with the client"
-    REVISITED = "revisited", "Goals revisited together"
+    PROPOSED = "proposed", _("Proposed")
+    AGREED = "agreed", _("Agreed")
+    ACTIVATED = "activated", _("Agreed by both: active")
+    REVISED = "revised", _("Wording revised")
+    ACHIEVED = "achieved", _("Closed as achieved")
+    CLOSED = "closed", _("Closed")
+    MILESTONE = "milestone", _("Milestone noticed")
+    MILESTONE_ACKNOWLEDGED = "milestone_acknowledged", _("Milestone acknowledged with the client")
+    REVISITED = "revisited", _("Goals revisited together")
 
 
 class GoalEventError(Exception):

@@ -23,6 +23,8 @@ from uuid import UUID
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rapport.audit.services import record
 from rapport.care import access
@@ -49,11 +51,11 @@ def _label(side: str, client: Client | None) -> str | None:
 def _clean(title: str, description: str) -> tuple[str, str]:
     title, description = (title or "").strip(), (description or "").strip()
     if not title:
-        raise GoalError("Please give the goal a short title.")
+        raise GoalError(_("Please give the goal a short title."))
     if len(title) > TITLE_MAX:
-        raise GoalError(f"Please keep the title to {TITLE_MAX} characters.")
+        raise GoalError(_("Please keep the title to %(n)s characters.") % {"n": TITLE_MAX})
     if len(description) > DESCRIPTION_MAX:
-        raise GoalError(f"Please keep the description to {DESCRIPTION_MAX} characters.")
+        raise GoalError(_("Please keep the description to %(n)s characters.") % {"n": DESCRIPTION_MAX})
     return title, description
 
 
@@ -77,7 +79,7 @@ def propose_goal(episode: CareEpisode, title: str, description: str = "", *, sid
     """A new goal proposed by `side` (the proposer's agreement included). Raises GoalError."""
     title, description = _clean(title, description)
     if episode.status != EpisodeStatus.ACTIVE:
-        raise GoalError("Goals can be proposed only while therapy is under way.")
+        raise GoalError(_("Goals can be proposed only while therapy is under way."))
     at = at or timezone.now()
     with transaction.atomic():
         goal = Goal.objects.create(
@@ -107,7 +109,7 @@ def agree_goal(goal: Goal, *, side: str, user=None, request: HttpRequest | None 
     with transaction.atomic():
         goal = Goal.objects.select_for_update().select_related("episode", "episode__client").get(pk=goal.pk)
         if not goal.is_open:
-            raise GoalError("This goal is closed; it cannot be agreed any more.")
+            raise GoalError(_("This goal is closed; it cannot be agreed any more."))
         if goal.agreed_by(side):
             return goal
         episode = goal.episode
@@ -137,9 +139,9 @@ def revise_goal(goal: Goal, title: str, description: str = "", *, side: str = Si
     with transaction.atomic():
         goal = Goal.objects.select_for_update().select_related("episode", "episode__client").get(pk=goal.pk)
         if not goal.is_open:
-            raise GoalError("This goal is closed; it cannot be revised.")
+            raise GoalError(_("This goal is closed; it cannot be revised."))
         if (title, description) == (goal.title, goal.description):
-            raise GoalError("The wording is unchanged.")
+            raise GoalError(_("The wording is unchanged."))
         before = _wording(goal)
         goal.title, goal.description = title, description
         if side == Side.CLIENT:
@@ -165,14 +167,14 @@ def close_goal(goal: Goal, *, achieved: bool, reason: str = "", user=None,
     """Close an open goal as achieved or not, with a reason (required unless achieved)."""
     reason = (reason or "").strip()
     if not achieved and not reason:
-        raise GoalError("Please give a reason for closing the goal.")
+        raise GoalError(_("Please give a reason for closing the goal."))
     if len(reason) > REASON_MAX:
-        raise GoalError(f"Please keep the reason to {REASON_MAX} characters.")
+        raise GoalError(_("Please keep the reason to %(n)s characters.") % {"n": REASON_MAX})
     at = at or timezone.now()
     with transaction.atomic():
         goal = Goal.objects.select_for_update().select_related("episode", "episode__client").get(pk=goal.pk)
         if not goal.is_open:
-            raise GoalError("This goal is already closed.")
+            raise GoalError(_("This goal is already closed."))
         goal.status = GoalStatus.ACHIEVED if achieved else GoalStatus.CLOSED
         goal.closed_at, goal.closed_reason, goal.updated_at = at, reason, at
         goal.save(update_fields=["status", "closed_at", "closed_reason", "updated_at"])
@@ -198,7 +200,7 @@ def acknowledge_milestone(event: GoalEvent, *, user=None, request: HttpRequest |
                           at: datetime | None = None) -> GoalEvent:
     """The therapist acknowledged a noticed milestone with the client (once per milestone)."""
     if event.kind != EventKind.MILESTONE or event.goal_id is None:
-        raise GoalError("Only a noticed milestone can be acknowledged.")
+        raise GoalError(_("Only a noticed milestone can be acknowledged."))
     at = at or timezone.now()
     with transaction.atomic():
         existing = GoalEvent.objects.filter(
@@ -321,11 +323,11 @@ def goals_for_client(client: Client, request: HttpRequest | None = None) -> list
 
 
 _CLIENT_STATUS = {
-    GoalStatus.PROPOSED: "Proposed: waiting for agreement",
-    GoalStatus.ACTIVE: "Agreed: we are working on it",
-    GoalStatus.REVISED: "New wording: waiting for agreement",
-    GoalStatus.ACHIEVED: "Achieved",
-    GoalStatus.CLOSED: "Closed",
+    GoalStatus.PROPOSED: gettext_lazy("Proposed: waiting for agreement"),
+    GoalStatus.ACTIVE: gettext_lazy("Agreed: we are working on it"),
+    GoalStatus.REVISED: gettext_lazy("New wording: waiting for agreement"),
+    GoalStatus.ACHIEVED: gettext_lazy("Achieved"),
+    GoalStatus.CLOSED: gettext_lazy("Closed"),
 }
 
 

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
@@ -59,7 +60,7 @@ def episode_goals(request: HttpRequest, code) -> HttpResponse:
         action = request.POST.get("action")
         if action == "revisited":
             services.mark_revisited(episode, user=request.user, request=request)
-            messages.success(request, "Noted: you revisited the goals together.")
+            messages.success(request, _("Noted: you revisited the goals together."))
             return redirect("goals-episode", episode.code)
         if action != "propose":
             raise Http404("No such action")
@@ -72,8 +73,8 @@ def episode_goals(request: HttpRequest, code) -> HttpResponse:
             except services.GoalError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, "Goal proposed. It becomes active when the client "
-                                          "agrees to it in the portal or with you.")
+                messages.success(request, _("Goal proposed. It becomes active when the client "
+                                            "agrees to it in the portal or with you."))
                 return redirect("goals-episode", episode.code)
     goals = list(Goal.objects.filter(episode=episode).select_related("proposed_by_user",
                                                                       "therapist_agreed_by"))
@@ -104,7 +105,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
         try:
             if action == "agree":
                 services.agree_goal(goal, side=Side.THERAPIST, user=request.user, request=request)
-                messages.success(request, "You agreed to this goal.")
+                messages.success(request, _("You agreed to this goal."))
                 return redirect("goals-goal", goal.code)
             if action == "acknowledge":
                 try:
@@ -113,7 +114,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                 except GoalEvent.DoesNotExist as exc:
                     raise Http404("No such milestone") from exc
                 services.acknowledge_milestone(event, user=request.user, request=request)
-                messages.success(request, "Milestone acknowledged.")
+                messages.success(request, _("Milestone acknowledged."))
                 return redirect("goals-goal", goal.code)
             if action == "revise":
                 revise_form = GoalForm(request.POST)
@@ -121,8 +122,8 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                     services.revise_goal(goal, revise_form.cleaned_data["title"],
                                          revise_form.cleaned_data["description"],
                                          side=Side.THERAPIST, user=request.user, request=request)
-                    messages.success(request, "Goal revised. The client is asked to agree to "
-                                              "the new wording.")
+                    messages.success(request, _("Goal revised. The client is asked to agree to "
+                                                "the new wording."))
                     return redirect("goals-goal", goal.code)
             elif action == "close":
                 close_form = CloseGoalForm(request.POST)
@@ -130,7 +131,7 @@ def goal_detail(request: HttpRequest, code) -> HttpResponse:
                     services.close_goal(goal, achieved=close_form.cleaned_data["outcome"] == "achieved",
                                         reason=close_form.cleaned_data["reason"],
                                         user=request.user, request=request)
-                    messages.success(request, "Goal closed.")
+                    messages.success(request, _("Goal closed."))
                     return redirect("goals-goal", goal.code)
             else:
                 raise Http404("No such action")

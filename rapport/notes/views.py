@@ -12,11 +12,13 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.audit.services import record
 from rapport.care import access
 from rapport.care.models import Session
+from rapport.checkins import preferences
 from rapport.notes import services
 from rapport.notes.forms import ItemForm, PrivateNoteForm, SummaryForm
 
@@ -40,11 +42,11 @@ def _reflection_url(session) -> str | None:
 
 
 def _agenda_form(data=None) -> ItemForm:
-    return ItemForm(data, label="Add an agenda item", prefix="agenda")
+    return ItemForm(data, label=_("Add an agenda item"), prefix="agenda")
 
 
 def _homework_form(data=None) -> ItemForm:
-    return ItemForm(data, label="Add homework", prefix="homework")
+    return ItemForm(data, label=_("Add homework"), prefix="homework")
 
 
 def _page(request: HttpRequest, session: Session, **forms: Form) -> HttpResponse:
@@ -59,11 +61,14 @@ def _page(request: HttpRequest, session: Session, **forms: Form) -> HttpResponse
     }
     can_write = access.may_write(request, session.episode)
     prep = services.session_prep(session)
+    ask_about = preferences.strongest(session.episode)
     record(request, "notes.record.viewed", rec if rec.pk else session, client=session.episode.client,
-           organisation=session.episode.organisation, detail={"client_prep": bool(prep)})
+           organisation=session.episode.organisation,
+           detail={"client_prep": bool(prep), "preferences": len(ask_about)})
     has_errors = any(f.errors for f in forms.values())
     return render(request, "notes/session_record.html", {
         "session": session, "episode": session.episode, "rec": rec, "prep": prep,
+        "ask_about": ask_about,
         "agenda": list(rec.agenda.all()) if rec.pk else [],
         "homework": list(rec.homework.all()) if rec.pk else [],
         **forms, "can_write": can_write,
@@ -106,7 +111,8 @@ def _saved(request: HttpRequest, session: Session, form: Form, field: str, save)
 def save_summary(request: HttpRequest, session: Session) -> HttpResponse:
     def save(data) -> str:
         rec = services.save_summary(session, data["summary"], data["next_steps"], request=request)
-        return "Summary and next steps saved" + ("; the client sees the new text." if rec.is_shared else ".")
+        return (_("Summary and next steps saved; the client sees the new text.") if rec.is_shared
+                else _("Summary and next steps saved."))
     return _saved(request, session, SummaryForm(request.POST), "summary_form", save)
 
 
@@ -114,7 +120,7 @@ def save_summary(request: HttpRequest, session: Session) -> HttpResponse:
 def save_private_note(request: HttpRequest, session: Session) -> HttpResponse:
     def save(data) -> str:
         services.save_private_note(session, data["private_note"], request=request)
-        return "Private note saved."
+        return _("Private note saved.")
     return _saved(request, session, PrivateNoteForm(request.POST), "note_form", save)
 
 
@@ -122,20 +128,20 @@ def save_private_note(request: HttpRequest, session: Session) -> HttpResponse:
 def share(request: HttpRequest, session: Session) -> HttpResponse:
     services.share(session, user=request.user, request=request)
     return _done(request, session,
-                 "Shared with the client: they see the summary, next steps and homework in their portal.")
+                 _("Shared with the client: they see the summary, next steps and homework in their portal."))
 
 
 @action("unshare")
 def unshare(request: HttpRequest, session: Session) -> HttpResponse:
     services.unshare(session, request=request)
-    return _done(request, session, "No longer shared: the client no longer sees this session's record.")
+    return _done(request, session, _("No longer shared: the client no longer sees this session's record."))
 
 
 @action("agenda_add")
 def add_agenda_item(request: HttpRequest, session: Session) -> HttpResponse:
     def save(data) -> str:
         services.add_item(session, "agenda", data["text"], request=request)
-        return "Agenda item added."
+        return _("Agenda item added.")
     return _saved(request, session, _agenda_form(request.POST), "agenda_form", save)
 
 
@@ -150,7 +156,7 @@ def add_homework(request: HttpRequest, session: Session) -> HttpResponse:
 @action("agenda_remove")
 def remove_agenda_item(request: HttpRequest, session: Session) -> HttpResponse:
     services.remove_item(session, "agenda", request.POST.get("item", ""), request=request)
-    return _done(request, session, "Agenda item removed.")
+    return _done(request, session, _("Agenda item removed."))
 
 
 @action("homework_remove")

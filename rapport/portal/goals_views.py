@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport.goals import services
@@ -44,12 +45,12 @@ def propose(request: HttpRequest) -> HttpResponse:
             services.propose_goal_as_client(client, chosen, form.cleaned_data["title"],
                                             form.cleaned_data["description"], request=request)
         except services.GoalNotFound:
-            form.add_error(None, "Please choose which of your therapies this goal belongs to.")
+            form.add_error(None, _("Please choose which of your therapies this goal belongs to."))
         except services.GoalError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Thank you. Your goal is proposed; your therapist will "
-                                      "look at it with you.")
+            messages.success(request, _("Thank you. Your goal is proposed; your therapist will "
+                                        "look at it with you."))
             return redirect("portal-goals")
     return _page(request, form, status=400)
 
@@ -62,5 +63,5 @@ def agree(request: HttpRequest, code) -> HttpResponse:
     except services.GoalError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Thank you. You agreed to this goal.")
+        messages.success(request, _("Thank you. You agreed to this goal."))
     return redirect("portal-goals")

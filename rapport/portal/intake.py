@@ -14,6 +14,8 @@ from django import forms
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Channel, Client, EpisodeStatus
@@ -24,25 +26,26 @@ from rapport.goals.services import TITLE_MAX, propose_goal
 from rapport.scheduling.models import Availability, Weekday
 
 PREFERENCES = "cnip"  # Cultural (and treatment) preferences: rapport/instruments/library/cnip.json
-PARTS = {  # parts of the day a client can tick
-    "morning": ("Mornings (8:00–12:00)", time(8), time(12)),
-    "afternoon": ("Afternoons (12:00–17:00)", time(12), time(17)),
-    "evening": ("Evenings (17:00–21:00)", time(17), time(21)),
+PARTS = {  # parts of the day a client can tick: (as in "Monday mornings", from, until)
+    "morning": (_("mornings"), time(8), time(12)),
+    "afternoon": (_("afternoons"), time(12), time(17)),
+    "evening": (_("evenings"), time(17), time(21)),
 }
-SLOTS = [(f"{day.value}-{part}", f"{day.label} {label[0].split(' (')[0].lower()}")
+# Translators: a day and a part of it, as in "Monday mornings" (Spanish: "lunes por la mañana").
+SLOTS = [(f"{day.value}-{part}", format_lazy(_("{day} {part}"), day=day.label, part=label[0]))
          for day in Weekday for part, label in PARTS.items()]
 
 
 class IntakeForm(forms.Form):
-    accept = forms.BooleanField(label="I have read the confidentiality statement and agree to it",
+    accept = forms.BooleanField(label=_("I have read the confidentiality statement and agree to it"),
                                 required=False)
-    preferred_channel = forms.ChoiceField(label="How should we reach you?", choices=Channel.choices,
+    preferred_channel = forms.ChoiceField(label=_("How should we reach you?"), choices=Channel.choices,
                                           widget=forms.RadioSelect)
-    reminders = forms.BooleanField(label="Remind me before sessions and check-ins", required=False)
-    slots = forms.MultipleChoiceField(label="Times that suit you", choices=SLOTS, required=False,
+    reminders = forms.BooleanField(label=_("Remind me before sessions and check-ins"), required=False)
+    slots = forms.MultipleChoiceField(label=_("Times that suit you"), choices=SLOTS, required=False,
                                       widget=forms.CheckboxSelectMultiple)
-    hope = forms.CharField(label="What do you hope will change? (this becomes a first goal to agree "
-                                 "with your therapist)", required=False, max_length=TITLE_MAX,
+    hope = forms.CharField(label=_("What do you hope will change? (this becomes a first goal to agree "
+                                 "with your therapist)"), required=False, max_length=TITLE_MAX,
                            widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, client: Client, needs_consent: bool, **kwargs):
@@ -52,10 +55,10 @@ class IntakeForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.needs_consent and not data.get("accept"):
-            self.add_error("accept", "Please read the statement and agree to it to go on.")
+            self.add_error("accept", _("Please read the statement and agree to it to go on."))
         if data.get("preferred_channel") == Channel.TEXT and not self.client.phone:
-            self.add_error("preferred_channel", "We have no mobile number for you: please choose "
-                                                "email, or ask your therapist to add your number.")
+            self.add_error("preferred_channel", _("We have no mobile number for you: please choose "
+                                                  "email, or ask your therapist to add your number."))
         return data
 
 
@@ -73,7 +76,7 @@ def complete(request: HttpRequest, client: Client, data: dict, statement) -> Non
     Availability.objects.filter(client=client).delete()
     for slot in data["slots"]:
         day, part = slot.split("-")
-        _, starts, ends = PARTS[part]
+        _label, starts, ends = PARTS[part]
         Availability.objects.create(organisation=client.organisation, client=client,
                                     weekday=int(day), starts=starts, ends=ends)
     episode = current_episode(client)
@@ -91,3 +94,21 @@ def complete(request: HttpRequest, client: Client, data: dict, statement) -> Non
            client=client, actor_label=f"client:{client.code}",
            detail={"slots": len(data["slots"]), "reminders": data["reminders"],
                    "channel": data["preferred_channel"], "goal": bool(data["hope"].strip())})
+
+
+@transaction.atomic
+def ask_preferences(request: HttpRequest, client: Client) -> CheckIn | None:
+    """The client asks to give their preferences (C-NIP) again: their open preferences check-in,
+    or a new one in their current episode; None when they have no episode yet. Audited."""
+    episode = current_episode(client)
+    if episode is None:
+        return None
+    checkin = CheckIn.objects.filter(episode=episode, respondent=Respondent.CLIENT,
+                                     instruments=[PREFERENCES], completed_at__isnull=True).first()
+    if checkin is None:
+        checkin = CheckIn.objects.create(organisation=client.organisation, episode=episode,
+                                         session=None, when=When.BEFORE,
+                                         respondent=Respondent.CLIENT, instruments=[PREFERENCES])
+    record(request, "portal.preferences.requested", checkin, client=client,
+           actor_label=f"client:{client.code}")
+    return checkin

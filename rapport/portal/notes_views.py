@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport.notes import services
@@ -25,5 +26,5 @@ def summaries(request: HttpRequest) -> HttpResponse:
 def tick(request: HttpRequest, code) -> HttpResponse:
     done = request.POST.get("done") == "1"
     services.tick_homework(request.portal_client, code, done, request=request)
-    messages.success(request, "Marked as done." if done else "Marked as not done yet.")
+    messages.success(request, _("Marked as done.") if done else _("Marked as not done yet."))
     return redirect("portal-summaries")

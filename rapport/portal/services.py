@@ -18,11 +18,14 @@ from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scope, scopes_disabled
 
 from rapport.audit.services import client_ip, record
 from rapport.care import search
 from rapport.care.models import Client
+from rapport.core import i18n
 from rapport.core.models import TokenBucket
 from rapport.core.ratelimit import Limit, available, consume
 from rapport.core.tasks import queue_email
@@ -69,13 +72,13 @@ def request_login(request: HttpRequest, email: str) -> bool:
         clients = list(search.with_email(Client.objects.all(), email).select_related("organisation"))
     for client in clients:
         with scope(organisation=[client.organisation]):
-            send_link(request, client, age=LINK_AGE, subject="your login link",
-                      lead=f"Use this link to open your portal at {client.organisation.name}:")
+            send_link(request, client, age=LINK_AGE)
     return True
 
 
-def send_link(request: HttpRequest, client: Client, *, age: timedelta, subject: str, lead: str) -> None:
-    """Email the client a single-use link into their portal, valid for `age`, and audit it."""
+def send_link(request: HttpRequest, client: Client, *, age: timedelta, invitation: bool = False) -> None:
+    """Email the client a single-use link into their portal, valid for `age`, and audit it.
+    The email speaks the client's language; `invitation` words it as the practice's welcome."""
     token = signing.TimestampSigner(salt=LOGIN_SALT).sign(secrets.token_urlsafe(18))
     with transaction.atomic():
         LoginLink.objects.create(
@@ -87,22 +90,28 @@ def send_link(request: HttpRequest, client: Client, *, age: timedelta, subject: 
                actor_label=f"client:{client.code}" if age == LINK_AGE else None,
                detail={"valid_hours": round(age.total_seconds() / 3600, 1)})
     url = request.build_absolute_uri(reverse("portal-login-link", args=[token]))
-    valid = f"{age.days} days" if age.days else f"{age.seconds // 60} minutes"
-    queue_email(
-        f"{client.organisation.name}: {subject}",
-        (
-            f"Hello {client.display_name},\n\n{lead}\n\n{url}\n\nIt works once, for {valid}. "
-            "If you did not expect it, you can ignore this email.\n"
-        ),
-        [client.email],
-    )
+    practice = client.organisation.name
+    with i18n.speaking(client.language):
+        if invitation:
+            subject = _("welcome: your portal")
+            lead = _("%(practice)s invites you to your portal, where you can tell us how to reach "
+                     "you, which times suit you and what you hope for:") % {"practice": practice}
+        else:
+            subject = _("your login link")
+            lead = _("Use this link to open your portal at %(practice)s:") % {"practice": practice}
+        valid = (ngettext("%(count)d day", "%(count)d days", age.days) % {"count": age.days}
+                 if age.days else
+                 ngettext("%(count)d minute", "%(count)d minutes", age.seconds // 60)
+                 % {"count": age.seconds // 60})
+        body = _("Hello %(name)s,\n\n%(lead)s\n\n%(url)s\n\nIt works once, for %(valid)s. "
+                 "If you did not expect it, you can ignore this email.\n") % {
+            "name": client.display_name, "lead": lead, "url": url, "valid": valid}
+    queue_email(f"{practice}: {subject}", body, [client.email])
 
 
 def invite(request: HttpRequest, client: Client) -> None:
     """The practice invites the client into the portal to complete their intake."""
-    send_link(request, client, age=INVITE_AGE, subject="welcome: your portal",
-              lead=(f"{client.organisation.name} invites you to your portal, where you can tell us "
-                    "how to reach you, which times suit you and what you hope for:"))
+    send_link(request, client, age=INVITE_AGE, invitation=True)
 
 
 def resolve_login(token: str) -> tuple[str, LoginLink | None]:
@@ -166,6 +175,8 @@ def client_required(view):
             request.session.pop(SESSION_KEY, None)
             return redirect("portal-login")
         request.portal_client = client
+        # Every portal page in the client's language and time zone.
+        i18n.activate_for_client(request, client.language, client.time_zone)
         with scope(organisation=[client.organisation]):
             return view(request, *args, **kwargs)
 

@@ -8,14 +8,15 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from rapport import instruments
 from rapport.audit.services import record
 from rapport.care.models import Attendance, CareEpisode, Session
 from rapport.checkins.models import CheckIn, Draft, Respondent, Response
 from rapport.checkins.services.invitations import create_invitation
 from rapport.checkins.services.schedule import due_checkins
+from rapport.core import i18n
 from rapport.core.charts import Series, line_chart
 from rapport.portal import export, services
 from rapport.portal.services import client_required
@@ -23,14 +24,14 @@ from rapport.scheduling.models import MoveStatus, RescheduleRequest
 
 COMPONENTS = ["trust", "empathy", "genuineness", "respect", "listening", "safety", "goals"]
 COMPONENT_NAMES = {
-    "trust": "Trust", "empathy": "Empathy", "genuineness": "Genuineness",
-    "respect": "Mutual respect", "listening": "Active listening",
-    "safety": "Confidentiality and safety", "goals": "Mutual goals",
+    "trust": _("Trust"), "empathy": _("Empathy"), "genuineness": _("Genuineness"),
+    "respect": _("Mutual respect"), "listening": _("Active listening"),
+    "safety": _("Confidentiality and safety"), "goals": _("Mutual goals"),
 }
 
 
 class EmailForm(forms.Form):
-    email = forms.EmailField(label="Your email address", max_length=254,
+    email = forms.EmailField(label=_("Your email address"), max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 
@@ -82,7 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
     _audit(request, "portal.home.viewed", {"due": len(due)})
     titles = {}
     for checkin in due:
-        titles[checkin.pk] = [instruments.load(i).title for i in checkin.instruments]
+        titles[checkin.pk] = [i18n.instrument(i).title for i in checkin.instruments]
     upcoming = Session.objects.filter(
         episode__client=client, scheduled_at__gte=timezone.now(), attendance=Attendance.SCHEDULED,
     ).order_by("scheduled_at")[:5]
@@ -107,7 +108,7 @@ def start_checkin(request: HttpRequest, code) -> HttpResponse:
     ).first()
     if checkin is None:
         raise Http404("No such check-in")
-    _, token = create_invitation(checkin, channel="portal", request=request)
+    _invitation, token = create_invitation(checkin, channel="portal", request=request)
     return redirect("checkins-answer", token)
 
 
@@ -129,21 +130,9 @@ def progress(request: HttpRequest) -> HttpResponse:
         if r.total is not None and r.instrument_id != "relationship-checkin":
             by_instrument[r.instrument_id].append(r)
     for instrument_id, rows in sorted(by_instrument.items()):
-        instrument = instruments.load(instrument_id)
-        if not instrument.validated:
-            continue
-        scale = instrument.scoring.total
-        top = _max_total(instrument)
-        bands = [(b.min, b.label) for b in instrument.scoring.bands if b.min > 0]
-        points = [(timezone.localdate(r.submitted_at), r.total) for r in rows]
-        outcomes.append({
-            "instrument": instrument,
-            "label": scale.label if scale else instrument.title,
-            "chart": line_chart([Series(instrument.title, points)], title=f"{instrument.title} over time",
-                                y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument_id}",
-                                bands=bands),
-            "rows": [(timezone.localtime(r.submitted_at), r.total, r.severity_label) for r in rows],
-        })
+        instrument = i18n.instrument(instrument_id)
+        if instrument.validated:
+            outcomes.append(_outcome(instrument, rows))
     relationship = [r for r in responses if r.instrument_id == "relationship-checkin"]
     rel_chart = None
     if relationship:
@@ -152,7 +141,7 @@ def progress(request: HttpRequest) -> HttpResponse:
                                         for r in relationship if c in r.answers])
             for c in COMPONENTS
         ]
-        rel_chart = line_chart(series, title="How the sessions felt, by component (0 to 10)",
+        rel_chart = line_chart(series, title=_("How the sessions felt, by component (0 to 10)"),
                                y_min=0, y_max=10, y_step=2, chart_id="chart-relationship")
     _audit(request, "portal.progress.viewed")
     return render(request, "portal/progress.html", {
@@ -161,6 +150,25 @@ def progress(request: HttpRequest) -> HttpResponse:
         "rel_rows": [(timezone.localtime(r.submitted_at), [r.answers.get(c) for c in COMPONENTS])
                      for r in relationship],
     })
+
+
+def _outcome(instrument, rows: list[Response]) -> dict:
+    """One validated measure's chart and table for the client, in their language."""
+    scale = instrument.scoring.total
+    top = _max_total(instrument)
+    name = i18n.title(instrument)
+    bands = [(b.min, i18n.severity(b.label)) for b in instrument.scoring.bands if b.min > 0]
+    points = [(timezone.localdate(r.submitted_at), r.total) for r in rows]
+    return {
+        "instrument": instrument,
+        "title": name,
+        "label": scale.label if scale else name,
+        "chart": line_chart([Series(name, points)], title=_("%(title)s over time") % {"title": name},
+                            y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument.id}",
+                            bands=bands),
+        "rows": [(timezone.localtime(r.submitted_at), r.total, i18n.severity(r.severity_label))
+                 for r in rows],
+    }
 
 
 def _max_total(instrument) -> float:

@@ -8,20 +8,20 @@ from rapport.care.models import Channel
 
 
 class NewClientForm(forms.Form):
-    name = forms.CharField(label="Full name", max_length=200)
-    preferred_name = forms.CharField(label="Preferred name", max_length=100, required=False)
-    pronouns = forms.CharField(label="Pronouns", max_length=50, required=False)
-    email = forms.EmailField(label="Email", required=False)
-    phone = forms.CharField(label="Mobile phone", max_length=40, required=False)
-    language = forms.CharField(label="Preferred language", max_length=35, initial="en",
-                               help_text="A language tag, e.g. en or es.")
-    preferred_channel = forms.ChoiceField(label="Reach them by", choices=Channel.choices,
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    preferred_name = forms.CharField(label=_("Preferred name"), max_length=100, required=False)
+    pronouns = forms.CharField(label=_("Pronouns"), max_length=50, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=40, required=False)
+    language = forms.CharField(label=_("Preferred language"), max_length=35, initial="en",
+                               help_text=_("A language tag, e.g. en or es."))
+    preferred_channel = forms.ChoiceField(label=_("Reach them by"), choices=Channel.choices,
                                           widget=forms.RadioSelect, initial=Channel.EMAIL)
-    emergency_contact = forms.CharField(label="Emergency contact", max_length=200, required=False,
-                                        help_text="Name and phone number.")
-    therapist = forms.ModelChoiceField(label="Therapist", queryset=User.objects.none(),
+    emergency_contact = forms.CharField(label=_("Emergency contact"), max_length=200, required=False,
+                                        help_text=_("Name and phone number."))
+    therapist = forms.ModelChoiceField(label=_("Therapist"), queryset=User.objects.none(),
                                        empty_label=None)
-    invite = forms.BooleanField(label="Invite them to the portal now (by email)", required=False,
+    invite = forms.BooleanField(label=_("Invite them to the portal now (by email)"), required=False,
                                 initial=True)
     different_person = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -32,17 +32,17 @@ class NewClientForm(forms.Form):
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
         if phone and not 6 <= len(digits(phone)) <= 15:
-            raise forms.ValidationError("Enter a phone number of 6 to 15 digits.")
+            raise forms.ValidationError(_("Enter a phone number of 6 to 15 digits."))
         return phone
 
     def clean(self):
         data = super().clean()
         if data.get("preferred_channel") == Channel.TEXT and not data.get("phone"):
-            self.add_error("phone", "A mobile number is needed to reach them by text message.")
+            self.add_error("phone", _("A mobile number is needed to reach them by text message."))
         if data.get("preferred_channel") == Channel.EMAIL and not data.get("email"):
-            self.add_error("email", "An email address is needed to reach them by email.")
+            self.add_error("email", _("An email address is needed to reach them by email."))
         if data.get("invite") and not data.get("email"):
-            self.add_error("email", "The portal invitation goes by email: add an address or untick it.")
+            self.add_error("email", _("The portal invitation goes by email: add an address or untick it."))
         return data
 
 
@@ -51,18 +51,18 @@ def digits(phone: str) -> str:
 
 
 class InviteStaffForm(forms.Form):
-    email = forms.EmailField(label="Email")
-    name = forms.CharField(label="Name", max_length=200)
-    role = forms.ChoiceField(label="Role", choices=Role.choices)
+    email = forms.EmailField(label=_("Email"))
+    name = forms.CharField(label=_("Name"), max_length=200)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
 class RolesForm(forms.Form):
-    roles = forms.MultipleChoiceField(label="Roles", choices=Role.choices, required=False,
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=Role.choices, required=False,
                                       widget=forms.CheckboxSelectMultiple)
 
 
 class SupervisionForm(forms.Form):
-    therapists = forms.ModelMultipleChoiceField(label="Supervises", queryset=User.objects.none(),
+    therapists = forms.ModelMultipleChoiceField(label=_("Supervises"), queryset=User.objects.none(),
                                                 required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, therapists, **kwargs):
@@ -71,7 +71,7 @@ class SupervisionForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    therapist = forms.ModelChoiceField(label="New therapist", queryset=User.objects.none())
+    therapist = forms.ModelChoiceField(label=_("New therapist"), queryset=User.objects.none())
 
     def __init__(self, *args, therapists, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,15 +80,15 @@ class ReassignForm(forms.Form):
 
 class PracticeSettingsForm(forms.Form):
     crisis_resources = forms.CharField(
-        label="Crisis resources", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Shown at once to a client whose answer suggests risk: your country's emergency "
-                  "number and crisis lines, with their phone numbers.")
-    invitation_days = forms.IntegerField(label="Check-in links work for (days)", min_value=1, max_value=30)
-    hours_before = forms.IntegerField(label="Remind clients of a session (hours before)", min_value=1,
+        label=_("Crisis resources"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Shown at once to a client whose answer suggests risk: your country's emergency "
+                  "number and crisis lines, with their phone numbers."))
+    invitation_days = forms.IntegerField(label=_("Check-in links work for (days)"), min_value=1, max_value=30)
+    hours_before = forms.IntegerField(label=_("Remind clients of a session (hours before)"), min_value=1,
                                       max_value=168)
-    quiet_from = forms.TimeField(label="Quiet hours from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                                 help_text="No reminder is sent between these times, in the client's time zone.")
-    quiet_until = forms.TimeField(label="Quiet hours until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    quiet_from = forms.TimeField(label=_("Quiet hours from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                                 help_text=_("No reminder is sent between these times, in the client's time zone."))
+    quiet_until = forms.TimeField(label=_("Quiet hours until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     checkin_invitations = forms.BooleanField(
         label=_("Send check-in invitations automatically"), required=False,
         help_text=_("Before and after each session, by email or text as the client prefers. "
@@ -99,5 +99,5 @@ class PracticeSettingsForm(forms.Form):
         label=_("One follow-up when unanswered after (hours)"), min_value=1, max_value=168,
         help_text=_("The post-session invitation goes as soon as the session has ended."))
     statement = forms.CharField(
-        label="Confidentiality statement", max_length=20_000, widget=forms.Textarea(attrs={"rows": 10}),
-        help_text="Changing it publishes a new version that every client is asked to accept again.")
+        label=_("Confidentiality statement"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Changing it publishes a new version that every client is asked to accept again."))

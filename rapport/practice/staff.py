@@ -15,12 +15,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from rapport.accounts.models import Membership, Role, Supervision, User
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, EpisodeStatus
+from rapport.core import i18n
 from rapport.core.tasks import queue_email
 
 
@@ -54,18 +56,20 @@ def invite(request: HttpRequest, *, email: str, name: str, role: str) -> User:
     Membership.objects.create(organisation=organisation, user=user, role=role)
     record(request, "practice.staff.invited", user, organisation=organisation,
            detail={"email": email, "role": role})
-    if not user.has_usable_password():
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        url = request.build_absolute_uri(
-            reverse("practice-welcome", args=[uid, default_token_generator.make_token(user)]))
-        body = (f"Hello {user.name},\n\n{request.user} invites you to {organisation.name} on Rapport. "
-                f"Choose your password here (the link works once):\n\n{url}\n\nAfter that you will "
-                "set up an authenticator app for two-factor login.\n")
-    else:
-        body = (f"Hello {user.name},\n\n{request.user} has given you a role at {organisation.name} on "
-                "Rapport. Log in as usual.\n")
-    transaction.on_commit(lambda: queue_email(f"{organisation.name}: your Rapport account", body,
-                                              [user.email]))
+    values = {"name": user.name, "by": str(request.user), "practice": organisation.name}
+    with i18n.speaking(user.language):
+        if not user.has_usable_password():
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            values["url"] = request.build_absolute_uri(
+                reverse("practice-welcome", args=[uid, default_token_generator.make_token(user)]))
+            body = _("Hello %(name)s,\n\n%(by)s invites you to %(practice)s on Rapport. Choose your "
+                     "password here (the link works once):\n\n%(url)s\n\nAfter that you will set "
+                     "up an authenticator app for two-factor login.\n") % values
+        else:
+            body = _("Hello %(name)s,\n\n%(by)s has given you a role at %(practice)s on Rapport. "
+                     "Log in as usual.\n") % values
+        subject = _("%(practice)s: your Rapport account") % values
+    transaction.on_commit(lambda: queue_email(subject, body, [user.email]))
     return user
 
 

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import devices_for_user
 
@@ -89,13 +90,13 @@ def member(request: HttpRequest, code) -> HttpResponse:
                 roles_form = RolesForm(request.POST)
                 if roles_form.is_valid():
                     staff.set_roles(request, person, set(roles_form.cleaned_data["roles"]))
-                    messages.success(request, "Roles saved.")
+                    messages.success(request, _("Roles saved."))
                     return redirect("practice-staff-member", person.code)
             elif action == "supervision":
                 supervision_form = SupervisionForm(request.POST, therapists=_therapists(request, besides=person))
                 if supervision_form.is_valid():
                     staff.set_supervision(request, person, list(supervision_form.cleaned_data["therapists"]))
-                    messages.success(request, "Supervision saved.")
+                    messages.success(request, _("Supervision saved."))
                     return redirect("practice-staff-member", person.code)
             elif action == "reset_two_factor":
                 staff.reset_two_factor(request, person)
@@ -137,7 +138,7 @@ def reassign(request: HttpRequest, code) -> HttpResponse:
             if moved:
                 messages.success(request, f"Reassigned {moved} episode{'s' if moved != 1 else ''}.")
                 return redirect("practice-staff-reassign", person.code)
-            form.add_error(None, "Choose at least one episode.")
+            form.add_error(None, _("Choose at least one episode."))
     else:
         form = ReassignForm(therapists=therapists)
     return render(request, "practice/reassign.html", {"person": person, "episodes": episodes, "form": form})
@@ -164,6 +165,6 @@ def welcome(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         record(request, "practice.staff.password_set", user, actor_label=f"user:{user.email}")
-        messages.success(request, "Your password is set. Log in, then set up your authenticator app.")
+        messages.success(request, _("Your password is set. Log in, then set up your authenticator app."))
         return redirect("accounts-login")
     return render(request, "practice/welcome.html", {"form": form, "person": user})

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class RetentionPolicy(models.Model):
@@ -21,13 +22,13 @@ class RetentionPolicy(models.Model):
                                         related_name="retention_policy")
     retain_days_after_last_episode = models.PositiveIntegerField(
         null=True, blank=True,
-        help_text="Erase a client this many days after their last episode ended; empty keeps data "
-                  "until it is erased on request.",
+        help_text=_("Erase a client this many days after their last episode ended; empty keeps data "
+                  "until it is erased on request."),
     )
     keep_deidentified_scores = models.BooleanField(
         default=False,
-        help_text="After erasure, keep questionnaire scores without anything that identifies the "
-                  "client (for the practice's outcome statistics).",
+        help_text=_("After erasure, keep questionnaire scores without anything that identifies the "
+                  "client (for the practice's outcome statistics)."),
     )
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.twofactor import reauth_redirect
@@ -28,7 +29,8 @@ def erase(request: HttpRequest, code) -> HttpResponse:
     form = EraseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         erasure = erase_client(client, request=request, reason=form.cleaned_data["reason"])
-        messages.success(request, f"The client's data has been erased (record {erasure.code}).")
+        messages.success(request, _("The client's data has been erased (record %(code)s).") % {
+            "code": erasure.code})
         return redirect("privacy-erasures")
     record(request, "privacy.erase_form.viewed", client, client=client)
     return render(request, "privacy/erase.html", {"client": client, "form": form, "policy": policy})
@@ -64,6 +66,6 @@ def retention(request: HttpRequest) -> HttpResponse:
                 "from": before,
                 "to": {"days": policy.retain_days_after_last_episode, "keep": policy.keep_deidentified_scores},
             })
-            messages.success(request, "Retention policy saved.")
+            messages.success(request, _("Retention policy saved."))
             return redirect("privacy-retention")
     return render(request, "privacy/retention.html", {"form": form, "policy": policy})

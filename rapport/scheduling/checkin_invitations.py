@@ -26,7 +26,7 @@ from rapport.care.models import Attendance, EpisodeStatus, Session
 from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.checkins.services.invitations import absolute, create_invitation, invitation_path
 from rapport.checkins.services.schedule import DUE_WINDOW, plan_session
-from rapport.scheduling.delivery import client_zone, deliver, policy_for, settled
+from rapport.scheduling.delivery import client_zone, deliver, local_when, policy_for, settled
 from rapport.scheduling.models import Delivery, ReminderPolicy, SentReminder
 
 BEFORE, AFTER = "checkin-before", "checkin-after"
@@ -98,7 +98,7 @@ def composer(kind: str):
         _invitation, token = create_invitation(checkin, channel=channel)
         at = timezone.localtime(session.scheduled_at, client_zone(client))
         facts = {"name": client.display_name, "practice": session.organisation.name,
-                 "when": f"{at:%A %-d %B at %H:%M}", "url": absolute(None, invitation_path(token))}
+                 "when": local_when(at), "url": absolute(None, invitation_path(token))}
         if when == When.BEFORE:
             body = _("Hello %(name)s, %(practice)s asks you to answer a short check-in before your "
                      "session on %(when)s: %(url)s") % facts

@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from rapport.audit.services import record
 from rapport.care.models import Channel, Session
+from rapport.core import i18n
 from rapport.core.sms import SMSError, send_sms
 from rapport.scheduling.models import Delivery, ReminderPolicy, SentReminder
 
@@ -33,6 +35,18 @@ FINAL = (Delivery.SENT, Delivery.NOT_SENT)
 
 # compose(session, channel) -> (subject, body); called only once the message is claimed.
 Composer = Callable[[Session, str], tuple[str, str]]
+
+
+def day_format() -> str:
+    # Translators: a Django date format for the weekday, day and month ("Tuesday 6 October");
+    # escape literal letters with a backslash, e.g. Spanish "l j \\d\\e F".
+    return pgettext("date format", "l j F")
+
+
+def local_when(at: datetime) -> str:
+    """A session's time as its client reads it (in the active language): "Tuesday 6 October at 18:00"."""
+    return _("%(day)s at %(time)s") % {"day": formats.date_format(at, day_format()),
+                                        "time": formats.time_format(at, "H:i")}
 
 
 def policy_for(organisation) -> ReminderPolicy:
@@ -144,7 +158,8 @@ def deliver(session: Session, kind: str, now: datetime, policy: ReminderPolicy,
     if why_not:
         _finish(claim, Delivery.NOT_SENT, why_not)
         return False
-    subject, body = compose(session, channel)
+    with i18n.speaking(client.language):
+        subject, body = compose(session, channel)
     try:
         if channel == Channel.TEXT:
             send_sms(client.phone, body)

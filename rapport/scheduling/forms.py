@@ -13,18 +13,18 @@ from rapport.scheduling.models import MoveReason, Repeat, Weekday
 
 def https_only(value: str) -> None:
     if value and not value.lower().startswith("https://"):
-        raise ValidationError("A video link must start with https://.")
+        raise ValidationError(_("A video link must start with https://."))
 
 
 class WhenForm(forms.Form):
     """A date and a time in the practice's time zone, a length and a video link."""
 
-    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    at = forms.TimeField(label="Time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    minutes = forms.IntegerField(label="Length (minutes)", min_value=10, max_value=480, initial=50)
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    minutes = forms.IntegerField(label=_("Length (minutes)"), min_value=10, max_value=480, initial=50)
     telehealth_url = forms.URLField(
-        label="Video link", required=False, max_length=500, assume_scheme="https",
-        validators=[https_only], help_text="For a telehealth session; the client sees it in the portal.",
+        label=_("Video link"), required=False, max_length=500, assume_scheme="https",
+        validators=[https_only], help_text=_("For a telehealth session; the client sees it in the portal."),
     )
 
     def clean(self):
@@ -35,9 +35,9 @@ class WhenForm(forms.Form):
 
 
 class BookingForm(WhenForm):
-    repeat = forms.ChoiceField(label="Repeat", choices=Repeat.choices, initial=Repeat.ONCE)
-    count = forms.IntegerField(label="Number of sessions", min_value=1, max_value=52, initial=1,
-                               help_text="For a series: how many sessions to book.")
+    repeat = forms.ChoiceField(label=_("Repeat"), choices=Repeat.choices, initial=Repeat.ONCE)
+    count = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=52, initial=1,
+                               help_text=_("For a series: how many sessions to book."))
     key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     field_order = ["day", "at", "minutes", "repeat", "count", "telehealth_url"]
@@ -47,26 +47,26 @@ class BookingForm(WhenForm):
         if data.get("repeat") == Repeat.ONCE:
             data["count"] = 1
         elif data.get("count") is not None and data["count"] < 2:
-            self.add_error("count", "A series needs at least two sessions.")
+            self.add_error("count", _("A series needs at least two sessions."))
         return data
 
 
 class CancelForm(forms.Form):
-    by = forms.ChoiceField(label="Cancelled by", widget=forms.RadioSelect, choices=[
+    by = forms.ChoiceField(label=_("Cancelled by"), widget=forms.RadioSelect, choices=[
         ("client", "The client"), ("practice", "The practice")])
-    rest_of_series = forms.BooleanField(label="Also cancel the later sessions of this series",
+    rest_of_series = forms.BooleanField(label=_("Also cancel the later sessions of this series"),
                                         required=False)
 
 
 class AvailabilityForm(forms.Form):
-    weekday = forms.TypedChoiceField(label="Day", choices=Weekday.choices, coerce=int)
-    starts = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}))
-    ends = forms.TimeField(label="Until", widget=forms.TimeInput(attrs={"type": "time"}))
+    weekday = forms.TypedChoiceField(label=_("Day"), choices=Weekday.choices, coerce=int)
+    starts = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    ends = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def clean(self):
         data = super().clean()
         if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
-            raise ValidationError("“Until” must be later than “From”.")
+            raise ValidationError(_("“Until” must be later than “From”."))
         return data
 
 

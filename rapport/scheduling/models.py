@@ -17,13 +17,13 @@ from django_scopes import ScopedManager
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class Availability(models.Model):
@@ -51,9 +51,9 @@ class Availability(models.Model):
 
 
 class Repeat(models.TextChoices):
-    ONCE = "once", "Once"
-    WEEKLY = "weekly", "Every week"
-    FORTNIGHTLY = "fortnightly", "Every two weeks"
+    ONCE = "once", _("Once")
+    WEEKLY = "weekly", _("Every week")
+    FORTNIGHTLY = "fortnightly", _("Every two weeks")
 
 
 class Booking(models.Model):

@@ -16,7 +16,7 @@ from django_scopes import scope, scopes_disabled
 
 from rapport.accounts.models import Organisation
 from rapport.care.models import Attendance, Session
-from rapport.scheduling.delivery import client_zone, deliver, policy_for, settled
+from rapport.scheduling.delivery import client_zone, deliver, local_when, policy_for, settled
 
 KIND = "session"
 
@@ -37,7 +37,7 @@ def message(session: Session, channel: str = "email") -> tuple[str, str]:
     when = timezone.localtime(session.scheduled_at, client_zone(client))
     body = _("Hello %(name)s, a reminder of your session with %(practice)s on %(when)s.") % {
         "name": client.display_name, "practice": session.organisation.name,
-        "when": f"{when:%A %-d %B at %H:%M}"}
+        "when": local_when(when)}
     if session.telehealth_url:
         body += " " + _("Video link: %(url)s") % {"url": session.telehealth_url}
     return _("%(practice)s: your session reminder") % {"practice": session.organisation.name}, body

@@ -9,6 +9,7 @@ double click accepts once and tells the client once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -19,10 +20,11 @@ from django.utils.translation import gettext as _
 
 from rapport.audit.services import record
 from rapport.care.models import Attendance, Channel, Session
+from rapport.core import i18n
 from rapport.core.sms import SMSError, send_sms
 from rapport.core.tasks import queue_email
 from rapport.scheduling import services
-from rapport.scheduling.delivery import client_zone
+from rapport.scheduling.delivery import client_zone, local_when
 from rapport.scheduling.models import Availability, MoveStatus, RescheduleRequest
 
 MAX_OPTIONS = 3
@@ -115,7 +117,7 @@ def accept(request: HttpRequest, move: RescheduleRequest, start: datetime) -> Re
         raise services.BookingError(_("That is not one of the times the client offered."))
     _move_session(request, move, start)
     _close(request, move, MoveStatus.ACCEPTED, {"to": start.isoformat()})
-    notify(move, _("Your session has moved to %(when)s.") % {"when": _when(move, start)})
+    notify(move, lambda: _("Your session has moved to %(when)s.") % {"when": _when(move, start)})
     return move
 
 
@@ -136,7 +138,7 @@ def propose(request: HttpRequest, move: RescheduleRequest, start: datetime) -> R
     move.save(update_fields=["status", "proposed_at", "decided_by"])
     record(request, "scheduling.reschedule.proposed", move, client=session.episode.client,
            detail={"proposed": start.isoformat()})
-    notify(move, _("Your therapist proposes %(when)s instead. You can accept it in your portal.")
+    notify(move, lambda: _("Your therapist proposes %(when)s instead. You can accept it in your portal.")
            % {"when": _when(move, start)})
     return move
 
@@ -145,7 +147,7 @@ def propose(request: HttpRequest, move: RescheduleRequest, start: datetime) -> R
 def decline(request: HttpRequest, move: RescheduleRequest) -> RescheduleRequest:
     move = _locked(move, MoveStatus.OPEN, MoveStatus.PROPOSED)
     _close(request, move, MoveStatus.DECLINED, {})
-    notify(move, _("Your session stays at %(when)s. Please contact the practice if you cannot "
+    notify(move, lambda: _("Your session stays at %(when)s. Please contact the practice if you cannot "
                    "come.") % {"when": _when(move, move.session.scheduled_at)})
     return move
 
@@ -156,7 +158,7 @@ def client_accepts(request: HttpRequest, move: RescheduleRequest) -> RescheduleR
     move = _locked(move, MoveStatus.PROPOSED)
     _move_session(request, move, move.proposed_at)
     _close(request, move, MoveStatus.ACCEPTED, {"to": move.proposed_at.isoformat(), "by": "client"})
-    notify(move, _("Your session has moved to %(when)s.") % {"when": _when(move, move.proposed_at)})
+    notify(move, lambda: _("Your session has moved to %(when)s.") % {"when": _when(move, move.proposed_at)})
     return move
 
 
@@ -170,16 +172,17 @@ def _close(request: HttpRequest, move: RescheduleRequest, status: str, detail: d
 
 
 def _when(move: RescheduleRequest, start: datetime) -> str:
-    local = timezone.localtime(start, client_zone(move.session.episode.client))
-    return f"{local:%A %-d %B at %H:%M}"
+    return local_when(timezone.localtime(start, client_zone(move.session.episode.client)))
 
 
-def notify(move: RescheduleRequest, news: str) -> None:
+def notify(move: RescheduleRequest, news: Callable[[], str]) -> None:
     """Tell the client, after the commit, by their channel: the practice, the time, nothing else."""
     client = move.session.episode.client
     practice = move.organisation.name
-    body = _("Hello %(name)s, about your request to move a session with %(practice)s: %(news)s") % {
-        "name": client.display_name, "practice": practice, "news": news}
+    with i18n.speaking(client.language):  # the client's language, whoever decided
+        body = _("Hello %(name)s, about your request to move a session with %(practice)s: %(news)s") % {
+            "name": client.display_name, "practice": practice, "news": news()}
+        subject = _("%(practice)s: your session") % {"practice": practice}
     channel = client.preferred_channel
 
     def send() -> None:
@@ -187,7 +190,7 @@ def notify(move: RescheduleRequest, news: str) -> None:
             if channel == Channel.TEXT:
                 send_sms(client.phone, body)
             elif client.email:
-                queue_email(_("%(practice)s: your session") % {"practice": practice}, body, [client.email])
+                queue_email(subject, body, [client.email])
             else:
                 raise SMSError("no email address")
         except SMSError as exc:

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rapport.accounts.models import Role
@@ -87,7 +88,7 @@ def book(request: HttpRequest, code) -> HttpResponse:
                     messages.warning(request, f"{len(outside)} of them fall outside the times "
                                               f"{client.display_name} said suit them.")
             else:
-                messages.info(request, "This booking had already been made; nothing was booked twice.")
+                messages.info(request, _("This booking had already been made; nothing was booked twice."))
             return redirect(_week_url(episode.therapist, sessions[0]))
     record(request, "scheduling.booking.form_viewed", episode, client=client)
     upcoming = episode.sessions.filter(scheduled_at__gte=timezone.now()).exclude(
@@ -164,7 +165,7 @@ def availability(request: HttpRequest, code) -> HttpResponse:
             with transaction.atomic():
                 deleted = 0
                 if remove.isdigit() and len(remove) < 12:
-                    deleted, _ = Availability.objects.filter(client=client, pk=int(remove)).delete()
+                    deleted, _count = Availability.objects.filter(client=client, pk=int(remove)).delete()
                 if deleted:
                     record(request, "scheduling.availability.removed", client, client=client)
             return redirect("scheduling-availability", client.code)
@@ -195,7 +196,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "revoke":
             if feeds.revoke(request):
-                messages.success(request, "The calendar address no longer works.")
+                messages.success(request, _("The calendar address no longer works."))
         elif action == "create":
             # Shown once, on the page this redirects to (then gone from the session).
             request.session[NEW_FEED_KEY] = feeds.create(request)

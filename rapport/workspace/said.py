@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from rapport import instruments
+from rapport.checkins import preferences as prefs
 from rapport.checkins.models import Respondent, Response
 from rapport.goals.models import Goal
 
-CNIP = "cnip"
-NEUTRAL = "No or equal preference"
+CNIP = prefs.CNIP
+NEUTRAL = prefs.NEUTRAL
 
 
 @dataclass(frozen=True)
@@ -143,28 +144,6 @@ def blocks(responses: list[Response], *, free_text: bool) -> list[Block]:
     return [b for b in out if b is not None]
 
 
-@dataclass(frozen=True)
-class Preference:
-    leaning: str  # the option's wording, e.g. "Strong preference: Be gentle"
-    strength: int  # 3 strong, 2 moderate, 1 slight
-
-
-def preferences(response: Response | None) -> tuple[list[Preference], int]:
-    """The client's C-NIP preferences that lean one way, strongest first, and how many items
-    were answered "No or equal preference"."""
-    if response is None:
-        return [], 0
-    instrument = instruments.load(CNIP)
-    leaning, neutral = [], 0
-    for item in instrument.items:
-        value = response.answers.get(item.link_id)
-        if value is None:
-            continue
-        wording = _wording(item, value)
-        if wording == NEUTRAL:
-            neutral += 1
-            continue
-        strength = 3 if wording.startswith("Strong") else 2 if wording.startswith("Moderate") else 1
-        leaning.append(Preference(wording, strength))
-    leaning.sort(key=lambda p: -p.strength)
-    return leaning, neutral
+# The C-NIP preferences: rapport.checkins.preferences (the agenda and alerts use them too).
+Preference = prefs.Preference
+preferences = prefs.preferences

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.models import Role
@@ -15,6 +16,7 @@ from rapport.audit.services import record
 from rapport.care import access
 from rapport.care.forms import AttendanceForm, ConcernsForm
 from rapport.care.models import Attendance
+from rapport.checkins import preferences
 from rapport.checkins.models import Response
 from rapport.checkins.services.schedule import session_number
 from rapport.scheduling import delivery, rescheduling
@@ -58,7 +60,7 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
                     episode.presenting_concerns = form.cleaned_data["presenting_concerns"]
                     episode.save(update_fields=["presenting_concerns"])
                     record(request, "care.episode.concerns_changed", episode)
-                messages.success(request, "Presenting concerns saved.")
+                messages.success(request, _("Presenting concerns saved."))
                 return redirect("care-episode", episode.code)
     elif request.method == "POST":
         return render(request, "403.html", status=403)
@@ -109,22 +111,26 @@ def session_detail(request: HttpRequest, code) -> HttpResponse:
                 record(request, "care.session.attendance_changed", session,
                        client=session.episode.client,
                        detail={"from": previous, "to": session.attendance})
-            messages.success(request, "Attendance saved.")
+            messages.success(request, _("Attendance saved."))
             return redirect("care-session", session.code)
     else:
         record(request, "care.session.viewed", session, client=session.episode.client)
     episode = session.episode
     can_read_text = access.can_read_clinical_text(request, episode)
-    blocks = None
+    blocks, first = None, None
+    number = session_number(session) if session.attendance not in caseloads.CANCELLED else None
     if can_read_text:
         responses = said.client_responses(Response.objects.filter(session=session))
         blocks = said.blocks(responses, free_text=True)
+        if number == 1:  # the first session: how the client prefers to work, before meeting
+            first = said.preferences(preferences.latest(episode))
         if request.method == "GET":
             record(request, "workspace.answers.viewed", session, client=episode.client,
-                   detail={"responses": len(responses), "free_text": True})
+                   detail={"responses": len(responses), "free_text": True,
+                           "preferences": first is not None})
     return render(request, "workspace/session_detail.html", {
-        "session": session, "form": form,
-        "number": session_number(session) if session.attendance not in caseloads.CANCELLED else None,
+        "session": session, "form": form, "number": number,
+        "first_preferences": first,
         "can_read_text": can_read_text, "said": blocks,
         "is_therapist": request.user == episode.therapist,
         "is_past": session.scheduled_at <= timezone.now(),

@@ -50,6 +50,8 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
                        and p.episode.status == EpisodeStatus.ACTIVE and p.client.email)
         client = episode.client
         Availability.objects.filter(client=client).delete()
+        client.language = "en"  # the journey reads the portal's English labels (demo clients vary)
+        client.save(update_fields=["language"])
 
     # The client completes intake in the portal on a phone: Tuesday evenings suit them.
     phone = page.context.browser.new_context(**PHONE).new_page()

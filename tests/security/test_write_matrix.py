@@ -137,6 +137,7 @@ POST_MATRIX = {
     "accounts-login": row(200, "ON", 200, 200, "ON", "ON", "ON", "ON", "ON", "ON"),
     "accounts-logout": row("LOGIN", "LOGIN", "LOGIN", "LOGIN", "LOGIN", "LOGIN", "LOGIN", "LOGIN", "LOGIN", "LOGIN"),
     "accounts-password": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 200, 200, 200, 200, 200),
+    "accounts-language": row("LOGIN", "2FA", "LOGIN", "LOGIN", "ON", "ON", "ON", "ON", "ON", "ON"),
     "accounts-reauth": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 200, 200, 200, 200, 200),
     "alerts-detail": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 404, 404),
     "alerts-list": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),

@@ -61,7 +61,7 @@ def test_the_session_page_shows_answers_critical_items_and_comments(client, answ
         event = AuditEvent.objects.get(action="workspace.answers.viewed")
     assert event.actor == getattr(answered, who)
     assert event.client_code == answered.client.code
-    assert event.detail == {"responses": 3, "free_text": True}
+    assert event.detail == {"responses": 3, "free_text": True, "preferences": True}  # session 1
 
 
 def test_the_admin_sees_no_answers_and_no_words(client, answered):

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rapport import instruments
 from rapport.audit.services import record
@@ -23,6 +24,7 @@ from rapport.checkins.models import (
     Respondent,
 )
 from rapport.checkins.registry import rated_goals
+from rapport.instruments.translation import languages, localize
 
 # -- instruments -----------------------------------------------------------------------------
 
@@ -35,21 +37,32 @@ def goals_to_rate(episode: CareEpisode) -> dict[str, str]:
     return rated_goals(episode)
 
 
-def goal_instrument(goals: Mapping[str, str]) -> instruments.Instrument:
+def goal_instrument(goals: Mapping[str, str], language: str | None = None) -> instruments.Instrument:
     """goal-progress with one 0-10 item per goal; each item shows the goal's wording with the
-    template item's anchors, e.g. "Sleep better (0 = not at all, 10 = fully achieved)"."""
-    hint = instruments.load(GOAL_PROGRESS).template.text
+    template item's anchors, e.g. "Sleep better (0 = not at all, 10 = fully achieved)", in
+    `language` where the definition has it."""
+    template = localize(instruments.load(GOAL_PROGRESS), language)
+    hint = template.template.text
     hint = hint[hint.rindex(" ("):] if hint.endswith(")") and " (" in hint else ""
-    return instruments.goal_progress({k: f"{title}{hint}" for k, title in goals.items()})
+    return template.expand({k: f"{title}{hint}" for k, title in goals.items()})
 
 
 def instrument_for(episode: CareEpisode, instrument_id: str,
-                   goals: Mapping[str, str] | None = None) -> instruments.Instrument:
+                   goals: Mapping[str, str] | None = None,
+                   language: str | None = None) -> instruments.Instrument:
     """The instrument as this episode's client answers it: goal-progress is expanded into one
-    item per goal (`goals`, by default the goals rated now); every other id is loaded as is."""
+    item per goal (`goals`, by default the goals rated now); every other id is loaded as is.
+    With `language`, its texts are in that language where the definition translates them (the
+    scoring is the same: rapport/instruments/translation.py)."""
     if instrument_id != GOAL_PROGRESS:
-        return instruments.load(instrument_id)
-    return goal_instrument(goals_to_rate(episode) if goals is None else goals)
+        return localize(instruments.load(instrument_id), language)
+    return goal_instrument(goals_to_rate(episode) if goals is None else goals, language)
+
+
+def speaks(instrument: instruments.Instrument, language: str | None) -> bool:
+    """Whether the instrument can be shown in `language` (English is every definition's own)."""
+    primary = (language or "en").split("-")[0]
+    return primary == "en" or bool({language, primary} & set(languages(instrument)))
 
 
 def applies(episode: CareEpisode, instrument_id: str) -> bool:
@@ -77,10 +90,17 @@ def split_answers(instrument: instruments.Instrument, answers: dict[str, Any]) -
 
 
 def _friendly(item: instruments.Item, error: instruments.AnswerError) -> str:
-    """A message for a person filling in the form, built from the instrument's own error."""
+    """A message for a person filling in the form, in their language, for the item's kind."""
     if item.kind == "choice":
-        return "Please choose one of the answers shown."
-    return f"Please give {item.allowed()}."
+        return _("Please choose one of the answers shown.")
+    if item.kind == "boolean":
+        return _("Please answer yes or no.")
+    if item.min_value is not None and item.max_value is not None and item.decimal_places is None:
+        bounds = {"min": f"{item.min_value:g}", "max": f"{item.max_value:g}"}
+        if item.kind == "integer":
+            return _("Please give a whole number from %(min)s to %(max)s.") % bounds
+        return _("Please give a number from %(min)s to %(max)s.") % bounds
+    return _("Please give %(allowed)s.") % {"allowed": item.allowed()}
 
 
 def check_answers(instrument: instruments.Instrument, answers: dict[str, Any]):
@@ -97,14 +117,15 @@ def check_answers(instrument: instruments.Instrument, answers: dict[str, Any]):
         try:
             item = instrument.item(error.link_id)
         except KeyError:
-            errors[None] = f"This form has an answer to a question it does not ask ({error.link_id})."
+            errors[None] = _("This form has an answer to a question it does not ask (%(id)s).") % {
+                "id": error.link_id}
             continue
         errors[error.link_id] = _friendly(item, error)
     for item in instrument.items:
         if item.required and item.link_id not in errors and answers.get(item.link_id) in (None, ""):
-            errors[item.link_id] = "Please answer this question."
+            errors[item.link_id] = _("Please answer this question.")
     if not errors and (score.errors or not score.complete):
-        errors[None] = "; ".join(str(e) for e in score.errors) or "Some answers are missing."
+        errors[None] = "; ".join(str(e) for e in score.errors) or _("Some answers are missing.")
     return score, errors
 
 
@@ -127,7 +148,7 @@ def save_draft(checkin: CheckIn, instrument_id: str, answers: dict[str, Any],
     instrument = instrument_for(checkin.episode, instrument_id)
     scored, free = split_answers(instrument, answers)
     with transaction.atomic():
-        draft, _ = Draft.objects.update_or_create(
+        draft, _created = Draft.objects.update_or_create(
             checkin=checkin,
             instrument_id=instrument_id,
             defaults={

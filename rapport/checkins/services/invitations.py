@@ -13,7 +13,8 @@ from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from rapport.audit.services import record
 from rapport.checkins.models import (
@@ -23,6 +24,7 @@ from rapport.checkins.models import (
     When,
 )
 from rapport.checkins.services.consent import practice_settings
+from rapport.core import i18n
 from rapport.core.tasks import queue_email
 
 log = logging.getLogger(__name__)
@@ -88,16 +90,17 @@ def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tup
     invitation, token = create_invitation(checkin, channel="email", request=request)
     url = absolute(request, invitation_path(token))
     org = checkin.organisation.name
-    queue_email(
-        f"{org}: a short check-in",
-        (
-            f"Hello {client.display_name},\n\n{org} asks you to answer a short check-in "
-            f"({'before' if checkin.when == When.BEFORE else 'after'} your session).\n\n"
-            f"{url}\n\nThe link works until {invitation.expires_at:%d %B %Y} and can be used "
-            "once. If it has expired, ask your therapist for a new one.\n"
-        ),
-        [client.email],
-    )
+    with i18n.speaking(client.language):
+        asks = (_("%(practice)s asks you to answer a short check-in (before your session).")
+                if checkin.when == When.BEFORE else
+                _("%(practice)s asks you to answer a short check-in (after your session)."))
+        until = formats.date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT")
+        subject = _("%(practice)s: a short check-in") % {"practice": org}
+        body = _("Hello %(name)s,\n\n%(asks)s\n\n%(url)s\n\nThe link works until %(until)s "
+                 "and can be used once. If it has expired, ask your therapist for a new one.\n") % {
+            "name": client.display_name, "asks": asks % {"practice": org}, "url": url,
+            "until": until}
+    queue_email(subject, body, [client.email])
     return invitation, token
 
 

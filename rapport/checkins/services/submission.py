@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
@@ -97,16 +98,16 @@ def submit(
     """
     instrument = instrument_for(episode, instrument_id, goals)
     if instrument.id == GOAL_PROGRESS and not instrument.items:
-        raise InvalidAnswers({None: "There are no agreed goals to rate at the moment."})
+        raise InvalidAnswers({None: _("There are no agreed goals to rate at the moment.")})
     if source.respondent == Respondent.THERAPIST and source.user is None:
         raise ValueError("a therapist's response needs source.user")
     if checkin is not None:
         session = checkin.session
         if instrument_id not in checkin.instruments:
-            raise InvalidAnswers({None: "This check-in does not ask for that questionnaire."})
+            raise InvalidAnswers({None: _("This check-in does not ask for that questionnaire.")})
         if not checkin.is_open(source.at):
-            raise InvalidAnswers({None: "This check-in opens when the session starts, "
-                                        f"{timezone.localtime(checkin.opens_at):%A %-d %B at %H:%M}."})
+            raise InvalidAnswers({None: _("This check-in opens when the session starts, %(when)s.") % {
+                "when": formats.date_format(timezone.localtime(checkin.opens_at), "l j F, H:i")}})
     score, errors = check_answers(instrument, answers)
     if errors:
         raise InvalidAnswers(errors)

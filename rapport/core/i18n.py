@@ -1,0 +1,103 @@
+"""Which language a page or a message speaks (README, "Languages").
+
+Staff read in their own language (`User.language`); a client reads every page, reminder and email
+in the language on their record (`Client.language`, a BCP 47 tag such as "es-MX"), narrowed to the
+nearest language the site offers (settings.LANGUAGES), English when there is none.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
+
+from rapport import instruments
+from rapport.instruments.translation import localize
+
+
+def supported(tag: str | None) -> str:
+    """The offered language nearest to `tag` ("es-MX" -> "es"), else the site's default."""
+    if tag:
+        try:
+            return translation.get_supported_language_variant(tag.strip().lower())
+        except LookupError:
+            pass
+    return settings.LANGUAGE_CODE
+
+
+def choices() -> list[tuple[str, str]]:
+    """The offered languages, each named in itself (a reader finds their own)."""
+    return [(code, translation.get_language_info(code)["name_local"].capitalize())
+            for code, _name in settings.LANGUAGES]
+
+
+@contextmanager
+def speaking(tag: str | None):
+    """Compose a message (email, text, task) in `tag`'s language, then restore the caller's."""
+    with translation.override(supported(tag)):
+        yield
+
+
+# The language a client's pages were last served in, kept in their browser's session so that the
+# pages before they are known (the portal's login) speak it too.
+CLIENT_LANGUAGE_KEY = "rapport_client_language"
+
+
+def activate(request, tag: str | None) -> str:
+    """Serve the rest of this request in `tag`'s language; returns the code."""
+    code = supported(tag)
+    translation.activate(code)
+    request.LANGUAGE_CODE = code
+    return code
+
+
+def activate_for_client(request, tag: str | None, zone: str = "") -> str:
+    """Serve a client's page in their language and time zone (the practice's when they have none
+    or an unknown one), and remember the language for their next visit."""
+    timezone.deactivate()
+    if zone:
+        try:
+            timezone.activate(ZoneInfo(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # an unknown zone on the record: the practice's
+    code = activate(request, tag)
+    if hasattr(request, "session") and request.session.get(CLIENT_LANGUAGE_KEY) != code:
+        request.session[CLIENT_LANGUAGE_KEY] = code
+    return code
+
+
+def instrument(instrument_id: str):
+    """The instrument in the active language where its definition translates it (the scoring is
+    the same in every language: rapport/instruments/translation.py)."""
+    return localize(instruments.load(instrument_id), translation.get_language())
+
+
+# The screeners' severity words (their bands' labels in rapport/instruments/library, with their
+# sources there). Words of the interface, not of the questionnaire: a client whose screener is
+# shown in English still reads how their score is described in their own language.
+SEVERITY_WORDS = {
+    "minimal": pgettext_lazy("severity", "minimal"),
+    "mild": pgettext_lazy("severity", "mild"),
+    "moderate": pgettext_lazy("severity", "moderate"),
+    "moderately severe": pgettext_lazy("severity", "moderately severe"),
+    "severe": pgettext_lazy("severity", "severe"),
+    "screen negative": pgettext_lazy("severity", "screen negative"),
+    "screen positive": pgettext_lazy("severity", "screen positive"),
+}
+
+
+def severity(label: str) -> str:
+    """A severity band's label in the active language (as it is, when not a known word)."""
+    return str(SEVERITY_WORDS.get(label, label))
+
+
+def title(instrument_) -> str:
+    """The instrument's title for a page in the active language: its own title when it is
+    shown in that language, else the short name the world uses ("PHQ-9")."""
+    language = translation.get_language() or "en"
+    if language.split("-")[0] == "en" or instrument_ is not instruments.load(instrument_.id):
+        return instrument_.title
+    return instrument_.short_title
