@@ -125,7 +125,8 @@ def progress(request: HttpRequest) -> HttpResponse:
     for r in responses:
         if r.total is not None and r.instrument_id != "relationship-checkin":
             by_instrument[r.instrument_id].append(r)
-    for instrument_id, rows in sorted(by_instrument.items()):
+    for instrument_id in instruments.display_order(list(by_instrument)):  # PHQ-9 before GAD-7
+        rows = by_instrument[instrument_id]
         instrument = instruments.load(instrument_id)
         if not instrument.validated:
             continue
@@ -191,7 +192,7 @@ def download(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
     responses = _my_responses(client)
     include_name = request.POST.get("include_name") == "yes"  # the client's choice, off by default
-    body = export.archive(client, responses, include_name=include_name)
+    body = export.archive(client, responses, include_name=include_name, request=request)
     _audit(request, "portal.data.exported", {"responses": len(responses), "named": include_name})
     reply = HttpResponse(body, content_type="application/zip")
     reply["Content-Disposition"] = 'attachment; filename="rapport-my-data.zip"'

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.twofactor import reauth_redirect
+from rapport.alerts import notify
 from rapport.audit.services import record
 from rapport.care import access
 from rapport.checkins.services.consent import (
@@ -22,6 +23,7 @@ from rapport.practice.forms import PracticeSettingsForm
 from rapport.scheduling import reminders
 
 REMINDER_FIELDS = ("hours_before", "quiet_from", "quiet_until")
+URGENT_FIELDS = ("duty_name", "duty_email", "duty_phone", "escalate_after_minutes")
 
 
 @login_required
@@ -34,20 +36,26 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
     current = practice_settings(org)
     statement = current_statement(org)
     policy = reminders.policy_for(org)
+    urgent = notify.urgent_settings(org)
     form = PracticeSettingsForm(request.POST or None, initial={
+        **{f: getattr(urgent, f) for f in URGENT_FIELDS},
         "crisis_resources": current.crisis_resources, "invitation_days": current.invitation_days,
         "statement": statement.text, "hours_before": policy.hours_before,
         "quiet_from": policy.quiet_from, "quiet_until": policy.quiet_until})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():
-            changed = [f for f in ("crisis_resources", "invitation_days") if getattr(current, f) != data[f]]
-            if changed:
-                for f in changed:
-                    setattr(current, f, data[f])
-                current.save(update_fields=changed)
+            changed = [f for f in URGENT_FIELDS if getattr(urgent, f) != data[f]]
+            if changed or current.crisis_resources != data["crisis_resources"]:
+                notify.save_urgent_settings(request, org, data)  # audited there
+                changed.append("urgent")
+                current.refresh_from_db()
+            if current.invitation_days != data["invitation_days"]:
+                current.invitation_days = data["invitation_days"]
+                current.save(update_fields=["invitation_days"])
                 record(request, "practice.settings.changed", current, organisation=org,
-                       detail={"changed": changed})
+                       detail={"changed": ["invitation_days"]})
+                changed.append("invitation_days")
             timing = [f for f in REMINDER_FIELDS if str(getattr(policy, f))[:5] != str(data[f])[:5]]
             if timing:
                 for f in REMINDER_FIELDS:
@@ -64,4 +72,6 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
         return redirect("practice-settings")
     if request.method == "GET":
         record(request, "practice.settings.viewed", organisation=org)
-    return render(request, "practice/settings.html", {"form": form, "statement": statement})
+    return render(request, "practice/settings.html", {
+        "form": form, "statement": statement, "crisis": form["crisis_resources"].value()},
+        status=400 if form.is_bound else 200)

@@ -31,10 +31,10 @@ def test_a_client_answers_a_checkin_and_sees_crisis_resources(live_server, phone
     # Session preparation: a 0-10 rating by touch, text, and a mistake first (nothing rated).
     page.get_by_role("heading", name="Getting ready for your session").wait_for()
     axe_check(page)
-    page.get_by_label("What do you want to focus on today?").fill("Sleep, and work")
+    page.get_by_label("What do you want to focus on in your next session?").fill("Sleep, and work")
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_text("Please answer this question.").first.is_visible()
-    assert page.get_by_label("What do you want to focus on today?").input_value() == "Sleep, and work"
+    assert page.get_by_label("What do you want to focus on in your next session?").input_value() == "Sleep, and work"
     axe_check(page)
     page.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()
     page.get_by_role("button", name="Continue").click()

@@ -1,4 +1,4 @@
-"""The practice settings page: crisis resources, link lifetime, a new statement version."""
+"""The practice settings page: crisis resources, link lifetime, a new statement version (the\nurgent-alert settings on the same page: tests/alerts/test_urgent_settings.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django_scopes import scope
 from rapport.checkins.services.consent import current_statement, practice_settings
 from rapport.scheduling.models import ReminderPolicy
 
-TIMING = {"hours_before": "12", "quiet_from": "22:00", "quiet_until": "07:30"}
+TIMING = {"hours_before": "12", "quiet_from": "22:00", "quiet_until": "07:30",
+          "escalate_after_minutes": "60"}
 
 
 def test_an_admin_changes_the_settings_and_a_new_statement_is_published(client, practice):
@@ -42,7 +43,7 @@ def test_bad_values_change_nothing(client, practice):
     client.reauthenticate()
     response = client.post(reverse("practice-settings"), {"crisis_resources": "", "invitation_days": "0",
                                                           "statement": "x"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     with scope(organisation=[practice.org]):
         assert practice_settings(practice.org).invitation_days == 7
         assert current_statement(practice.org).version == 1
