@@ -27,6 +27,11 @@ COMPONENT_LABELS = {
     "safety": "confidentiality and safety",
     "goals": "mutual goals",
 }
+# One word each, for the rows of a chart (the tables beside it use the labels above).
+COMPONENT_SHORT = {
+    "trust": "Trust", "empathy": "Empathy", "genuineness": "Genuineness", "respect": "Respect",
+    "listening": "Listening", "safety": "Safety", "goals": "Goals",
+}
 
 # Kinds about the relationship: their suggestions add the weakest component's.
 ALLIANCE_KINDS = frozenset(
