@@ -260,8 +260,10 @@ def heat_strip(rows: list[HeatRow], columns: list[str], *, title: str, chart_id:
                description: str, low: float = 0, high: float = 10, column_title: str = "Session",
                label_width: int = 150, cell: int = 34) -> SafeString:
     """An accessible SVG heat strip: rows (e.g. the seven parts of the relationship) by columns
-    (sessions or dates), each cell coloured by its value and printing it."""
-    top = 36  # the column title and the column labels above the cells
+    (sessions or dates), each cell coloured by its value and printing it. A column label with a
+    space ("16 Oct") is written on two lines, so that it fits above its cell."""
+    two_lines = any(" " in c for c in columns)
+    top = 50 if two_lines else 36  # the column title and the column labels above the cells
     width = label_width + cell * len(columns) + 8
     key_y = top + cell * len(rows) + 22
     cells = []
@@ -279,7 +281,8 @@ def heat_strip(rows: list[HeatRow], columns: list[str], *, title: str, chart_id:
         "width": max(width, label_width + key_cell * len(HEAT) + 8), "height": key_y + 40,
         "chart_id": chart_id, "title": title, "description": description,
         "column_title": column_title, "column_title_x": label_width, "label_x": label_width - 8,
-        "columns": [{"x": _f(label_width + c * cell + (cell - 2) / 2), "label": label}
+        "columns": [{"x": _f(label_width + c * cell + (cell - 2) / 2),
+                     "lines": [(text, 30 + 14 * n) for n, text in enumerate(label.split(" ", 1))]}
                     for c, label in enumerate(columns)],
         "rows": [{"name": row.name, "y": _f(top + r * cell + cell / 2 + 4)} for r, row in enumerate(rows)],
         "cells": cells, "key": key, "key_y": key_y, "key_text_y": key_y + 30, "key_size": key_cell - 2,
