@@ -93,3 +93,39 @@ def test_the_therapist_sees_the_risk_answer_the_comment_and_what_to_do(risk, des
     text = page.locator("main").inner_text()
     assert CRISIS_ACTION in text and ITEM_9 in text and ANSWER in text
     axe_check(page)
+
+
+def test_the_new_pages_pass_axe_on_a_desktop_and_a_phone(risk, desktop, live_server, axe_check):
+    """Client search, past clients and ending an episode (its form and its confirmation step)."""
+    page = desktop
+    with scope(organisation=risk.org):
+        ended = risk.colleague_episode
+        ended.status, ended.ended_on = "completed", ended.started_on
+        ended.save()
+    _as(page, live_server, risk.admin)  # the admin sees the ended episode of the colleague
+    for size in ({"width": 1280, "height": 900}, PHONE["viewport"]):
+        page.set_viewport_size(size)
+        page.goto(live_server.url + reverse("care-caseload"))
+        page.get_by_label("Find a client by name").fill("river")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("heading", name="2 clients found").wait_for()
+        axe_check(page)
+        page.goto(live_server.url + reverse("care-past-clients"))
+        erase = page.get_by_role("link", name="Erase on request")
+        assert erase.get_attribute("href") == reverse("privacy-erase", args=[risk.colleague_client.code])
+        axe_check(page)
+    _as(page, live_server, risk.therapist)
+    for size in ({"width": 1280, "height": 900}, PHONE["viewport"]):
+        page.set_viewport_size(size)
+        page.goto(live_server.url + reverse("care-discharge", args=[risk.episode.code]))
+        axe_check(page)
+        page.get_by_label("Closing summary for the client").fill("We worked on sleep.\nCall us any time.")
+        page.get_by_role("button", name="Review the ending").click()
+        page.get_by_role("heading", name="Check and confirm").wait_for()
+        assert "Call us any time." in page.locator(".closing-summary").inner_text()
+        axe_check(page)
+    page.get_by_role("button", name="End the episode").click()
+    page.get_by_text("Episode ended.").wait_for()
+    with scope(organisation=risk.org):
+        risk.episode.refresh_from_db()
+        assert risk.episode.closing_summary.text == "We worked on sleep.\nCall us any time."
