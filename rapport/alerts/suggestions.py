@@ -16,6 +16,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 COMPONENTS = ("trust", "empathy", "genuineness", "respect", "listening", "safety", "goals")
 
 COMPONENT_LABELS = {
@@ -29,8 +31,10 @@ COMPONENT_LABELS = {
 }
 # One word each, for the rows of a chart (the tables beside it use the labels above).
 COMPONENT_SHORT = {
-    "trust": "Trust", "empathy": "Empathy", "genuineness": "Genuineness", "respect": "Respect",
-    "listening": "Listening", "safety": "Safety", "goals": "Goals",
+    "trust": gettext_lazy("Trust"), "empathy": gettext_lazy("Empathy"),
+    "genuineness": gettext_lazy("Genuineness"), "respect": gettext_lazy("Respect"),
+    "listening": gettext_lazy("Listening"), "safety": gettext_lazy("Safety"),
+    "goals": gettext_lazy("Goals"),
 }
 
 # Kinds about the relationship: their suggestions add the weakest component's.

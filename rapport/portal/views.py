@@ -8,6 +8,7 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport import instruments
@@ -138,16 +139,17 @@ def _relationship(rows: list[Response]) -> dict:
     dates = [timezone.localdate(r.submitted_at) for r in rows]
     totals = [(d, r.total) for d, r in zip(dates, rows, strict=True) if r.total is not None]
     return {
-        "total_chart": _line([Series("Overall", totals)], chart_id="chart-relationship",
-                             title="How the sessions felt overall (0 to 100)",
+        "total_chart": _line([Series(_("Overall"), totals)], chart_id="chart-relationship",
+                             title=_("How the sessions felt overall (0 to 100)"),
                              y_min=0, y_max=100, y_step=20) if totals else None,
         "parts_chart": heat_strips(
-            [HeatRow(COMPONENT_SHORT[c], [r.answers.get(c) for r in rows]) for c in COMPONENTS],
-            [f"{d.day} {d:%b}" for d in dates], title="Each part of the sessions (0 to 10)",
-            chart_id="chart-parts", label_width=100, column_title="Session date",
-            description=("Your rating of each part (rows) after each session (columns), 0 red to "
-                         "10 blue, each with its number; the same figures are in the table below."),
-            region_label="Each part of the sessions (scrolls sideways)"),
+            [HeatRow(str(COMPONENT_SHORT[c]), [r.answers.get(c) for r in rows]) for c in COMPONENTS],
+            [f"{d.day} {d:%b}" for d in dates], title=_("Each part of the sessions (0 to 10)"),
+            chart_id="chart-parts", label_width=100, column_title=_("Session date"),
+            description=_("Your rating of each part (rows) after each session (columns), 0 red "
+                          "to 10 blue, each with its number; the same figures are in the table "
+                          "below."),
+            region_label=_("Each part of the sessions (scrolls sideways)")),
     }
 
 

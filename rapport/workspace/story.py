@@ -16,6 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from rapport import monitoring as mon
 from rapport.alerts.models import Alert
@@ -272,12 +273,12 @@ def _relationship_story(history: mon.EpisodeHistory, sessions: dict[int, Session
     )
     components_chart = heat_strips(
         [HeatRow(COMPONENT_SHORT[c], [comps[c].get(n) for n in numbers]) for c in names],
-        [str(n) for n in numbers], title="The seven parts of the relationship by session (0 to 10)",
-        description=("The client's rating of each part of the relationship (rows) at each session "
-                     "(columns), 0 red to 10 blue, each cell with its number; the same figures "
-                     "are in the table below it."),
-        chart_id="chart-components", label_width=100,
-        region_label="The seven parts by session (scrolls sideways)",
+        [str(n) for n in numbers], title=_("The seven parts of the relationship by session (0 to 10)"),
+        description=_("The client's rating of each part of the relationship (rows) at each "
+                      "session (columns), 0 red to 10 blue, each cell with its number; the same "
+                      "figures are in the table below it."),
+        chart_id="chart-components", label_width=100, column_title=_("Session"),
+        region_label=_("The seven parts by session (scrolls sideways)"),
     ) if names else ""
     def trend(series):
         return trend_of(series.instrument, list(reversed(series.totals[-2:]))) if series else None
