@@ -163,3 +163,15 @@ def test_only_the_treating_therapist_or_an_admin_may_end_an_episode(client, prac
     assert _fresh(practice, practice.episode).status == EpisodeStatus.TRANSFERRED
     with scope(organisation=practice.org):
         assert not ClosingSummary.objects.exists()
+
+
+def test_erasing_the_client_erases_the_closing_summary(client, practice):
+    from rapport.privacy.services import erase_client
+
+    login(client, practice.therapist)
+    _end(client, practice.episode, confirm="True")
+    with scope(organisation=practice.org):
+        assert ClosingSummary.objects.filter(episode=practice.episode).exists()
+        erasure = erase_client(practice.client, reason="asked")
+        assert not ClosingSummary.objects.exists()
+    assert erasure.counts["notes.closing_summaries"] == 1
