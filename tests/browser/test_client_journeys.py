@@ -102,7 +102,13 @@ def test_portal_pages_are_accessible(live_server, phone, axe_check, practice):
         page.goto(f"{live_server.url}/portal/{path}")
         axe_check(page)
     page.goto(f"{live_server.url}/portal/progress/")
-    assert page.locator("svg.chart").count() == 2
+    # Each chart is drawn for wide screens and for phones; a phone shows the phone drawings
+    # (PHQ-9, the overall rating, the seven parts), none shrunk: 12 px text stays about 12 px.
+    assert page.locator("svg.chart").count() == 6
+    scales = page.eval_on_selector_all("svg.chart", """svgs => svgs
+        .filter(s => s.getBoundingClientRect().width > 0)
+        .map(s => s.getBoundingClientRect().width / s.viewBox.baseVal.width)""")
+    assert len(scales) == 3 and min(scales) > 0.95, scales
     page.goto(f"{live_server.url}/c/not-a-real-link/")
     axe_check(page)
 
