@@ -5,6 +5,7 @@ from rapport.accounts import views as accounts_views
 from rapport.core import views as core_views
 from rapport.privacy import audit_views
 from rapport.privacy import views as privacy_views
+from rapport.workspace import client_views
 from rapport.workspace import views as workspace_views
 
 urlpatterns = [
@@ -22,7 +23,10 @@ urlpatterns = [
     path("caseload/", workspace_views.caseload, name="care-caseload"),
     path("", include("rapport.practice.urls")),
     path("", include("rapport.api.urls")),
+    path("clients/search/", client_views.search, name="care-client-search"),
+    path("clients/past/", client_views.past_clients, name="care-past-clients"),
     path("clients/<uuid:code>/", workspace_views.client_detail, name="care-client"),
+    path("episodes/<uuid:code>/end/", client_views.discharge, name="care-discharge"),
     path("episodes/<uuid:code>/", workspace_views.episode_detail, name="care-episode"),
     path("sessions/<uuid:code>/", workspace_views.session_detail, name="care-session"),
     path("", include("rapport.checkins.urls")),

@@ -79,15 +79,18 @@ FORMS = {
     "practice-settings": ("admin", dict.fromkeys(["crisis_resources", "invitation_days", "statement",
                                                   "hours_before", "quiet_from", "quiet_until",
                                                   "checkin_invitations", "checkin_hours_before",
-                                                  "followup_hours"], text)),
+                                                  "followup_hours", "duty_name", "duty_email",
+                                                  "duty_phone", "escalate_after_minutes"], text)),
     "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
                                         "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
     "practice-staff-member": ("admin", {
         "action": st.one_of(text, st.sampled_from(["roles", "supervision", "deactivate", "reset_two_factor"])),
         "roles": st.one_of(text, st.sampled_from(["admin", "supervisor", "therapist"])), "therapists": text}),
     "practice-staff-reassign": ("admin", {"episode": text, "therapist": text}),
-    "alerts-settings": ("admin", dict.fromkeys(["duty_name", "duty_email", "duty_phone",
-                                                "escalate_after_minutes", "crisis_resources"], text)),
+    "care-discharge": ("therapist", {
+        "status": st.one_of(text, st.sampled_from(["completed", "dropped_out", "active"])),
+        "ended_on": st.one_of(text, st.sampled_from(["2026-09-02", "2026-08-01", "2099-01-01"])),
+        "summary": text, "confirm": st.one_of(text, st.sampled_from(["True", ""])), "edit": text}),
     "practice-welcome": ("anonymous", dict.fromkeys(["new_password1", "new_password2"], text)),
     "portal-intake": ("client", {
         "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
@@ -153,7 +156,7 @@ def test_every_form_is_fuzzed():
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
         "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "scheduling-requests", "practice-staff",
-        "favicon"}
+        "favicon", "care-client-search", "care-past-clients", "alerts-settings"}
         # JSON, not forms: the API's bad input is tested in tests/api; FHIR is read only.
         and not name.startswith(("api:", "fhir-"))}
     assert posting == FORMS.keys()
@@ -190,7 +193,7 @@ def test_query_parameters_never_cause_a_server_error(client, practice, other_pra
     @FUZZ
     @given(params=st.dictionaries(
         st.one_of(text, st.sampled_from(["page", "next", "client", "user", "action", "date_from", "date_to",
-                                         "instrument", "format"])),
+                                         "instrument", "format", "q"])),
         text, max_size=4))
     def get(params):
         assert client.get(url, params).status_code < 500

@@ -70,6 +70,9 @@ ARGS = {
     "accounts-language": lambda w: [],
     "care-caseload": lambda w: [],
     "care-client": lambda w: [w.client.code],
+    "care-client-search": lambda w: [],
+    "care-past-clients": lambda w: [],
+    "care-discharge": lambda w: [w.episode.code],
     "care-episode": lambda w: [w.episode.code],
     "care-session": lambda w: [w.session.code],
     "checkins-answer": lambda w: [w.link_token],
@@ -169,6 +172,10 @@ MATRIX = {
     "accounts-language": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "care-caseload": STAFF,
     "care-client": CLINICAL,
+    "care-client-search": STAFF,  # each finds only the clients they may see
+    "care-past-clients": STAFF,  # each sees only the ended episodes they may see
+    # The treating therapist or an administrator ends an episode; a supervisor may not (403).
+    "care-discharge": row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, OK, HIDDEN),
     "care-episode": CLINICAL,
     "care-session": CLINICAL,
     "checkins-answer": PUBLIC,  # the signed, single-use link is the credential
@@ -180,7 +187,8 @@ MATRIX = {
     "notes-record": CLINICAL_TEXT,
     "alerts-list": STAFF,  # everyone's own list (empty for those who treat nobody)
     "alerts-detail": CLINICAL_TEXT,
-    "alerts-settings": ADMIN_PAGE,  # their own practice's duty contact and crisis text
+    # Moved into the practice's settings: the old address sends administrators there.
+    "alerts-settings": row(LOGIN, LOGIN, LOGIN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, MOVE, MOVE),
     "analytics-overview": STAFF,  # aggregates only; each sees their own scope and the practice
     "audit-trail": ADMIN_PAGE,
     "audit-export": ADMIN_PAGE,
@@ -370,6 +378,8 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("privacy-erase", {"reason": "asked", "confirm": "on"}),
         ("privacy-retention", {"retain_days_after_last_episode": "10"}),
         ("alerts-settings", {"escalate_after_minutes": "30", "crisis_resources": "Call 999"}),
+        ("care-discharge", {"status": "completed", "ended_on": "2026-09-02", "summary": "x",
+                            "confirm": "True"}),
         ("accounts-password", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("accounts-logout", {}),
         ("scheduling-book", {"day": "2030-01-07", "at": "09:00", "minutes": "50", "repeat": "once",

@@ -16,6 +16,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 COMPONENTS = ("trust", "empathy", "genuineness", "respect", "listening", "safety", "goals")
 
 COMPONENT_LABELS = {
@@ -26,6 +28,13 @@ COMPONENT_LABELS = {
     "listening": "active listening",
     "safety": "confidentiality and safety",
     "goals": "mutual goals",
+}
+# One word each, for the rows of a chart (the tables beside it use the labels above).
+COMPONENT_SHORT = {
+    "trust": gettext_lazy("Trust"), "empathy": gettext_lazy("Empathy"),
+    "genuineness": gettext_lazy("Genuineness"), "respect": gettext_lazy("Respect"),
+    "listening": gettext_lazy("Listening"), "safety": gettext_lazy("Safety"),
+    "goals": gettext_lazy("Goals"),
 }
 
 # Kinds about the relationship: their suggestions add the weakest component's.

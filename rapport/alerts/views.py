@@ -8,16 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from rapport.alerts import notify, services
+from rapport.alerts import services
 from rapport.alerts.access import alerts_for, get_alert_for
-from rapport.alerts.forms import StepForm, UrgentSettingsForm
+from rapport.alerts.forms import StepForm
 from rapport.alerts.wording import evidence_rows, risk_answer
 from rapport.audit.services import record
 from rapport.care.access import require_admin
 from rapport.checkins import preferences
-from rapport.checkins.services.consent import practice_settings
 from rapport.monitoring.explain import why
 
 
@@ -86,20 +86,7 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
 def urgent_settings(request: HttpRequest) -> HttpResponse:
-    """Administrators: the duty contact, when to escalate, and the crisis text with its numbers."""
+    """The old address of the urgent-alert settings: they are part of the practice's settings."""
     require_admin(request)
-    options = notify.urgent_settings(request.organisation)
-    initial = {"duty_name": options.duty_name, "duty_email": options.duty_email,
-               "duty_phone": options.duty_phone,
-               "escalate_after_minutes": options.escalate_after_minutes,
-               "crisis_resources": practice_settings(request.organisation).crisis_resources}
-    form = UrgentSettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        notify.save_urgent_settings(request, request.organisation, form.cleaned_data)
-        messages.success(request, _("Urgent alert and crisis settings saved."))
-        return redirect("alerts-settings")
-    return render(request, "alerts/settings.html",
-                  {"form": form, "crisis": form["crisis_resources"].value()},
-                  status=400 if form.is_bound else 200)
+    return redirect(reverse("practice-settings") + "#urgent")

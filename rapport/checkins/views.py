@@ -277,7 +277,10 @@ def session_checkins(request: HttpRequest, code) -> HttpResponse:
                       {"session": session, "checkin": checkin, "url": url, "qr": qr_svg(url)})
     if session.attendance not in CANCELLED:
         plan_session(session)
-    checkins = list(CheckIn.objects.filter(session=session).order_by("when", "respondent"))
+    # In the order they happen (the column's text would put "after" first): before, after, end.
+    moment = {When.BEFORE: 0, When.AFTER: 1, When.DISCHARGE: 2}
+    checkins = sorted(CheckIn.objects.filter(session=session).order_by("respondent", "pk"),
+                      key=lambda c: moment.get(c.when, 3))
     responses = list(Response.objects.filter(session=session).order_by("submitted_at"))
     record(request, "checkins.session.viewed", session, client=episode.client)
     return render(request, "checkins/session_checkins.html", {

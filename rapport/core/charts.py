@@ -18,6 +18,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import formats
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 # Seven distinguishable series: colour, dash pattern and marker shape all differ, so a line can
 # be told apart without colour vision. Colours have at least 3:1 contrast on white (WCAG 1.4.11).
@@ -219,3 +220,93 @@ def session_chart(lines: list[Line], *, title: str, chart_id: str, y_min: float,
                                  top + plot_h + 50 + 22 * (i // cols))
                    for i, (kind, n, name) in enumerate(legend)] if rows else [],
     })
+
+
+def pair(wide: SafeString, narrow: SafeString) -> SafeString:
+    """A chart drawn for wide screens and again for phones; the stylesheet shows one. An SVG
+    scales as a whole, so one drawing would have unreadably small text on a phone."""
+    return render_to_string("charts/pair.html", {"wide": wide, "narrow": narrow})
+
+
+# ---- heat strips: one row per part, one cell per session ----------------------------------------
+
+# 0 to 10, low (red) to high (blue): ColorBrewer's RdYlBu, 11 classes (Brewer, colorbrewer2.org),
+# which stays distinguishable for the common colour-vision deficiencies. Each cell also prints its
+# value, so nothing depends on colour; the text colour keeps at least 4.5:1 on its cell.
+HEAT = ["#a50026", "#d73027", "#f46d43", "#fdae61", "#fee090", "#ffffbf",
+        "#e0f3f8", "#abd9e9", "#74add1", "#4575b4", "#313695"]
+HEAT_LIGHT_TEXT = {0, 1, 9, 10}  # white text on these, near-black on the rest
+MISSING = "#eef1f4"
+
+
+@dataclass
+class HeatRow:
+    """One row of a heat strip: a name and a value (or None) per column."""
+
+    name: str
+    values: list[float | None]
+
+
+def _heat_cell(value: float | None, low: float, high: float) -> tuple[str, str, str]:
+    """(fill, text colour, text) of one cell."""
+    if value is None or value != value:
+        return MISSING, "#1b1f24", "–"
+    share = (min(max(value, low), high) - low) / ((high - low) or 1)
+    n = round(share * (len(HEAT) - 1))
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return HEAT[n], "#ffffff" if n in HEAT_LIGHT_TEXT else "#1b1f24", text
+
+
+def heat_strip(rows: list[HeatRow], columns: list[str], *, title: str, chart_id: str,
+               description: str, low: float = 0, high: float = 10, column_title: str = "Session",
+               label_width: int = 150, cell: int = 34) -> SafeString:
+    """An accessible SVG heat strip: rows (e.g. the seven parts of the relationship) by columns
+    (sessions or dates), each cell coloured by its value and printing it. A column label with a
+    space ("16 Oct") is written on two lines, so that it fits above its cell."""
+    two_lines = any(" " in c for c in columns)
+    top = 50 if two_lines else 36  # the column title and the column labels above the cells
+    width = label_width + cell * len(columns) + 8
+    key_y = top + cell * len(rows) + 22
+    cells = []
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row.values):
+            fill, ink, text = _heat_cell(value, low, high)
+            x, y = label_width + c * cell, top + r * cell
+            cells.append({"x": x, "y": y, "size": cell - 2, "fill": fill, "ink": ink, "text": text,
+                          "text_x": _f(x + (cell - 2) / 2), "text_y": _f(y + cell / 2 + 3)})
+    key_cell = 22
+    key = [{"x": label_width + n * key_cell, "fill": colour,
+            "label": _f(low + (high - low) * n / (len(HEAT) - 1)).removesuffix(".0") if n in (0, 5, 10) else "",
+            "text_x": _f(label_width + n * key_cell + key_cell / 2)} for n, colour in enumerate(HEAT)]
+    return render_to_string("charts/heat_strip.svg", {
+        "width": max(width, label_width + key_cell * len(HEAT) + 8), "height": key_y + 40,
+        "chart_id": chart_id, "title": title, "description": description,
+        "column_title": column_title, "column_title_x": label_width, "label_x": label_width - 8,
+        "columns": [{"x": _f(label_width + c * cell + (cell - 2) / 2),
+                     "lines": [(text, 30 + 14 * n) for n, text in enumerate(label.split(" ", 1))]}
+                    for c, label in enumerate(columns)],
+        "rows": [{"name": row.name, "y": _f(top + r * cell + cell / 2 + 4)} for r, row in enumerate(rows)],
+        "cells": cells, "key": key, "key_y": key_y, "key_text_y": key_y + 30, "key_size": key_cell - 2,
+        "key_label_x": label_width - 8, "key_label_y": _f(key_y + key_cell / 2 + 3),
+    })
+
+
+PHONE_COLUMNS = 7  # cells that fit beside the row names on a 360 px phone, text at full size
+
+
+def heat_strips(rows: list[HeatRow], columns: list[str], *, title: str, chart_id: str,
+                description: str, region_label: str, **kwargs: Any) -> SafeString:
+    """The heat strip drawn for wide screens (every column, scrolling sideways when there are
+    many) and for phones (the latest PHONE_COLUMNS): drawn at its own size, never shrunk, so its
+    text stays legible; the stylesheet shows one of the two."""
+    wide = heat_strip(rows, columns, title=title, chart_id=chart_id, description=description,
+                      **kwargs)
+    latest = columns[-PHONE_COLUMNS:]
+    narrow_rows = [HeatRow(r.name, r.values[-PHONE_COLUMNS:]) for r in rows]
+    narrow_title = title if len(latest) == len(columns) else _("%(title)s: the latest %(n)d") % {
+        "title": title, "n": len(latest)}
+    narrow = heat_strip(narrow_rows, latest, title=narrow_title, chart_id=f"{chart_id}-sm",
+                        description=description, **kwargs)
+    return render_to_string("charts/heat_pair.html", {
+        "wide": wide, "narrow": narrow, "region_label": region_label,
+        "shortened": len(latest) < len(columns), "latest": len(latest)})

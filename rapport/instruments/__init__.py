@@ -50,6 +50,7 @@ __all__ = [
     "classify_change",
     "clear_cache",
     "goal_progress",
+    "display_order",
     "instrument_ids",
     "load",
     "parse",
@@ -93,6 +94,17 @@ def _index() -> dict[str, Path]:
 def instrument_ids() -> list[str]:
     """Every available instrument id, sorted."""
     return sorted(_index())
+
+
+# The order measures are shown in, staff pages and portal alike: the common pair first, PHQ-9
+# before GAD-7 (as the PHQ family's own materials and the NHS Talking Therapies dataset list
+# them), then the rest by id.
+SHOWN_FIRST = ("phq9", "gad7")
+
+
+def display_order(ids: Sequence[str]) -> list[str]:
+    """Instrument ids in the one order every page shows measures in."""
+    return sorted(ids, key=lambda i: (SHOWN_FIRST.index(i) if i in SHOWN_FIRST else len(SHOWN_FIRST), i))
 
 
 def load(instrument_id: str) -> Instrument:

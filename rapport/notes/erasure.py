@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from rapport.notes.models import AgendaItem, Homework, SessionRecord
+from rapport.notes.models import AgendaItem, ClosingSummary, Homework, SessionRecord
 from rapport.privacy.registry import Erased
 
 
@@ -21,6 +21,7 @@ def erase(client, *, keep_scores: bool) -> Erased:
         ("agenda_items", AgendaItem.objects.filter(record__in=records)),
         ("homework", Homework.objects.filter(Q(record__in=records) | Q(episode__client=client))),
         ("records", records),
+        ("closing_summaries", ClosingSummary.objects.filter(episode__client=client)),
     ):
         done.add(kind, rows.count(), rows.values_list("code", flat=True))
         rows.delete()

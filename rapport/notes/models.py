@@ -81,3 +81,21 @@ class Homework(models.Model):
 
     def __str__(self) -> str:
         return f"Homework {self.code}"
+
+
+class ClosingSummary(models.Model):
+    """The therapist's closing words to the client when an episode ends (the discharge flow in
+    rapport.workspace.discharge); the client reads it in the portal and in their data download."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    episode = models.OneToOneField("care.CareEpisode", on_delete=models.PROTECT,
+                                   related_name="closing_summary")
+    text = EncryptedTextField()
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(organisation="organisation")
+
+    def __str__(self) -> str:
+        return f"Closing summary {self.code}"

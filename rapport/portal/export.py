@@ -28,7 +28,10 @@ from django.utils import timezone
 from rapport import instruments
 from rapport.checkins.models import Response
 from rapport.checkins.services.answers import GOAL_PROGRESS, goal_instrument
+from rapport.goals.services import goals_for_client
 from rapport.instruments import fhir
+from rapport.notes.models import ClosingSummary
+from rapport.notes.services import shared_records_for_client
 
 PATIENT_SYSTEM = "urn:rapport:client"
 
@@ -199,12 +202,66 @@ def summary(client, responses: list[Response], titles: dict[str, str] | None = N
     return "\n".join(lines) + "\n"
 
 
-def archive(client, responses: list[Response], *, include_name: bool = False) -> bytes:
-    """A zip with responses.fhir.json (FHIR R4 Bundle) and summary.txt (inside the client's scope)."""
+def records(client, request=None) -> dict[str, Any]:
+    """What else the client sees in the portal: their goals (with ratings and milestones), the
+    session summaries, next steps and homework shared with them, and closing summaries."""
+    def when(value):
+        return timezone.localtime(value).isoformat() if value else None
+
+    return {
+        "goals": [{"title": g.title, "description": g.description, "status": g.status_label,
+                   "proposed_by": g.proposed_by, "closed_at": when(g.closed_at),
+                   "ratings": [{"at": when(at), "rating": r} for at, r in g.progress],
+                   "milestones": [{"at": when(at), "text": t} for at, t in g.milestones]}
+                  for g in goals_for_client(client, request)],
+        "sessions": [{"session_at": when(r.session_at), "therapist": r.therapist,
+                      "summary": r.summary, "next_steps": r.next_steps,
+                      "homework": [{"text": h.text, "done_at": when(h.done_at)} for h in r.homework]}
+                     for r in reversed(shared_records_for_client(client, request))],
+        "closing_summaries": [{"at": when(c.created_at), "therapist": str(c.episode.therapist),
+                               "text": c.text}
+                              for c in ClosingSummary.objects.filter(episode__client=client)
+                              .select_related("episode__therapist").order_by("created_at")],
+    }
+
+
+def records_text(data: dict[str, Any]) -> str:
+    """The same records in words, appended to summary.txt."""
+    lines = ["Your goals", ""]
+    for g in data["goals"] or [{"title": "No goals yet.", "status": "", "ratings": [],
+                                 "milestones": [], "description": ""}]:
+        lines.append(f"- {g['title']}" + (f" ({g['status']})" if g["status"] else ""))
+        if g["description"]:
+            lines.append(f"  {g['description']}")
+        lines += [f"  Rated {r['rating']:g} on {r['at'][:10]}" for r in g["ratings"]]
+        lines += [f"  Milestone {m['at'][:10]}: {m['text']}" for m in g["milestones"]]
+    lines += ["", "Session summaries, next steps and homework", ""]
+    if not data["sessions"]:
+        lines.append("No session summaries shared with you yet.")
+    for r in data["sessions"]:
+        lines.append(f"Session on {r['session_at'][:10]} with {r['therapist']}")
+        for label, key in (("Summary", "summary"), ("Next steps", "next_steps")):
+            if r[key]:
+                lines.append(f"  {label}: {r[key]}")
+        for h in r["homework"]:
+            done = f"done {h['done_at'][:10]}" if h["done_at"] else "not done yet"
+            lines.append(f"  Homework: {h['text']} ({done})")
+        lines.append("")
+    for c in data["closing_summaries"]:
+        lines += [f"Closing summary from {c['therapist']}, {c['at'][:10]}", f"  {c['text']}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def archive(client, responses: list[Response], *, include_name: bool = False,
+            request=None) -> bytes:
+    """A zip with responses.fhir.json (FHIR R4 Bundle), records.json (goals, shared summaries,
+    homework, closing summaries) and summary.txt, all inside the client's scope."""
     titles = goal_titles(client)
+    extra = records(client, request)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("responses.fhir.json",
                     json.dumps(bundle(responses, titles, client, include_name=include_name), indent=2, ensure_ascii=False))
-        zf.writestr("summary.txt", summary(client, responses, titles))
+        zf.writestr("records.json", json.dumps(extra, indent=2, ensure_ascii=False))
+        zf.writestr("summary.txt", summary(client, responses, titles) + "\n" + records_text(extra))
     return buffer.getvalue()

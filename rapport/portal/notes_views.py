@@ -8,7 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rapport.audit.services import record
 from rapport.notes import services
+from rapport.notes.models import ClosingSummary
 from rapport.portal.services import client_required
 
 
@@ -16,8 +18,14 @@ from rapport.portal.services import client_required
 @require_http_methods(["GET"])
 def summaries(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
+    closing = list(ClosingSummary.objects.filter(episode__client=client)
+                   .select_related("episode__therapist").order_by("-created_at"))
+    if closing:
+        record(request, "notes.closing_summary.viewed_by_client", client, client=client,
+               detail={"summaries": len(closing)})
     return render(request, "notes/portal_summaries.html", {
         "client": client, "records": services.shared_records_for_client(client, request),
+        "closing": closing,
     })
 
 

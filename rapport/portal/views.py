@@ -11,13 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rapport import instruments
+from rapport.alerts.suggestions import COMPONENT_SHORT
 from rapport.audit.services import record
 from rapport.care.models import Attendance, CareEpisode, Session
 from rapport.checkins.models import CheckIn, Draft, Respondent, Response
 from rapport.checkins.services.invitations import create_invitation
 from rapport.checkins.services.schedule import due_checkins
 from rapport.core import i18n
-from rapport.core.charts import Series, line_chart
+from rapport.core.charts import HeatRow, Series, heat_strips, line_chart, pair
 from rapport.portal import export, services
 from rapport.portal.services import client_required
 from rapport.scheduling.models import MoveStatus, RescheduleRequest
@@ -117,6 +119,44 @@ def _current(responses):
     return [r for r in responses if r.pk not in superseded]
 
 
+def _line(series: list[Series], *, chart_id: str, **kwargs):
+    """A date chart for wide screens and for phones (its text legible at 390 px)."""
+    return pair(line_chart(series, chart_id=chart_id, **kwargs),
+                line_chart(series, chart_id=f"{chart_id}-sm", width=360, height=240, **kwargs))
+
+
+def _outcome(instrument, rows: list[Response]) -> dict:
+    top = _max_total(instrument)
+    bands = [(b.min, b.label) for b in instrument.scoring.bands if b.min > 0]
+    points = [(timezone.localdate(r.submitted_at), r.total) for r in rows]
+    return {
+        "instrument": instrument,
+        "chart": _line([Series(instrument.title, points)], title=f"{instrument.title} over time",
+                       y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument.id}",
+                       bands=bands),
+        "rows": [(timezone.localtime(r.submitted_at), r.total, r.severity_label) for r in rows],
+    }
+
+
+def _relationship(rows: list[Response]) -> dict:
+    """The overall rating after each session (a line), and each part of it (a heat strip)."""
+    dates = [timezone.localdate(r.submitted_at) for r in rows]
+    totals = [(d, r.total) for d, r in zip(dates, rows, strict=True) if r.total is not None]
+    return {
+        "total_chart": _line([Series(_("Overall"), totals)], chart_id="chart-relationship",
+                             title=_("How the sessions felt overall (0 to 100)"),
+                             y_min=0, y_max=100, y_step=20) if totals else None,
+        "parts_chart": heat_strips(
+            [HeatRow(str(COMPONENT_SHORT[c]), [r.answers.get(c) for r in rows]) for c in COMPONENTS],
+            [f"{d.day} {d:%b}" for d in dates], title=_("Each part of the sessions (0 to 10)"),
+            chart_id="chart-parts", label_width=100, column_title=_("Session date"),
+            description=_("Your rating of each part (rows) after each session (columns), 0 red "
+                          "to 10 blue, each with its number; the same figures are in the table "
+                          "below."),
+            region_label=_("Each part of the sessions (scrolls sideways)")),
+    }
+
+
 @client_required
 def progress(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
@@ -124,31 +164,23 @@ def progress(request: HttpRequest) -> HttpResponse:
         Response.objects.filter(episode__in=_episodes(client), respondent=Respondent.CLIENT)
         .order_by("submitted_at")
     ))
-    outcomes = []
     by_instrument: dict[str, list[Response]] = defaultdict(list)
     for r in responses:
         if r.total is not None and r.instrument_id != "relationship-checkin":
             by_instrument[r.instrument_id].append(r)
-    for instrument_id, rows in sorted(by_instrument.items()):
+    outcomes = []
+    for instrument_id in instruments.display_order(list(by_instrument)):  # PHQ-9 before GAD-7
         instrument = i18n.instrument(instrument_id)
         if instrument.validated:
-            outcomes.append(_outcome(instrument, rows))
+            outcomes.append(_outcome(instrument, by_instrument[instrument_id]))
     relationship = [r for r in responses if r.instrument_id == "relationship-checkin"]
-    rel_chart = None
-    if relationship:
-        series = [
-            Series(COMPONENT_NAMES[c], [(timezone.localdate(r.submitted_at), r.answers[c])
-                                        for r in relationship if c in r.answers])
-            for c in COMPONENTS
-        ]
-        rel_chart = line_chart(series, title=_("How the sessions felt, by component (0 to 10)"),
-                               y_min=0, y_max=10, y_step=2, chart_id="chart-relationship")
     _audit(request, "portal.progress.viewed")
     return render(request, "portal/progress.html", {
-        "client": client, "outcomes": outcomes, "rel_chart": rel_chart,
+        "client": client, "outcomes": outcomes,
+        "relationship": _relationship(relationship) if relationship else None,
         "components": [COMPONENT_NAMES[c] for c in COMPONENTS],
-        "rel_rows": [(timezone.localtime(r.submitted_at), [r.answers.get(c) for c in COMPONENTS])
-                     for r in relationship],
+        "rel_rows": [(timezone.localtime(r.submitted_at), r.total,
+                      [r.answers.get(c) for c in COMPONENTS]) for r in relationship],
     })
 
 
@@ -202,7 +234,7 @@ def download(request: HttpRequest) -> HttpResponse:
     client = request.portal_client
     responses = _my_responses(client)
     include_name = request.POST.get("include_name") == "yes"  # the client's choice, off by default
-    body = export.archive(client, responses, include_name=include_name)
+    body = export.archive(client, responses, include_name=include_name, request=request)
     _audit(request, "portal.data.exported", {"responses": len(responses), "named": include_name})
     reply = HttpResponse(body, content_type="application/zip")
     reply["Content-Disposition"] = 'attachment; filename="rapport-my-data.zip"'

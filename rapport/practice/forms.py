@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rapport.accounts.models import Role, User
+from rapport.alerts.forms import UrgentSettingsForm
 from rapport.care.models import Channel
 
 
@@ -78,11 +79,10 @@ class ReassignForm(forms.Form):
         self.fields["therapist"].queryset = therapists
 
 
-class PracticeSettingsForm(forms.Form):
-    crisis_resources = forms.CharField(
-        label=_("Crisis resources"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Shown at once to a client whose answer suggests risk: your country's emergency "
-                  "number and crisis lines, with their phone numbers."))
+class PracticeSettingsForm(UrgentSettingsForm):
+    """The practice's settings, with the urgent-alert ones (duty contact, escalation, the crisis
+    text a client at risk is shown): edited here only."""
+
     invitation_days = forms.IntegerField(label=_("Check-in links work for (days)"), min_value=1, max_value=30)
     hours_before = forms.IntegerField(label=_("Remind clients of a session (hours before)"), min_value=1,
                                       max_value=168)

@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from rapport.accounts.twofactor import reauth_redirect
+from rapport.alerts import notify
 from rapport.audit.services import record
 from rapport.care import access
 from rapport.checkins.services.consent import (
@@ -23,6 +25,7 @@ from rapport.scheduling import delivery
 
 REMINDER_FIELDS = ("hours_before", "quiet_from", "quiet_until", "checkin_invitations",
                    "checkin_hours_before", "followup_hours")
+URGENT_FIELDS = ("duty_name", "duty_email", "duty_phone", "escalate_after_minutes")
 
 
 @login_required
@@ -35,19 +38,25 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
     current = practice_settings(org)
     statement = current_statement(org)
     policy = delivery.policy_for(org)
+    urgent = notify.urgent_settings(org)
     form = PracticeSettingsForm(request.POST or None, initial={
+        **{f: getattr(urgent, f) for f in URGENT_FIELDS},
         "crisis_resources": current.crisis_resources, "invitation_days": current.invitation_days,
         "statement": statement.text, **{f: getattr(policy, f) for f in REMINDER_FIELDS}})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():
-            changed = [f for f in ("crisis_resources", "invitation_days") if getattr(current, f) != data[f]]
-            if changed:
-                for f in changed:
-                    setattr(current, f, data[f])
-                current.save(update_fields=changed)
+            changed = [f for f in URGENT_FIELDS if getattr(urgent, f) != data[f]]
+            if changed or current.crisis_resources != data["crisis_resources"]:
+                notify.save_urgent_settings(request, org, data)  # audited there
+                changed.append("urgent")
+                current.refresh_from_db()
+            if current.invitation_days != data["invitation_days"]:
+                current.invitation_days = data["invitation_days"]
+                current.save(update_fields=["invitation_days"])
                 record(request, "practice.settings.changed", current, organisation=org,
-                       detail={"changed": changed})
+                       detail={"changed": ["invitation_days"]})
+                changed.append("invitation_days")
             timing = [f for f in REMINDER_FIELDS if str(getattr(policy, f))[:5] != str(data[f])[:5]]
             if timing:
                 for f in REMINDER_FIELDS:
@@ -60,8 +69,10 @@ def practice_settings_page(request: HttpRequest) -> HttpResponse:
             if data["statement"].replace("\r\n", "\n").strip() != statement.text.replace("\r\n", "\n").strip():
                 publish_statement(org, data["statement"].replace("\r\n", "\n").strip(), request)
                 changed.append("statement")
-        messages.success(request, "Settings saved." if changed else "Nothing had changed.")
+        messages.success(request, _("Settings saved.") if changed else _("Nothing had changed."))
         return redirect("practice-settings")
     if request.method == "GET":
         record(request, "practice.settings.viewed", organisation=org)
-    return render(request, "practice/settings.html", {"form": form, "statement": statement})
+    return render(request, "practice/settings.html", {
+        "form": form, "statement": statement, "crisis": form["crisis_resources"].value()},
+        status=400 if form.is_bound else 200)

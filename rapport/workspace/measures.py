@@ -58,8 +58,7 @@ def measure(instrument_id: str) -> Measure | None:
 def outcome_ids() -> tuple[str, ...]:
     """The outcome measures of the instrument library, the common pair (PHQ-9, GAD-7) first."""
     ids = [i for i in instruments.instrument_ids() if (m := measure(i)) and m.kind == "outcome"]
-    first = ("phq9", "gad7")
-    return tuple(sorted(ids, key=lambda i: (first.index(i) if i in first else len(first), i)))
+    return tuple(instruments.display_order(ids))
 
 
 def fmt(value: float | None) -> str:

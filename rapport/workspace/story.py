@@ -15,15 +15,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from rapport import monitoring as mon
 from rapport.alerts.models import Alert
-from rapport.alerts.suggestions import COMPONENT_LABELS, COMPONENTS
+from rapport.alerts.suggestions import COMPONENT_LABELS, COMPONENT_SHORT, COMPONENTS
 from rapport.care.models import Attendance, CareEpisode, Session
-from rapport.core.charts import Band, Line, Mark, session_chart
+from rapport.core.charts import Band, HeatRow, Line, Mark, heat_strips, pair, session_chart
 from rapport.monitoring import thresholds as th
 from rapport.monitoring.explain import why
 from rapport.workspace.measures import (
@@ -158,7 +158,7 @@ def responsive(lines: list[Line], *, chart_id: str, wide: int = 560, height: int
     small = session_chart(lines, chart_id=f"{chart_id}-sm", width=NARROW,
                           height=height + 110 * crowded, legend_columns=1 if crowded else 2,
                           **kwargs)
-    return format_html('<div class="chart-lg">{}</div><div class="chart-sm">{}</div>', large, small)
+    return pair(large, small)
 
 
 def _band_for(model: mon.TrajectoryModel | None, series: mon.OutcomeSeries, horizon: int,
@@ -273,18 +273,15 @@ def _relationship_story(history: mon.EpisodeHistory, sessions: dict[int, Session
         chart_id="chart-relationship", y_min=0, y_max=100, y_step=20, marks=marks,
         sessions=(numbers[0], numbers[-1]),
     )
-    component_lines = [
-        Line(COMPONENT_LABELS[c].capitalize(),
-             [(n, v) for n, v in comps[c].items() if not math.isnan(v)])
-        for c in names
-    ]
-    components_chart = responsive(
-        component_lines, title="The seven parts of the relationship by session (0 to 10)",
-        description=("The client's rating of each part of the relationship by session, with "
-                     "ruptures and repairs marked; the same figures are in the table below it."),
-        chart_id="chart-components", y_min=0, y_max=10, y_step=2, marks=marks, height=330,
-        legend_columns=3, wide=640, sessions=(numbers[0], numbers[-1]),
-    ) if component_lines else ""
+    components_chart = heat_strips(
+        [HeatRow(COMPONENT_SHORT[c], [comps[c].get(n) for n in numbers]) for c in names],
+        [str(n) for n in numbers], title=_("The seven parts of the relationship by session (0 to 10)"),
+        description=_("The client's rating of each part of the relationship (rows) at each "
+                      "session (columns), 0 red to 10 blue, each cell with its number; the same "
+                      "figures are in the table below it."),
+        chart_id="chart-components", label_width=100, column_title=_("Session"),
+        region_label=_("The seven parts by session (scrolls sideways)"),
+    ) if names else ""
     def trend(series):
         return trend_of(series.instrument, list(reversed(series.totals[-2:]))) if series else None
     return RelationshipStory(

@@ -15,10 +15,11 @@ from rapport.accounts.models import Role
 from rapport.audit.services import record
 from rapport.care import access
 from rapport.care.forms import AttendanceForm, ConcernsForm
-from rapport.care.models import Attendance
+from rapport.care.models import Attendance, EpisodeStatus
 from rapport.checkins import preferences
 from rapport.checkins.models import Response
 from rapport.checkins.services.schedule import session_number
+from rapport.notes.models import ClosingSummary
 from rapport.scheduling import delivery, rescheduling
 from rapport.workspace import caseload as caseloads
 from rapport.workspace import said, story
@@ -69,9 +70,13 @@ def episode_detail(request: HttpRequest, code) -> HttpResponse:
            detail={"clinical_text": can_read_text})
     context = {"episode": episode, "story": page, "form": form, "can_read_text": can_read_text,
                "is_therapist": request.user == episode.therapist,
-               "deliveries": delivery.history(episode)}
+               "deliveries": delivery.history(episode),
+               "may_discharge": episode.status == EpisodeStatus.ACTIVE
+               and (request.user == episode.therapist or Role.ADMIN in request.roles)}
     if can_read_text:
         context.update(_episode_said(request, episode))
+        context["closing"] = ClosingSummary.objects.filter(episode=episode).select_related(
+            "written_by").first()
     return render(request, "workspace/episode_detail.html", context)
 
 

@@ -1,5 +1,6 @@
-"""Administrators set the duty contact, the escalation time and the crisis text; a client at risk
-sees the practice's numbers as tap-to-call links."""
+"""Administrators set the duty contact, the escalation time and the crisis text, on the practice's
+settings page only (the old address sends them there); a client at risk sees the practice's
+numbers as tap-to-call links."""
 
 from __future__ import annotations
 
@@ -10,12 +11,30 @@ from rapport.alerts.models import UrgentSettings
 from rapport.audit.models import AuditEvent
 from rapport.checkins.models import PracticeSettings
 from tests.checkins.conftest import accept_consent, make_checkin, make_link, phq9_post
-from tests.conftest import login
 
-URL = reverse("alerts-settings")
+URL = reverse("practice-settings")
 CRISIS = "Call Samaritans free on 116 123, any time.\n\nIn an emergency call 999."
 GOOD = {"duty_name": "Duty clinician", "duty_email": "duty@riverside.test",
-        "duty_phone": "+44 7700 900123", "escalate_after_minutes": "45", "crisis_resources": CRISIS}
+        "duty_phone": "+44 7700 900123", "escalate_after_minutes": "45", "crisis_resources": CRISIS,
+        "invitation_days": "7", "hours_before": "24", "quiet_from": "21:00", "quiet_until": "08:00",
+        "statement": "What you say here stays here, within the limits the law sets."}
+
+
+def login(client, user):
+    client.force_login(user)
+    client.reauthenticate()  # the practice's settings ask for it before a change
+    return client
+
+
+def test_the_old_address_sends_administrators_to_the_practice_settings(client, practice):
+    login(client, practice.admin)
+    response = client.get(reverse("alerts-settings"))
+    assert response.status_code == 302 and response["Location"] == URL + "#urgent"
+    page = client.get(URL)
+    # The crisis text is edited in one place: the practice's settings, with the urgent fields.
+    assert page.content.count(b'name="crisis_resources"') == 1 and b"Duty contact" in page.content
+    login(client, practice.therapist)
+    assert client.get(reverse("alerts-settings")).status_code == 404
 
 
 def test_an_admin_saves_the_settings_and_it_is_audited(client, practice):

@@ -31,10 +31,10 @@ def test_a_client_answers_a_checkin_and_sees_crisis_resources(live_server, phone
     # Session preparation: a 0-10 rating by touch, text, and a mistake first (nothing rated).
     page.get_by_role("heading", name="Getting ready for your session").wait_for()
     axe_check(page)
-    page.get_by_label("What do you want to focus on today?").fill("Sleep, and work")
+    page.get_by_label("What do you want to focus on in your next session?").fill("Sleep, and work")
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_text("Please answer this question.").first.is_visible()
-    assert page.get_by_label("What do you want to focus on today?").input_value() == "Sleep, and work"
+    assert page.get_by_label("What do you want to focus on in your next session?").input_value() == "Sleep, and work"
     axe_check(page)
     page.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()
     page.get_by_role("button", name="Continue").click()
@@ -102,7 +102,13 @@ def test_portal_pages_are_accessible(live_server, phone, axe_check, practice):
         page.goto(f"{live_server.url}/portal/{path}")
         axe_check(page)
     page.goto(f"{live_server.url}/portal/progress/")
-    assert page.locator("svg.chart").count() == 2
+    # Each chart is drawn for wide screens and for phones; a phone shows the phone drawings
+    # (PHQ-9, the overall rating, the seven parts), none shrunk: 12 px text stays about 12 px.
+    assert page.locator("svg.chart").count() == 6
+    scales = page.eval_on_selector_all("svg.chart", """svgs => svgs
+        .filter(s => s.getBoundingClientRect().width > 0)
+        .map(s => s.getBoundingClientRect().width / s.viewBox.baseVal.width)""")
+    assert len(scales) == 3 and min(scales) > 0.95, scales
     page.goto(f"{live_server.url}/c/not-a-real-link/")
     axe_check(page)
 

@@ -46,6 +46,13 @@ def test_the_session_page_plans_checkins_and_gives_a_link_with_a_qr_code(practic
     assert b"<svg" in page.content and b"/c/" in page.content
 
 
+def test_the_session_page_lists_the_check_ins_in_the_order_they_happen(practice, client):
+    login(client, practice.therapist)
+    body = client.get(url("session", practice.session.code)).content.decode()
+    headings = re.findall(r'<h2 id="c-[^"]+">([^<]+)</h2>', body)
+    assert [h.split(" — ")[0] for h in headings][:2] == ["Before the session", "After the session"]
+
+
 def test_a_link_can_be_emailed(practice, client):
     with scope(organisation=[practice.org]):
         practice.client.email = "c@riverside.test"

@@ -122,7 +122,7 @@ def test_agenda_comes_from_the_clients_session_prep(in_org):
            answers={"focus": "My sister's visit", "since-last": 6, "questions": ""})
     prep = services.session_prep(p.session)
     assert [(a.question, a.answer) for a in prep] == [
-        ("What do you want to focus on today?", "My sister's visit"),
+        ("What do you want to focus on in your next session?", "My sister's visit"),
         ("How have you been since last time? (0 = very bad, 10 = very good)", "6"),
     ]
 

@@ -154,7 +154,9 @@ def test_progress_shows_my_scores_as_svg_charts_with_tables(practice, client):
     log_in(client, practice)
     page = client.get("/portal/progress/")
     html = page.content.decode()
-    assert html.count("<svg") == 2
+    # Each chart twice, for wide screens and for phones: PHQ-9, the overall relationship
+    # rating, and the heat strip of its seven parts.
+    assert html.count("<svg") == 6 and html.count('class="chart chart-heat"') == 2
     assert 'role="img"' in html and "<table" in html
     assert "<td>16</td>" in html  # my PHQ-9 total (8 items x 2)
     assert "<td>24</td>" not in html  # the other client's total
@@ -347,3 +349,12 @@ def test_a_begun_check_in_says_continue_and_the_logo_stays_in_the_portal(practic
                              answers={"phq9-1": 1})
     home = client.get("/portal/").content.decode()
     assert ">Continue<" in home and ">Start<" not in home
+
+
+def test_progress_lists_phq9_before_gad7(practice, client):
+    with scope(organisation=[practice.org]):
+        submit(episode=practice.episode, instrument_id="gad7", answers={f"gad7-{n}": 1 for n in range(1, 8)})
+        submit(episode=practice.episode, instrument_id="phq9", answers=PHQ9)
+    log_in(client, practice)
+    html = client.get("/portal/progress/").content.decode()
+    assert 0 < html.index('id="h-phq9"') < html.index('id="h-gad7"')

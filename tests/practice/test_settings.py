@@ -1,4 +1,4 @@
-"""The practice settings page: crisis resources, link lifetime, a new statement version."""
+"""The practice settings page: crisis resources, link lifetime, a new statement version (the\nurgent-alert settings on the same page: tests/alerts/test_urgent_settings.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from rapport.checkins.services.consent import current_statement, practice_settin
 from rapport.scheduling.models import ReminderPolicy
 
 TIMING = {"hours_before": "12", "quiet_from": "22:00", "quiet_until": "07:30",
-          "checkin_hours_before": "6", "followup_hours": "24"}  # invitations off: unticked
+          "checkin_hours_before": "6", "followup_hours": "24",  # invitations off: unticked
+          "escalate_after_minutes": "60"}
 
 
 def test_an_admin_changes_the_settings_and_a_new_statement_is_published(client, practice):
@@ -44,7 +45,7 @@ def test_bad_values_change_nothing(client, practice):
     client.reauthenticate()
     response = client.post(reverse("practice-settings"), {"crisis_resources": "", "invitation_days": "0",
                                                           "statement": "x", **TIMING, "followup_hours": "0"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "greater than or equal to 1" in response.content.decode()
     with scope(organisation=[practice.org]):
         assert practice_settings(practice.org).invitation_days == 7

@@ -146,6 +146,9 @@ POST_MATRIX = {
     "audit-trail": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
     "care-caseload": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 200, 200, 200, 200, 200),
     "care-client": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 200, 404),
+    "care-client-search": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),
+    "care-past-clients": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),
+    "care-discharge": row("LOGIN", "2FA", "LOGIN", "LOGIN", 400, 404, 403, 404, 400, 404),
     "care-episode": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 403, 404),
     "care-session": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 404, 200, 404, 200, 404),
     "checkins-answer": row(200, "2FA", 200, 200, 200, 200, 200, 200, 200, 200),
@@ -175,7 +178,7 @@ POST_MATRIX = {
     "privacy-retention": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
     # Scheduling, running the practice, urgent-alert settings: reviewed by hand. Pages without an
     # object in their address act on the visitor's own practice (admin_other: their own).
-    "alerts-settings": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
+    "alerts-settings": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON", "ON"),
     "favicon": row(405, "2FA", 405, 405, 405, 405, 405, 405, 405, 405),
     "portal-intake": row("PORTAL", "2FA", 200, 200, "PORTAL", "PORTAL", "PORTAL", "PORTAL", "PORTAL", "PORTAL"),
     "practice-add-client": row("LOGIN", "2FA", "LOGIN", "LOGIN", 200, 200, 404, 404, 200, 200),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -109,6 +111,10 @@ def test_directions_follow_each_measure(client, practice):
     assert "down 7 from 15: better (lower is better), a reliable change" in body
     assert "up 20 from 60: better (higher is better)" in body
     assert "no change since 6" in body
+    # The relationship column names itself (on a phone, as the cell's label): the score is not
+    # labelled "Relationship" a second time.
+    cell = re.search(r'<td data-label="Relationship">(.*?)</td>', body.split("Dana")[1], re.S).group(1)
+    assert "Relationship" not in cell and "<strong>80</strong>" in cell
 
 
 def test_worse_is_worse_whichever_way_the_measure_runs(client, practice):
