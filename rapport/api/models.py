@@ -39,6 +39,11 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
 
+    @property
+    def starts_with(self) -> str:
+        """How the token's secret begins, to tell tokens apart in a list (never the secret)."""
+        return f"rpt_{self.prefix}"
+
     def is_usable(self, at=None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and self.expires_at > at
