@@ -262,6 +262,6 @@ def archive(client, responses: list[Response], *, include_name: bool = False,
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("responses.fhir.json",
                     json.dumps(bundle(responses, titles, client, include_name=include_name), indent=2, ensure_ascii=False))
-        zf.writestr("records.json", json.dumps(extra, indent=2, ensure_ascii=False))
+        zf.writestr("records.json", json.dumps(extra, indent=2, ensure_ascii=False, default=str))  # labels are lazy translations
         zf.writestr("summary.txt", summary(client, responses, titles) + "\n" + records_text(extra))
     return buffer.getvalue()

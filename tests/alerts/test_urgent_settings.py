@@ -17,6 +17,7 @@ CRISIS = "Call Samaritans free on 116 123, any time.\n\nIn an emergency call 999
 GOOD = {"duty_name": "Duty clinician", "duty_email": "duty@riverside.test",
         "duty_phone": "+44 7700 900123", "escalate_after_minutes": "45", "crisis_resources": CRISIS,
         "invitation_days": "7", "hours_before": "24", "quiet_from": "21:00", "quiet_until": "08:00",
+        "checkin_hours_before": "24", "followup_hours": "12",
         "statement": "What you say here stays here, within the limits the law sets."}
 
 

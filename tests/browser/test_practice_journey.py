@@ -23,7 +23,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from rapport.accounts.models import AuthenticatorDevice, User
-from rapport.care.models import CareEpisode, Session
+from rapport.care import search
+from rapport.care.models import CareEpisode, Client, Session
 from rapport.checkins.models import Response, Schedule
 from rapport.scheduling.tasks import send_checkin_invitations, send_session_reminders
 from tests.browser.conftest import PHONE
@@ -103,7 +104,7 @@ def test_a_practice_from_add_staff_to_an_answered_check_in(live_server, desktop,
     (invitation,) = mail.outbox
     assert invitation.to == [CLIENT]
     with scopes_disabled():
-        episode = CareEpisode.objects.select_related("client").get(client__email=CLIENT)
+        episode = CareEpisode.objects.select_related("client").get(client__in=search.with_email(Client.objects.all(), CLIENT))
 
     # The client, on a phone: the invitation's link, then intake (Tuesday evenings suit them).
     phone = page.context.browser.new_context(**PHONE).new_page()

@@ -70,7 +70,7 @@ def test_a_spanish_speaking_client_answers_and_reads_their_portal_in_spanish(
     page.get_by_role("heading", name="Preparación para su sesión").wait_for()
     in_spanish(page, phrases)
     both_widths(page, axe_check)
-    page.get_by_label("¿En qué quiere centrarse hoy?").fill("Dormir mejor")
+    page.get_by_label("¿En qué quiere centrarse en su próxima sesión?").fill("Dormir mejor")
     page.get_by_role("button", name="Continuar").click()
     assert page.get_by_text("Responda a esta pregunta, por favor.").first.is_visible()
     page.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()

@@ -117,9 +117,9 @@ def test_a_reminder_is_in_the_clients_language_with_the_day_named_in_it(practice
         practice.session.scheduled_at = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)  # a Monday
         practice.session.save()
         with translation.override("es"):
-            text = reminders.message(practice.session)
-    assert text == ("Hola, Riverside Client: le recordamos su sesión con Riverside el lunes 7 de "
-                    "diciembre a las 15:30.")
+            subject, text = reminders.message(practice.session)
+    assert subject == "Riverside: recordatorio de su sesión"
+    assert text.startswith("Hola") and "lunes 7 de diciembre a las 15:30" in text, text
 
 
 def test_the_account_page_offers_the_languages_each_named_in_itself(client, practice):
@@ -155,7 +155,7 @@ def test_our_own_questionnaire_is_shown_in_spanish_and_scored_as_in_english(clie
     checkin = make_checkin(practice, instruments=("session-prep",))
     link = make_link(practice, checkin)
     html = client.get(link).content.decode()
-    assert "¿En qué quiere centrarse hoy?" in html and "disponible en su idioma" not in html
+    assert "¿En qué quiere centrarse en su próxima sesión?" in html and "disponible en su idioma" not in html
     form = {"instrument": "session-prep", "action": "submit", "a-since-last": "11"}
     assert "Escriba un número entero del 0 al 10." in client.post(link, form).content.decode()
     client.post(link, dict(form, **{"a-since-last": "6", "a-focus": "Dormir"}))
