@@ -88,8 +88,11 @@ def _client_label(checkin: CheckIn) -> str:
     return f"client:{checkin.episode.client.code}"
 
 
-def _consent_step(request: HttpRequest, client, organisation, token: str) -> HttpResponse | None:
+def _consent_step(request: HttpRequest, invitation, token: str) -> HttpResponse | None:
     """The confidentiality statement while the client has not accepted its current version."""
+    if getattr(invitation, "consented", False):
+        return None  # read with the link
+    client, organisation = invitation.checkin.episode.client, invitation.organisation
     statement = needs_consent(client)
     if statement is None:
         return None
@@ -106,15 +109,13 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     checkin = invitation.checkin
     client = checkin.episode.client
     organisation = invitation.organisation
-    if (asked := _consent_step(request, client, organisation, token)) is not None:
+    if (asked := _consent_step(request, invitation, token)) is not None:
         return asked
 
     if not checkin.is_open():
         return render(request, "checkins/link_problem.html",
                       {"status": "early", "opens_at": checkin.opens_at}, status=200)
-    # The check-in's answers so far, read once: what comes next, and whether any flags risk.
-    answered = {r.instrument_id: r.is_risk
-                for r in Response.objects.filter(checkin=checkin).only("instrument_id", "flags")}
+    answered = _answered(checkin)
     instrument_id = next_instrument(checkin, set(answered))
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
@@ -167,6 +168,18 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
            actor_label=_client_label(checkin), detail={"instrument": instrument_id})
     return _form(request, invitation, checkin, instrument, form, risk=any(answered.values()))
+
+
+def _answered(checkin: CheckIn) -> dict[str, bool]:
+    """The check-in's answers so far, read once: what comes next, and whether any flags risk.
+
+    A check-in of one questionnaire that is still open has none: its one answer completes it
+    in the same transaction (and one stored since the link was read is refused as a duplicate).
+    """
+    if len(checkin.instruments) == 1 and checkin.completed_at is None:
+        return {}
+    return {r.instrument_id: r.is_risk
+            for r in Response.objects.filter(checkin=checkin).only("instrument_id", "flags")}
 
 
 def _form(request, invitation, checkin, instrument, form, *, saved=False, status=200, risk=None):
