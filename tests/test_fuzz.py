@@ -39,6 +39,7 @@ FORMS = {
     "accounts-reauth": ("therapist", dict.fromkeys(["password", "code", "next"], text)),
     "privacy-erase": ("admin", {"reason": text, "confirm": text}),
     "privacy-retention": ("admin", dict.fromkeys(["retain_days_after_last_episode", "keep_deidentified_scores"], text)),
+    "practice-failed-task-retry": ("admin", {"x": text}),  # a button: no fields of its own
     "checkins-answer": ("anonymous", {
         "action": ACTIONS, "instrument": st.one_of(text, st.sampled_from(["session-prep", "phq9"])),
         "submission": text, "accept": text, "version": text, "a-focus": text, "a-since-last": ANSWER,
@@ -127,7 +128,7 @@ def test_every_form_is_fuzzed():
         "accounts-2fa-verify", "accounts-2fa-recovery-codes", "care-caseload", "care-client",
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
-        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff", "favicon"}}
+        "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "practice-staff", "favicon", "practice-failed-tasks"}}
     assert posting == FORMS.keys()
 
 

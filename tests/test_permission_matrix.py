@@ -20,6 +20,7 @@ from rapport.accounts.models import Membership, Role
 from rapport.alerts.services import raise_alert
 from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.checkins.services.invitations import create_invitation
+from rapport.core.tasks import record_failure
 from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
 from rapport.notes.services import add_item, share
@@ -109,6 +110,8 @@ ARGS = {
     "practice-staff-member": lambda w: [w.therapist.code],
     "practice-staff-reassign": lambda w: [w.therapist.code],
     "practice-welcome": lambda w: ["MQ", "unknown-token"],
+    "practice-failed-tasks": lambda w: [],
+    "practice-failed-task-retry": lambda w: [w.task_failure.pk],
 }
 
 REFLECTION = row(LOGIN, LOGIN, LOGIN, OK, HIDDEN, 403, HIDDEN, 403, HIDDEN)  # the therapist's own
@@ -171,6 +174,8 @@ MATRIX = {
     "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
     "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-staff": ADMIN_PAGE,
+    "practice-failed-tasks": ADMIN_PAGE,  # their own practice's failures (and the installation's)
+    "practice-failed-task-retry": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-settings": ADMIN_PAGE,
     "practice-staff-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-staff-member": ADMIN_OWN,
@@ -234,8 +239,12 @@ def world_and_visitors(practice, other_practice, django_user_model):
             organisation=practice.org, episode=practice.episode, session=practice.session,
             when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["session-prep"])
         _, link_token = create_invitation(checkin)
+    # A task that failed for good, for a check-in of this practice (its admins may retry it).
+    task_failure = record_failure("rapport.checkins.tasks.send_checkin_invitation", "t1",
+                                  [checkin.pk], {}, "ConnectionRefusedError: smtp down")
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
-                            checkin=checkin, link_token=link_token, login_token="unknown-token")
+                            checkin=checkin, link_token=link_token, login_token="unknown-token",
+                            task_failure=task_failure)
     visitors = {
         "anonymous": lambda http: None,
         "client_own": _portal_login(practice.client),
