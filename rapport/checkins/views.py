@@ -111,11 +111,11 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     organisation = invitation.organisation
     if (asked := _consent_step(request, invitation, token)) is not None:
         return asked
-
     if not checkin.is_open():
         return render(request, "checkins/link_problem.html",
                       {"status": "early", "opens_at": checkin.opens_at}, status=200)
-    answered = _answered(checkin)
+    answered = _answered(checkin)  # {instrument: flags risk}
+    risk = any(answered.values())
     instrument_id = next_instrument(checkin, set(answered))
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
@@ -133,8 +133,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
         form = InstrumentForm.from_post(instrument, request.POST)
         if request.POST.get("action") == "save":
             save_draft(checkin, instrument_id, form.answers(), request)
-            return _form(request, invitation, checkin, instrument, form, saved=True,
-                         risk=any(answered.values()))
+            return _form(request, invitation, checkin, instrument, form, saved=True, risk=risk)
         try:
             submission = submit(
                 checkin.episode, instrument_id, form.answers(), checkin=checkin,
@@ -144,8 +143,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
         except InvalidAnswers as exc:
             save_draft(checkin, instrument_id, form.answers(), request)
             form.errors = exc.errors
-            return _form(request, invitation, checkin, instrument, form,
-                         risk=any(answered.values()))
+            return _form(request, invitation, checkin, instrument, form, risk=risk)
         if not submission.created:  # stored by an earlier tap: see where the check-in stands
             checkin.refresh_from_db(fields=["completed_at"])
             if submission.response.submission_token != as_token(form.token):
@@ -157,9 +155,8 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
                 return redirect("checkins-answer", token)
         if checkin.is_complete:
             _remember_done(request, invitation)
-            if not submission.created:
-                return _done(request, checkin)
-            return _done(request, checkin, submission.response.is_risk or any(answered.values()))
+            return _done(request, checkin,
+                         (risk or submission.response.is_risk) if submission.created else None)
         if submission.response.is_risk:
             return _support(request, organisation, token)
         return redirect("checkins-answer", token)
@@ -167,7 +164,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     form = InstrumentForm(instrument, load_draft(checkin, instrument_id))
     record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
            actor_label=_client_label(checkin), detail={"instrument": instrument_id})
-    return _form(request, invitation, checkin, instrument, form, risk=any(answered.values()))
+    return _form(request, invitation, checkin, instrument, form, risk=risk)
 
 
 def _answered(checkin: CheckIn) -> dict[str, bool]:
