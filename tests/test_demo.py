@@ -8,14 +8,15 @@ from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Role, Supervision
 from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
-from rapport.demo.generator import STORIES, generate
+from rapport.demo.generator import STORIES
 from tests.conftest import built_once_per_module, fresh
+from tests.demo_snapshot import load_demo
 
 TODAY = date(2026, 11, 25)
 
 
 # Built once for the module's tests, which only read it (see built_once_per_module).
-demo_built = built_once_per_module(lambda: generate(seed=7, today=TODAY))
+demo_built = built_once_per_module(lambda: load_demo(seed=7, today=TODAY))
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ FORMS = {
     "accounts-reauth": ("therapist", dict.fromkeys(["password", "code", "next"], text)),
     "privacy-erase": ("admin", {"reason": text, "confirm": text}),
     "privacy-retention": ("admin", dict.fromkeys(["retain_days_after_last_episode", "keep_deidentified_scores"], text)),
+    "practice-failed-task-retry": ("admin", {"x": text}),  # a button: no fields of its own
     "checkins-answer": ("anonymous", {
         "action": ACTIONS, "instrument": st.one_of(text, st.sampled_from(["session-prep", "phq9"])),
         "submission": text, "accept": text, "version": text, "a-focus": text, "a-since-last": ANSWER,
@@ -156,7 +157,7 @@ def test_every_form_is_fuzzed():
         "alerts-list", "analytics-overview", "audit-trail", "audit-export", "privacy-erasures", "portal-home",
         "portal-login-link", "portal-logout", "portal-progress", "portal-goals", "portal-summaries",
         "portal-data", "scheduling-home", "scheduling-week", "scheduling-feed", "scheduling-requests", "practice-staff",
-        "favicon", "care-client-search", "care-past-clients", "alerts-settings"}
+        "favicon", "care-client-search", "care-past-clients", "alerts-settings", "practice-failed-tasks"}
         # JSON, not forms: the API's bad input is tested in tests/api; FHIR is read only.
         and not name.startswith(("api:", "fhir-"))}
     assert posting == FORMS.keys()

@@ -25,6 +25,7 @@ from rapport.api.models import ApiToken
 from rapport.care.models import Session
 from rapport.checkins.models import CheckIn, Respondent, When
 from rapport.checkins.services.invitations import create_invitation
+from rapport.core.tasks import record_failure
 from rapport.goals.models import Side
 from rapport.goals.services import propose_goal
 from rapport.notes.services import add_item, share
@@ -148,6 +149,8 @@ ARGS = {
     "webhooks-endpoint": lambda w: [w.endpoint.code],
     "webhooks-rotate": lambda w: [w.endpoint.code],
     "webhooks-delete": lambda w: [w.endpoint.code],
+    "practice-failed-tasks": lambda w: [],
+    "practice-failed-task-retry": lambda w: [w.task_failure.pk],
 }
 # The API and FHIR answer API tokens only (tests/api/test_api_matrix.py has every token holder):
 # a browser's session gets 401, whoever is logged in.
@@ -223,6 +226,8 @@ MATRIX = {
     "practice-add-client": row(LOGIN, LOGIN, LOGIN, OK, OK, HIDDEN, HIDDEN, OK, OK),
     "practice-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-staff": ADMIN_PAGE,
+    "practice-failed-tasks": ADMIN_PAGE,  # their own practice's failures (and the installation's)
+    "practice-failed-task-retry": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-settings": ADMIN_PAGE,
     "practice-staff-invite": row(LOGIN, LOGIN, LOGIN, NO, NO, NO, NO, NO, NO),  # POST only
     "practice-staff-member": ADMIN_OWN,
@@ -321,9 +326,13 @@ def world_and_visitors(practice, other_practice, django_user_model):
         endpoint, _ = create_endpoint(practice.org, url="https://example.org/hooks",
                                       events=["alert.raised"])
         upcoming, move = _upcoming_and_a_request_to_move(practice)
+    # A task that failed for good, for this practice (its admins may retry it).
+    task_failure = record_failure("rapport.checkins.tasks.mark_practice_missed_checkins", "t1",
+                                  [practice.org.pk], {}, "ConnectionRefusedError: smtp down")
     world = SimpleNamespace(**vars(practice), goal=goal, homework=homework, alert=alert,
                             checkin=checkin, link_token=link_token, login_token="unknown-token",
-                            api_token=api_token, endpoint=endpoint, upcoming=upcoming, move=move)
+                            api_token=api_token, endpoint=endpoint, upcoming=upcoming, move=move,
+                            task_failure=task_failure)
     visitors = {
         "anonymous": lambda http: None,
         "client_own": _portal_login(practice.client),

@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 from django.urls import Resolver404, resolve, reverse
 
 from rapport import instruments
-from rapport.demo.generator import generate
 from tests.conftest import StaffClient
+from tests.demo_snapshot import load_demo
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 IDS = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, instruments.instrument_ids()))
@@ -67,7 +67,7 @@ def crawl(http, *starts: str) -> tuple[set[str], list[str]]:
 
 
 def test_no_staff_page_shows_a_uuid_or_an_instrument_id(db):
-    demo = generate(seed=7, today=date(2026, 11, 25))
+    demo = load_demo(seed=7, today=date(2026, 11, 25))  # shared with tests/test_demo.py
     people = [demo.staff.therapists[0], demo.staff.supervisor, demo.staff.admin]
     problems, read = [], set()
     for user in people:

@@ -108,22 +108,30 @@ def read_csv(text: str) -> list[tuple[str, dict[str, str]]]:
 
 def patient_fields(resource: Mapping[str, Any]) -> dict[str, str]:
     """A FHIR Patient's name, preferred name, language, email, phone and birth date as fields."""
-    names = [n for n in resource.get("name", []) if isinstance(n, dict)]
+    def dicts(key: str) -> list[dict]:  # malformed input ({"name": null}) reads as none
+        value = resource.get(key)
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    names = dicts("name")
 
     def text(name: Mapping[str, Any]) -> str:
         if name.get("text"):
             return str(name["text"])
-        return " ".join([*map(str, name.get("given", [])), str(name.get("family", ""))]).strip()
+        given = name.get("given")
+        given = given if isinstance(given, list) else []
+        return " ".join([*map(str, given), str(name.get("family") or "")]).strip()
 
     official = next((n for n in names if n.get("use") in (None, "official")), names[0] if names else {})
     usual = next((n for n in names if n.get("use") == "usual"), None)
     fields = {"name": text(official), "preferred_name": text(usual) if usual else ""}
-    for comm in resource.get("communication", []):
-        for coding in comm.get("language", {}).get("coding", []):
-            if coding.get("code"):
+    for comm in dicts("communication"):
+        language = comm.get("language")
+        codings = language.get("coding") if isinstance(language, dict) else None
+        for coding in codings if isinstance(codings, list) else []:
+            if isinstance(coding, dict) and coding.get("code"):
                 fields["language"] = str(coding["code"])
                 break
-    for point in resource.get("telecom", []):
+    for point in dicts("telecom"):
         if point.get("system") == "email" and "email" not in fields:
             fields["email"] = str(point.get("value", ""))
         if point.get("system") in ("phone", "sms") and "phone" not in fields:

@@ -74,6 +74,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         status = 404 if state.status == "invalid" else 410
         return render(request, "checkins/link_problem.html", {"status": state.status}, status=status)
     with scope(organisation=[invitation.organisation]):
+        if request.method == "POST" and request.POST.get("action") == "language":
+            choose_language(request, invitation.checkin.episode.client, request.POST.get("language", ""))
+            return redirect("checkins-answer", token)
         return _answer(request, invitation, token)
 
 
@@ -107,8 +110,11 @@ def _client_label(checkin: CheckIn) -> str:
     return f"client:{checkin.episode.client.code}"
 
 
-def _consent_step(request: HttpRequest, client, organisation, token: str) -> HttpResponse | None:
+def _consent_step(request: HttpRequest, invitation, token: str) -> HttpResponse | None:
     """The confidentiality statement while the client has not accepted its current version."""
+    if getattr(invitation, "consented", False):
+        return None  # read with the link
+    client, organisation = invitation.checkin.episode.client, invitation.organisation
     statement = needs_consent(client)
     if statement is None:
         return None
@@ -123,20 +129,13 @@ def _consent_step(request: HttpRequest, client, organisation, token: str) -> Htt
 
 def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     checkin = invitation.checkin
-    client = checkin.episode.client
-    organisation = invitation.organisation
-    if request.method == "POST" and request.POST.get("action") == "language":
-        choose_language(request, client, request.POST.get("language", ""))
-        return redirect("checkins-answer", token)
-    if (asked := _consent_step(request, client, organisation, token)) is not None:
+    if (asked := _consent_step(request, invitation, token)) is not None:
         return asked
-
     if not checkin.is_open():
         return render(request, "checkins/link_problem.html",
                       {"status": "early", "opens_at": checkin.opens_at}, status=200)
-    # The check-in's answers so far, read once: what comes next, and whether any flags risk.
-    answered = {r.instrument_id: r.is_risk
-                for r in Response.objects.filter(checkin=checkin).only("instrument_id", "flags")}
+    answered = _answered(checkin)  # {instrument: flags risk}
+    risk = any(answered.values())
     instrument_id = next_instrument(checkin, set(answered))
     if instrument_id is None:
         if request.method == "POST" and not _resent(request, checkin):
@@ -154,8 +153,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
         form = InstrumentForm.from_post(instrument, request.POST)
         if request.POST.get("action") == "save":
             save_draft(checkin, instrument_id, form.answers(), request)
-            return _form(request, invitation, checkin, instrument, form, saved=True,
-                         risk=any(answered.values()))
+            return _form(request, invitation, checkin, instrument, form, saved=True, risk=risk)
         try:
             submission = submit(
                 checkin.episode, instrument_id, form.answers(), checkin=checkin,
@@ -165,8 +163,7 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
         except InvalidAnswers as exc:
             save_draft(checkin, instrument_id, form.answers(), request)
             form.errors = exc.errors
-            return _form(request, invitation, checkin, instrument, form,
-                         risk=any(answered.values()))
+            return _form(request, invitation, checkin, instrument, form, risk=risk)
         if not submission.created:  # stored by an earlier tap: see where the check-in stands
             checkin.refresh_from_db(fields=["completed_at"])
             if submission.response.submission_token != as_token(form.token):
@@ -178,9 +175,8 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
                 return redirect("checkins-answer", token)
         if checkin.is_complete:
             _remember_done(request, invitation)
-            if not submission.created:
-                return _done(request, checkin)
-            return _done(request, checkin, submission.response.is_risk or any(answered.values()))
+            return _done(request, checkin,
+                         (risk or submission.response.is_risk) if submission.created else None)
         if submission.response.is_risk:
             return _support(request, organisation, token)
         return redirect("checkins-answer", token)
@@ -188,7 +184,19 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
     form = InstrumentForm(instrument, load_draft(checkin, instrument_id))
     record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
            actor_label=_client_label(checkin), detail={"instrument": instrument_id})
-    return _form(request, invitation, checkin, instrument, form, risk=any(answered.values()))
+    return _form(request, invitation, checkin, instrument, form, risk=risk)
+
+
+def _answered(checkin: CheckIn) -> dict[str, bool]:
+    """The check-in's answers so far, read once: what comes next, and whether any flags risk.
+
+    A check-in of one questionnaire that is still open has none: its one answer completes it
+    in the same transaction (and one stored since the link was read is refused as a duplicate).
+    """
+    if len(checkin.instruments) == 1 and checkin.completed_at is None:
+        return {}
+    return {r.instrument_id: r.is_risk
+            for r in Response.objects.filter(checkin=checkin).only("instrument_id", "flags")}
 
 
 def _form(request, invitation, checkin, instrument, form, *, saved=False, status=200, risk=None):

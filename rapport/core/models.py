@@ -21,9 +21,10 @@ class TokenBucket(models.Model):
 class TaskFailure(models.Model):
     """A background task that failed for good (its retries used up): kept with its inputs.
 
-    Nothing is silently lost: an administrator sees the count at /healthz and the failures with
-    `rapport manage failed_tasks`, and can queue one again (`--retry ID`) once the cause is
-    fixed. The inputs may name a client (an email's text), so they are encrypted at rest.
+    Nothing is silently lost: /healthz shows the count, a practice's administrators see theirs
+    on the failed-task page (/practice/failed-tasks/) and the operator all of them with
+    `rapport manage failed_tasks`; either can queue one again once the cause is fixed. The
+    inputs may name a client (an email's text), so they are encrypted at rest.
     """
 
     task_id = models.CharField(max_length=64)
@@ -33,6 +34,10 @@ class TaskFailure(models.Model):
     retries = models.PositiveIntegerField(default=0)
     failed_at = models.DateTimeField(default=timezone.now)
     requeued_at = models.DateTimeField(null=True, blank=True)
+    # The practice whose administrators see it (rapport.core.tasks.owner_of); None: the whole
+    # installation's (a nightly fan-out) or nobody's known. An id, not a link: core sits below
+    # the accounts app.
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-failed_at", "-id"]

@@ -6,15 +6,20 @@ Tasks themselves live in each app's `tasks.py` (found by rapport/celery.py).
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import time
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 from celery.signals import before_task_publish, task_failure
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
+from django_scopes import get_scope, scopes_disabled
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,50 @@ def _stamp(headers=None, **kwargs) -> None:
         headers.setdefault(SENT_AT, time.time())
 
 
+# How a failed task's practice is found from its inputs, so that the practice's administrators
+# see it on their failed-task page: {parameter name: lookup(value) -> organisation id}. The
+# apps that own the ids register theirs in AppConfig.ready (`register_owner`).
+OWNERS: dict[str, Callable[[Any], int | None]] = {"organisation_id": int}
+
+
+def register_owner(parameter: str, model) -> None:
+    """A task input named `parameter` is the id of a `model` row (one with an organisation):
+    a failure of the task belongs to that row's practice."""
+    def lookup(pk) -> int:
+        with scopes_disabled():
+            return model.objects.filter(pk=pk).values_list("organisation_id", flat=True).get()
+
+    OWNERS[parameter] = lookup
+
+
+def inputs_of(task_name: str, args, kwargs) -> dict[str, Any]:
+    """The task's inputs by parameter name ({"args": [...]} when the task is unknown or they
+    do not fit its signature)."""
+    from rapport.celery import app
+
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()  # every app's tasks.py (discovered lazily)
+    task = app.tasks.get(task_name)
+    try:
+        return dict(inspect.signature(task.run).bind_partial(*(args or ()), **(kwargs or {}))
+                    .arguments)
+    except (AttributeError, TypeError, ValueError):
+        return {"args": list(args or ()), **dict(kwargs or {})}
+
+
+def owner_of(task_name: str, args, kwargs) -> int | None:
+    """The practice a task's inputs belong to, or None (the whole installation, or unknown)."""
+    for name, value in inputs_of(task_name, args, kwargs).items():
+        lookup = OWNERS.get(name)
+        if lookup is not None and value is not None:
+            try:
+                return lookup(value)
+            except Exception:  # the row is gone, or the input is malformed: nobody's
+                log.warning("no practice found for %s=%r of %s", name, value, task_name)
+                return None
+    return None
+
+
 def record_failure(task_name: str, task_id: str, args, kwargs, error: str, retries: int = 0):
     from rapport.core.models import TaskFailure
 
@@ -41,7 +90,34 @@ def record_failure(task_name: str, task_id: str, args, kwargs, error: str, retri
         task_id=task_id or "", task_name=task_name, retries=retries, error=error,
         arguments=json.dumps({"args": list(args or ()), "kwargs": dict(kwargs or {})},
                              default=str),
+        organisation_id=owner_of(task_name, args, kwargs),
     )
+
+
+class NotRequeued(Exception):
+    """A failed task that cannot be queued again; the message says why."""
+
+
+def requeue(failure):
+    """Queue a failed task again with the same inputs and mark it queued (once only)."""
+    from rapport.celery import app
+    from rapport.core.models import TaskFailure
+
+    with transaction.atomic():
+        failure = TaskFailure.objects.select_for_update().get(pk=failure.pk)
+        if failure.requeued_at is not None:
+            raise NotRequeued(f"failed task {failure.pk} was queued again already")
+        if failure.task_name not in app.tasks:
+            app.loader.import_default_modules()
+        task = app.tasks.get(failure.task_name)
+        if task is None:
+            raise NotRequeued(f"no task named {failure.task_name!r} in this version")
+        inputs = json.loads(failure.arguments or "{}")
+        failure.requeued_at = timezone.now()
+        failure.save(update_fields=["requeued_at"])
+    # Queued once marked: a broker that refuses it records a new failure (see `enqueue`).
+    enqueue(task, *inputs.get("args", []), **inputs.get("kwargs", {}))
+    return failure
 
 
 @task_failure.connect(dispatch_uid="rapport.core.tasks.failed")
@@ -78,14 +154,28 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
 
 @shared_task(**RETRY)
 def send_email(subject: str, message: str, recipients: list[str],
-               from_email: str | None = None) -> int:
+               from_email: str | None = None, organisation_id: int | None = None) -> int:
     """Every outgoing email goes through here (Django's email framework; the console or a file
-    in the demo, SMTP in production)."""
+    in the demo, SMTP in production). `organisation_id`: the practice it is sent for, kept
+    with a failure so that the practice's administrators see it."""
     return send_mail(subject=subject, message=message, from_email=from_email,
                      recipient_list=recipients)
 
 
-def queue_email(subject: str, message: str, recipients: list[str]) -> None:
+def _scoped_organisation() -> int | None:
+    """The one practice the current scope is open for (a staff page, a practice's task)."""
+    found = get_scope().get("organisation")
+    if isinstance(found, list | tuple):
+        found = found[0] if len(found) == 1 else None
+    found = getattr(found, "pk", found)
+    return found if isinstance(found, int) else None
+
+
+def queue_email(subject: str, message: str, recipients: list[str],
+                organisation_id: int | None = None) -> None:
     """Send an email from a worker. Queued at once, not on commit: the task reads nothing from
-    the database, and callers send after their own transaction has committed."""
-    enqueue(send_email, subject, message, list(recipients))
+    the database, and callers send after their own transaction has committed. The practice is
+    the one given, else the one the current scope is open for."""
+    organisation_id = organisation_id or _scoped_organisation()
+    kwargs = {"organisation_id": organisation_id} if organisation_id else {}
+    enqueue(send_email, subject, message, list(recipients), **kwargs)

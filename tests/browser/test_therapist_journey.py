@@ -19,10 +19,11 @@ from django_scopes import scopes_disabled
 from rapport.accounts.models import AuthenticatorDevice, Membership, Role, User
 from rapport.alerts.models import Alert, Kind, Status
 from rapport.care.models import Attendance, EpisodeStatus
-from rapport.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD, generate
+from rapport.demo.generator import DEMO_DOMAIN, DEMO_PASSWORD
 from rapport.goals.models import Goal
 from rapport.notes.models import SessionRecord
 from tests.browser.conftest import DESKTOP, PHONE
+from tests.demo_snapshot import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +34,7 @@ ADMIN = f"admin@{DEMO_DOMAIN}"
 
 @pytest.fixture
 def demo(transactional_db):
-    return generate(seed=SEED, today=timezone.localdate())
+    return load_demo(seed=SEED, today=timezone.localdate())  # built once per test process
 
 
 def _code(user: User) -> str:

@@ -8,14 +8,14 @@ import pytest
 from django_scopes import scopes_disabled
 
 from rapport.checkins.models import CheckIn, Consent, Response
-from rapport.demo.generator import generate
 from tests.conftest import built_once_per_module, fresh
+from tests.demo_snapshot import load_demo
 
 TODAY = date(2026, 11, 25)
 
 
 # Built once for the module's tests, which only read it (see built_once_per_module).
-demo_built = built_once_per_module(lambda: generate(seed=11, today=TODAY))
+demo_built = built_once_per_module(lambda: load_demo(seed=7, today=TODAY))
 
 
 @pytest.fixture

@@ -316,7 +316,8 @@ def test_login_mail_goes_to_a_worker_for_known_and_unknown_alike(practice, rf, m
     from rapport.portal.views import login as login_view
 
     queued = []
-    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: queued.append((task.name, args)))
+    monkeypatch.setattr(tasks, "enqueue",
+                        lambda task, *args, **kwargs: queued.append((task.name, args)))
     set_email(practice, practice.client, "client@riverside.test")
     replies = {}
     for email in ("client@riverside.test", "nobody@nowhere.test"):

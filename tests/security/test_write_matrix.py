@@ -185,6 +185,10 @@ POST_MATRIX = {
     "practice-invite": row("LOGIN", "2FA", "LOGIN", "LOGIN", "ON", 404, 404, 404, "ON", 404),
     "practice-settings": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 200),
     "practice-staff": row("LOGIN", "2FA", "LOGIN", "LOGIN", 405, 405, 405, 405, 405, 405),
+    "practice-failed-tasks": row("LOGIN", "2FA", "LOGIN", "LOGIN", 405, 405, 405, 405, 405, 405),
+    # Queued again by its own practice's administrator only; another practice's gets 404.
+    "practice-failed-task-retry": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, "ON",
+                                      404),
     "practice-staff-invite": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 400, 400),
     "practice-staff-member": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 404),
     "practice-staff-reassign": row("LOGIN", "2FA", "LOGIN", "LOGIN", 404, 404, 404, 404, 200, 404),

@@ -7,12 +7,10 @@
 
 from __future__ import annotations
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from rapport.core.models import TaskFailure
+from rapport.core.tasks import NotRequeued, requeue
 
 
 class Command(BaseCommand):
@@ -24,20 +22,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, all=False, retry=None, **options):
         if retry is not None:
-            from rapport.celery import app
-
             failure = TaskFailure.objects.filter(pk=retry).first()
             if failure is None:
                 raise CommandError(f"no failed task with id {retry}")
-            if failure.requeued_at is not None:
-                raise CommandError(f"failed task {retry} was queued again already")
-            inputs = json.loads(failure.arguments or "{}")
-            task = app.tasks.get(failure.task_name)
-            if task is None:
-                raise CommandError(f"no task named {failure.task_name!r} in this version")
-            task.apply_async(args=inputs.get("args", []), kwargs=inputs.get("kwargs", {}))
-            failure.requeued_at = timezone.now()
-            failure.save(update_fields=["requeued_at"])
+            try:
+                requeue(failure)
+            except NotRequeued as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(f"queued {failure.task_name} again (failure {failure.pk})")
             return
         failures = TaskFailure.objects.all()
