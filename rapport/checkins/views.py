@@ -178,11 +178,12 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
             return _done(request, checkin,
                          (risk or submission.response.is_risk) if submission.created else None)
         if submission.response.is_risk:
-            return _support(request, organisation, token)
+            return _support(request, invitation.organisation, token)
         return redirect("checkins-answer", token)
 
     form = InstrumentForm(instrument, load_draft(checkin, instrument_id))
-    record(request, "checkins.checkin.opened", checkin, client=client, organisation=organisation,
+    record(request, "checkins.checkin.opened", checkin, client=checkin.episode.client,
+           organisation=invitation.organisation,
            actor_label=_client_label(checkin), detail={"instrument": instrument_id})
     return _form(request, invitation, checkin, instrument, form, risk=risk)
 
