@@ -125,19 +125,6 @@ def _line(series: list[Series], *, chart_id: str, **kwargs):
                 line_chart(series, chart_id=f"{chart_id}-sm", width=360, height=240, **kwargs))
 
 
-def _outcome(instrument, rows: list[Response]) -> dict:
-    top = _max_total(instrument)
-    bands = [(b.min, b.label) for b in instrument.scoring.bands if b.min > 0]
-    points = [(timezone.localdate(r.submitted_at), r.total) for r in rows]
-    return {
-        "instrument": instrument,
-        "chart": _line([Series(instrument.title, points)], title=f"{instrument.title} over time",
-                       y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument.id}",
-                       bands=bands),
-        "rows": [(timezone.localtime(r.submitted_at), r.total, r.severity_label) for r in rows],
-    }
-
-
 def _relationship(rows: list[Response]) -> dict:
     """The overall rating after each session (a line), and each part of it (a heat strip)."""
     dates = [timezone.localdate(r.submitted_at) for r in rows]
@@ -195,9 +182,9 @@ def _outcome(instrument, rows: list[Response]) -> dict:
         "instrument": instrument,
         "title": name,
         "label": scale.label if scale else name,
-        "chart": line_chart([Series(name, points)], title=_("%(title)s over time") % {"title": name},
-                            y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument.id}",
-                            bands=bands),
+        "chart": _line([Series(name, points)], title=_("%(title)s over time") % {"title": name},
+                       y_min=0, y_max=top, y_step=_step(top), chart_id=f"chart-{instrument.id}",
+                       bands=bands),
         "rows": [(timezone.localtime(r.submitted_at), r.total, i18n.severity(r.severity_label))
                  for r in rows],
     }

@@ -4,7 +4,8 @@ are pinned, so that a change adding one to the hot path shows here (issue 10).
 A one-questionnaire check-in, answered by a client who has consented, in a fresh browser:
 the link with the client's consent (1), then in one transaction the
 response, the draft clean-up, the check-in completed and its link used up, the audit event
-(its chain head, and on PostgreSQL the chain's lock), the findings refresh counted; then the
+(its chain head, and on PostgreSQL the chain's lock), the findings refresh counted, the
+practice's webhook subscriptions looked up (one per event: response stored, alert raised); then the
 browser's session (3). The savepoint around the transaction is the test's own (a request
 runs it as BEGIN/COMMIT). A risk answer adds the urgent alert with its audit event and the
 crisis resources on the thank-you page: that path stays synchronous on purpose.
@@ -35,7 +36,7 @@ def _answer(web, link, answers):
 
 
 @pytest.mark.parametrize(("answers", "expected", "audit_events"),
-                         [(PHQ9_MILD, 14, 1), (RISK, 24, 2)], ids=["mild", "risk"])
+                         [(PHQ9_MILD, 15, 1), (RISK, 26, 2)], ids=["mild", "risk"])
 def test_answering_a_checkin_takes_a_pinned_number_of_queries(practice, web, answers, expected,
                                                               audit_events):
     accept_consent(practice)

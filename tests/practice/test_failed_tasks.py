@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from rapport.audit.models import AuditEvent
-from rapport.checkins.models import CheckIn, Respondent, When
+from rapport.alerts.services import raise_alert
 from rapport.core import tasks
 from rapport.core.models import TaskFailure
 from tests.conftest import login
@@ -16,17 +16,16 @@ from tests.conftest import login
 SECRET = "Dear Riverside Client, about what you told us on Tuesday"
 
 
-def _checkin(practice):
+def _alert(practice):
     with scope(organisation=[practice.org]):
-        return CheckIn.objects.create(
-            organisation=practice.org, episode=practice.episode, session=practice.session,
-            when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["phq9"])
+        return raise_alert(episode=practice.episode, kind="rupture", severity="warning",
+                           key="rupture:relationship-checkin:1", evidence={"score": 40, "usual": 80})
 
 
 def test_a_failure_belongs_to_the_practice_its_inputs_name(practice, other_practice):
-    checkin = _checkin(practice)
-    by_checkin = tasks.record_failure("rapport.checkins.tasks.send_checkin_invitation", "a",
-                                      [checkin.pk], {}, "boom")
+    alert = _alert(practice)
+    by_alert = tasks.record_failure("rapport.alerts.notify_tasks.notify_urgent_alert", "a",
+                                    [alert.pk], {}, "boom")
     by_episode = tasks.record_failure("rapport.alerts.tasks.refresh_episode_findings", "b",
                                       [other_practice.episode.pk], {}, "boom")
     by_org = tasks.record_failure("rapport.privacy.tasks.apply_practice_retention", "c",
@@ -34,7 +33,7 @@ def test_a_failure_belongs_to_the_practice_its_inputs_name(practice, other_pract
     nightly = tasks.record_failure("rapport.alerts.tasks.refresh_findings", "d", [], {}, "boom")
     gone = tasks.record_failure("rapport.alerts.tasks.refresh_episode_findings", "e",
                                 [10**9], {}, "boom")
-    assert [f.organisation_id for f in (by_checkin, by_episode, by_org, nightly, gone)] == [
+    assert [f.organisation_id for f in (by_alert, by_episode, by_org, nightly, gone)] == [
         practice.org.pk, other_practice.org.pk, practice.org.pk, None, None]
 
 
@@ -54,9 +53,9 @@ def test_an_email_queued_inside_a_practice_scope_fails_as_that_practices(practic
 
 def test_the_admin_sees_their_failures_without_text_and_queues_one_again(client, practice,
                                                                           other_practice):
-    checkin = _checkin(practice)
-    mine = tasks.record_failure("rapport.checkins.tasks.send_checkin_invitation", "a",
-                                [checkin.pk], {}, "Traceback ...\nConnectionRefusedError: "
+    alert = _alert(practice)
+    mine = tasks.record_failure("rapport.alerts.notify_tasks.notify_urgent_alert", "a",
+                                [alert.pk], {}, "Traceback ...\nConnectionRefusedError: "
                                 f"{SECRET}")
     email = tasks.record_failure("rapport.core.tasks.send_email", "b",
                                  ["Your check-in", SECRET, ["client@example.org"]],
@@ -66,7 +65,7 @@ def test_the_admin_sees_their_failures_without_text_and_queues_one_again(client,
     tasks.record_failure("rapport.alerts.tasks.refresh_findings", "d", [], {}, "KeyError: 'x'")
     login(client, practice.admin)
     page = client.get(reverse("practice-failed-tasks")).content.decode()
-    assert "Send checkin invitation" in page and f"checkin id: {checkin.pk}" in page
+    assert "Notify urgent alert" in page and f"alert id: {alert.pk}" in page
     assert "ConnectionRefusedError" in page and "SMTPException" in page
     assert "client@example.org" in page and "Refresh findings (whole installation)" in page
     assert SECRET not in page and "Your check-in" not in page  # text is never shown
