@@ -160,7 +160,7 @@ def test_a_practice_from_add_staff_to_an_answered_check_in(live_server, desktop,
     phone.goto(base + link[link.index("/c/"):])
     phone.get_by_role("heading", name="Getting ready for your session").wait_for()
     axe_check(phone)
-    phone.get_by_label("What do you want to focus on today?").fill("Sleeping before exams")
+    phone.get_by_label("What do you want to focus on in your next session?").fill("Sleeping before exams")
     phone.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()
     phone.get_by_role("button", name=re.compile("Send my answers|Continue")).click()
     phone.get_by_role("heading", name=re.compile("Thank you")).wait_for()

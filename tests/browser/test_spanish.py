@@ -125,5 +125,5 @@ def test_the_therapist_of_a_spanish_speaking_client_keeps_reading_english(
         axe_check(desktop)
     # What the client answered in Spanish, under the questionnaire's English wording.
     desktop.goto(f"{live_server.url}/sessions/{practice.session.code}/")
-    assert desktop.get_by_text("What do you want to focus on today?").first.is_visible()
+    assert desktop.get_by_text("What do you want to focus on in your next session?").first.is_visible()
     assert desktop.get_by_text("Dormir mejor").first.is_visible()
