@@ -19,7 +19,7 @@ from tests.demo_snapshot import load_demo
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 IDS = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, instruments.instrument_ids()))
                  + r")(?![\w-])")
-PER_PATTERN = 4  # pages of each kind (URL name) visited per person: the crawl stays minutes
+PER_PATTERN = 2  # pages of each kind (URL name) visited per person: the crawl stays seconds
 SKIP = {"accounts-logout", "portal-logout", "audit-export", "checkins-answer"}
 
 
