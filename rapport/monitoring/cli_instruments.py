@@ -57,8 +57,12 @@ def _whole_or_prorated(meta: Meta, score: float) -> bool:
     if meta.prorated is None:
         return False
     n, most = meta.prorated
-    return any(abs(score * a / n - round(score * a / n)) * n / a <= 0.005 + 1e-9
-               for a in range(n - most, n))
+    for answered in range(n - most, n):
+        value = round(score * answered / n) * n / answered  # the nearest prorated total
+        # A whole prorated total is written whole (0.004 is no way of writing 0).
+        if not value.is_integer() and abs(score - value) <= 0.005 + 1e-9:
+            return True
+    return False
 
 
 def _total_range(instrument: object) -> tuple[float, float] | None:

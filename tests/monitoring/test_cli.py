@@ -94,6 +94,9 @@ def test_summary_per_client_and_instrument(tmp_path, capsys):
         # 9.5 is no PHQ-9 total: not whole, and no sum over 7 or 8 answered items prorates to it
         ("ann,2,2025-01-02,phq9,client,9.5", "line 3: phq9 score must be a whole number or a "
          "total prorated from 7 to 8 answered items, not 9.5"),
+        # A whole prorated total is written whole: 0.0039 is not a way of writing 0 (found by
+        # tests/monitoring/test_cli_fuzz.py)
+        ("ann,2,2025-01-02,phq9,client,0.00390625", "line 3: phq9 score must be a whole number"),
         ("ann,2,2025-01-02,gad7,client,12.5", "line 3: gad7 score must be a whole number or a "
          "total prorated from 5 to 6 answered items, not 12.5"),
         ("ann,2,2025-01-02,relationship-checkin,client,101",
