@@ -32,6 +32,7 @@ from rapport.alerts.signals import alert_raised, alert_resolved
 from rapport.alerts.suggestions import suggestions_for
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
+from rapport.core.i18n import speaking
 from rapport.core.tasks import enqueue_on_commit
 
 
@@ -118,6 +119,9 @@ def _raise(
                      request=request)
             return existing, False
         now = timezone.now()
+        # Stored as shown: in the language of the therapist who reads them.
+        with speaking(episode.therapist.language):
+            suggestions = suggestions_for(kind, evidence)
         try:
             # A savepoint: if another process raised the same key first, the partial unique
             # index refuses this insert and we update theirs instead.
@@ -132,7 +136,7 @@ def _raise(
                     key=key,
                     subject=subject,
                     evidence=evidence,
-                    suggestions=suggestions_for(kind, evidence),
+                    suggestions=suggestions,
                     ongoing=ongoing,
                     opened_at=now,
                     last_seen_at=now,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
+
 from rapport import instruments
 from rapport.alerts.suggestions import COMPONENT_LABELS
 
@@ -23,46 +25,48 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 HIDDEN = frozenset({"response", "instrument", "client_instrument", "model", "band", "item",
                     "component_z", "criterion", "rule", "level", "sd_floor_applied"})
 
+# Lazy: read in the reader's language when the table is drawn.
+_ = gettext_lazy
 LABELS = {
-    "score": "Score this session",
-    "usual": "This client's usual level",
-    "sd": "Usual spread (standard deviation)",
-    "z": "Distance from the usual level, in standard deviations",
-    "drop": "Fall from the usual level",
-    "earlier_sessions": "Earlier sessions it is compared with",
-    "intake": "Score at the start",
-    "change": "Change since the start",
-    "reliable_change": "Reliable-change amount",
-    "expected": "Expected score at this session",
-    "tolerance_sd": "Expected spread at this session",
-    "warning_beyond": "Outside the expected range beyond",
-    "strong_beyond": "Far outside the expected range beyond",
-    "strong_since": "Far outside since session",
-    "cutoff": "Cut-off",
-    "therapist": "Therapist's rating",
-    "client": "Client's rating",
-    "gap": "Difference",
-    "margin": "Difference that counts",
-    "rupture_session": "Drop at session",
-    "rupture_score": "Score at the drop",
-    "sessions_to_repair": "Sessions until back to usual",
-    "back_since": "Back to usual since session",
-    "repaired_session": "Back to usual at session",
-    "weakest_component": "Weakest part",
-    "components": "Each part this session",
-    "component_drops": "Fall of each part from its usual level",
-    "drop_distance": "Overall fall of the parts",
-    "threshold": "Fall that counts",
-    "component": "Part of the relationship",
-    "probability": "Estimated chance",
-    "value": "Answer",
-    "flags": "Flags",
+    "score": _("Score this session"),
+    "usual": _("This client's usual level"),
+    "sd": _("Usual spread (standard deviation)"),
+    "z": _("Distance from the usual level, in standard deviations"),
+    "drop": _("Fall from the usual level"),
+    "earlier_sessions": _("Earlier sessions it is compared with"),
+    "intake": _("Score at the start"),
+    "change": _("Change since the start"),
+    "reliable_change": _("Reliable-change amount"),
+    "expected": _("Expected score at this session"),
+    "tolerance_sd": _("Expected spread at this session"),
+    "warning_beyond": _("Outside the expected range beyond"),
+    "strong_beyond": _("Far outside the expected range beyond"),
+    "strong_since": _("Far outside since session"),
+    "cutoff": _("Cut-off"),
+    "therapist": _("Therapist's rating"),
+    "client": _("Client's rating"),
+    "gap": _("Difference"),
+    "margin": _("Difference that counts"),
+    "rupture_session": _("Drop at session"),
+    "rupture_score": _("Score at the drop"),
+    "sessions_to_repair": _("Sessions until back to usual"),
+    "back_since": _("Back to usual since session"),
+    "repaired_session": _("Back to usual at session"),
+    "weakest_component": _("Weakest part"),
+    "components": _("Each part this session"),
+    "component_drops": _("Fall of each part from its usual level"),
+    "drop_distance": _("Overall fall of the parts"),
+    "threshold": _("Fall that counts"),
+    "component": _("Part of the relationship"),
+    "probability": _("Estimated chance"),
+    "value": _("Answer"),
+    "flags": _("Flags"),
     # Why a relationship finding fired, in the client's own numbers (rapport.monitoring).
-    "rupture_below": "A rupture at or below",
-    "dip_below": "A notice at or below",
-    "min_drop": "Smallest fall that counts on this scale",
-    "sd_prior": "Usual spread of this practice's clients",
-    "unrated_sessions_before": "Sessions without a rating just before",
+    "rupture_below": _("A rupture at or below"),
+    "dip_below": _("A notice at or below"),
+    "min_drop": _("Smallest fall that counts on this scale"),
+    "sd_prior": _("Usual spread of this practice's clients"),
+    "unrated_sessions_before": _("Sessions without a rating just before"),
 }
 
 
@@ -70,7 +74,7 @@ def instrument_name(instrument_id: Any) -> str:
     try:
         return instruments.load(str(instrument_id)).short_title
     except (instruments.UnknownInstrument, instruments.DefinitionError):
-        return "a questionnaire"
+        return gettext("a questionnaire")
 
 
 def _num(value: Any) -> str:
@@ -80,11 +84,13 @@ def _num(value: Any) -> str:
 
 
 def _part(name: Any) -> str:
-    return COMPONENT_LABELS.get(str(name), str(name).replace("_", " ").replace("-", " "))
+    return str(COMPONENT_LABELS.get(str(name), str(name).replace("_", " ").replace("-", " ")))
 
 
 def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def _lower_is_better(instrument_id: Any) -> bool:
@@ -121,56 +127,75 @@ def risk_answer(evidence: dict) -> tuple[str, str, str] | None:
 
 
 def headline(kind: str, subject: str, evidence: Any, session_number: int | None = None) -> str:
-    """One sentence saying what was found, in words a therapist uses."""
+    """One sentence saying what was found, in words a therapist uses (in the reader's language)."""
     e = evidence if isinstance(evidence, dict) else {}
     name = instrument_name(e.get("instrument") or subject) if (e.get("instrument") or subject) else ""
-    at = f" by session {session_number}" if session_number else ""
+    _ = gettext
     if kind == "risk":
         found = risk_answer(e)
         if found:
             number = re.sub(r"\D", "", str(e.get("item"))[-2:]) or ""
-            return f"Risk answer on {found[0]}{f' item {number}' if number else ''}: “{found[2]}”"
-        return f"Risk answer on {name or 'a questionnaire'}"
+            values = {"instrument": found[0], "number": number, "answer": found[2]}
+            if number:
+                return _("Risk answer on %(instrument)s item %(number)s: “%(answer)s”") % values
+            return _("Risk answer on %(instrument)s: “%(answer)s”") % values
+        return _("Risk answer on %(instrument)s") % {"instrument": name or _("a questionnaire")}
     if kind == "not_on_track":
         score, edge = e.get("score"), e.get("warning_beyond")
         if score is not None and edge is not None:
-            side = "above" if _lower_is_better(e.get("instrument") or subject) else "below"
-            limit = "up to" if side == "above" else "from"
-            return (f"{name} score {_num(score)} – {side} the range expected{at} "
-                    f"({limit} {_num(edge)})")
-        return f"{name} is not improving as expected{at}"
+            values = {"name": name, "score": _num(score), "edge": _num(edge),
+                      "session": session_number}
+            if _lower_is_better(e.get("instrument") or subject):
+                if session_number:
+                    return _("%(name)s score %(score)s – above the range expected by session "
+                             "%(session)s (up to %(edge)s)") % values
+                return _("%(name)s score %(score)s – above the range expected (up to %(edge)s)") \
+                    % values
+            if session_number:
+                return _("%(name)s score %(score)s – below the range expected by session "
+                         "%(session)s (from %(edge)s)") % values
+            return _("%(name)s score %(score)s – below the range expected (from %(edge)s)") % values
+        if session_number:
+            return _("%(name)s is not improving as expected by session %(session)s") % {
+                "name": name, "session": session_number}
+        return _("%(name)s is not improving as expected") % {"name": name}
     if kind == "reliable_deterioration":
         score, intake = e.get("score"), e.get("intake")
         if score is not None and intake is not None:
-            return (f"{name} score {_num(score)} – reliably worse than at the start "
-                    f"({_num(intake)})")
-        return f"{name} reliably worse than at the start"
+            return _("%(name)s score %(score)s – reliably worse than at the start (%(intake)s)") % {
+                "name": name, "score": _num(score), "intake": _num(intake)}
+        return _("%(name)s reliably worse than at the start") % {"name": name}
     if kind == "rupture":
         parts = _dropped_parts(e)
-        what = _and(parts).capitalize() if parts else "The relationship rating"
-        return f"{what} dropped well below this client's usual ratings"
+        what = _and(parts).capitalize() if parts else _("The relationship rating")
+        return _("%(what)s dropped well below this client's usual ratings") % {"what": what}
     if kind == "rupture_repaired":
         since = e.get("rupture_session")
-        return ("The relationship ratings are back to this client's usual level"
-                + (f" after the drop at session {since}" if since else ""))
+        if since:
+            return _("The relationship ratings are back to this client's usual level after the "
+                     "drop at session %(session)s") % {"session": since}
+        return _("The relationship ratings are back to this client's usual level")
     if kind == "alliance_dip":
-        return "The relationship rating dipped below this client's usual ratings"
+        return _("The relationship rating dipped below this client's usual ratings")
     if kind == "alliance_low":
         score = e.get("score")
-        return "Low relationship rating" + (f": {_num(score)}" if score is not None else "")
+        if score is not None:
+            return _("Low relationship rating: %(score)s") % {"score": _num(score)}
+        return _("Low relationship rating")
     if kind == "component_drop":
         part = e.get("component")
-        return f"{_part(part).capitalize() if part else 'One part of the relationship'} " \
-               "dropped below this client's usual rating"
+        what = _part(part).capitalize() if part else _("One part of the relationship")
+        return _("%(part)s dropped below this client's usual rating") % {"part": what}
     if kind == "discrepancy":
-        return "You rated the session well above how the client did"
+        return _("You rated the session well above how the client did")
     if kind == "dropout_risk":
         chance = e.get("probability")
         if isinstance(chance, int | float):
-            return f"Risk of dropping out (about {round(chance * 100)} in 100)"
-        return "Risk of dropping out"
+            return _("Risk of dropping out (about %(chance)s in 100)") % {
+                "chance": round(chance * 100)}
+        return _("Risk of dropping out")
     if kind == "goal_stagnation":
-        return "A shared goal has not moved over the last ratings"
+        return _("A shared goal has not moved over the last ratings")
     return kind.replace("_", " ").capitalize() + (f" ({name})" if name else "")
 
 
@@ -178,9 +203,9 @@ def _value(key: str, value: Any) -> str | None:
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes") if value else gettext("no")
     if key == "probability" and isinstance(value, int | float):
-        return f"about {round(value * 100)} in 100"
+        return gettext("about %(chance)s in 100") % {"chance": round(value * 100)}
     if isinstance(value, str):
         if UUID.match(value):
             return None
@@ -203,7 +228,7 @@ def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
         key = str(key)
         if key in HIDDEN:
             continue
-        label = LABELS.get(key) or key.replace("_", " ").replace("-", " ").capitalize()
+        label = str(LABELS.get(key) or key.replace("_", " ").replace("-", " ").capitalize())
         if isinstance(value, dict):
             shown = ", ".join(f"{_part(k)} {_value(k, v)}" for k, v in value.items()
                               if _value(k, v) is not None)

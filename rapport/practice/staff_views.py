@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import devices_for_user
 
@@ -65,7 +66,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         except staff.StaffError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Invited {user.email}.")
+            messages.success(request, _("Invited %(email)s.") % {"email": user.email})
             return redirect("practice-staff")
     people = [(u, sorted(staff.roles_of(u, request.organisation)), any(devices_for_user(u, confirmed=True)))
               for u in staff.members(request.organisation)]
@@ -100,11 +101,12 @@ def member(request: HttpRequest, code) -> HttpResponse:
                     return redirect("practice-staff-member", person.code)
             elif action == "reset_two_factor":
                 staff.reset_two_factor(request, person)
-                messages.success(request, f"{person}'s two-factor login is reset: they enrol again at their next login.")
+                messages.success(request, _("%(person)s's two-factor login is reset: they enrol again at their "
+                                             "next login.") % {"person": person})
                 return redirect("practice-staff-member", person.code)
             elif action == "deactivate":
                 staff.deactivate(request, person)
-                messages.success(request, f"{person} is deactivated here.")
+                messages.success(request, _("%(person)s is deactivated here.") % {"person": person})
                 return redirect("practice-staff")
         except staff.StaffError as exc:
             error = str(exc)
@@ -136,7 +138,8 @@ def reassign(request: HttpRequest, code) -> HttpResponse:
                 staff.reassign(request, episode, form.cleaned_data["therapist"])
                 moved += 1
             if moved:
-                messages.success(request, f"Reassigned {moved} episode{'s' if moved != 1 else ''}.")
+                messages.success(request, ngettext(
+                    "Reassigned %(count)d episode.", "Reassigned %(count)d episodes.", moved) % {"count": moved})
                 return redirect("practice-staff-reassign", person.code)
             form.add_error(None, _("Choose at least one episode."))
     else:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport.accounts.models import Role, User
@@ -45,11 +46,12 @@ def add_client(request: HttpRequest) -> HttpResponse:
         else:
             episode = intake.add_client(request, data, data["therapist"])
             client = episode.client
-            messages.success(request, f"Added {client.display_name} and opened an episode with "
-                                      f"{episode.therapist}.")
+            messages.success(request, _("Added %(client)s and opened an episode with %(therapist)s.") % {
+                "client": client.display_name, "therapist": episode.therapist})
             if data["invite"]:
                 portal.invite(request, client)
-                messages.success(request, f"Invited {client.display_name} to the portal.")
+                messages.success(request, _("Invited %(client)s to the portal.") % {
+                    "client": client.display_name})
             return redirect("care-client", client.code)
     return render(request, "practice/add_client.html", {"form": form, "matches": matches})
 
@@ -63,8 +65,9 @@ def invite(request: HttpRequest, code) -> HttpResponse:
     if client is None:
         raise Http404("No such client")
     if not client.email:
-        messages.error(request, f"{client.display_name} has no email address to invite.")
+        messages.error(request, _("%(client)s has no email address to invite.") % {
+            "client": client.display_name})
     else:
         portal.invite(request, client)
-        messages.success(request, f"Invited {client.display_name} to the portal.")
+        messages.success(request, _("Invited %(client)s to the portal.") % {"client": client.display_name})
     return redirect("care-client", client.code)

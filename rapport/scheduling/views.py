@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rapport.accounts.models import Role
@@ -80,13 +81,18 @@ def book(request: HttpRequest, code) -> HttpResponse:
         else:
             sessions = list(booked.booking.sessions.order_by("scheduled_at"))
             if booked.created:
-                messages.success(request, f"Booked {len(sessions)} session{'s' if len(sessions) != 1 else ''} "
-                                          f"from {services.describe(sessions[0].scheduled_at, sessions[0].duration_minutes)}.")
+                messages.success(request, ngettext(
+                    "Booked %(count)d session from %(start)s.",
+                    "Booked %(count)d sessions from %(start)s.", len(sessions)) % {
+                    "count": len(sessions),
+                    "start": services.describe(sessions[0].scheduled_at, sessions[0].duration_minutes)})
                 outside = services.outside_availability(
                     client, [s.scheduled_at for s in sessions], sessions[0].duration_minutes)
                 if outside:
-                    messages.warning(request, f"{len(outside)} of them fall outside the times "
-                                              f"{client.display_name} said suit them.")
+                    messages.warning(request, ngettext(
+                        "%(count)d of them fall outside the times %(client)s said suit them.",
+                        "%(count)d of them fall outside the times %(client)s said suit them.",
+                        len(outside)) % {"count": len(outside), "client": client.display_name})
             else:
                 messages.info(request, _("This booking had already been made; nothing was booked twice."))
             return redirect(_week_url(episode.therapist, sessions[0]))
@@ -125,11 +131,14 @@ def session(request: HttpRequest, code) -> HttpResponse:
                 if form is move_form:
                     services.move(request, target, start=data["start"], minutes=data["minutes"],
                                   telehealth_url=data["telehealth_url"])
-                    messages.success(request, f"Saved: {services.describe(target.scheduled_at, target.duration_minutes)}.")
+                    messages.success(request, _("Saved: %(when)s.") % {
+                        "when": services.describe(target.scheduled_at, target.duration_minutes)})
                 else:
                     done = services.cancel(request, target, by_client=data["by"] == "client",
                                            rest_of_series=data["rest_of_series"])
-                    messages.success(request, f"Cancelled {len(done)} session{'s' if len(done) != 1 else ''}.")
+                    messages.success(request, ngettext(
+                        "Cancelled %(count)d session.", "Cancelled %(count)d sessions.", len(done))
+                        % {"count": len(done)})
             except services.BookingError as exc:
                 for problem in exc.problems:
                     form.add_error(None, problem)
@@ -175,7 +184,7 @@ def availability(request: HttpRequest, code) -> HttpResponse:
                                                    **form.cleaned_data)
                 record(request, "scheduling.availability.added", client, client=client,
                        detail={"slot": str(slot)})
-            messages.success(request, f"Added {slot}.")
+            messages.success(request, _("Added %(slot)s.") % {"slot": slot})
             return redirect("scheduling-availability", client.code)
     else:
         record(request, "scheduling.availability.viewed", client, client=client)

@@ -22,10 +22,10 @@ def test_the_weakest_component_chooses_the_suggestions(weak):
     texts = suggestions_for("alliance_low", evidence)
     assert texts[: len(KIND_SUGGESTIONS["alliance_low"])] == list(KIND_SUGGESTIONS["alliance_low"])
     for text in COMPONENT_SUGGESTIONS[weak]:
-        assert any(t.endswith(text) for t in texts)
+        assert any(t.endswith(str(text)) for t in texts)
     assert any(t.startswith(COMPONENT_LABELS[weak].capitalize()) for t in texts)
     for other in set(COMPONENTS) - {weak}:
-        assert not any(t.endswith(COMPONENT_SUGGESTIONS[other][0]) for t in texts)
+        assert not any(t.endswith(str(COMPONENT_SUGGESTIONS[other][0])) for t in texts)
 
 
 def test_weak_mutual_goals_means_revisiting_goals_together():

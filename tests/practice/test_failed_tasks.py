@@ -7,8 +7,8 @@ from django.core import mail
 from django.urls import reverse
 from django_scopes import scope
 
-from rapport.audit.models import AuditEvent
 from rapport.alerts.services import raise_alert
+from rapport.audit.models import AuditEvent
 from rapport.core import tasks
 from rapport.core.models import TaskFailure
 from tests.conftest import login
