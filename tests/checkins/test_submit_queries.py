@@ -8,7 +8,8 @@ response, the draft clean-up, the check-in completed and its link used up, the a
 practice's webhook subscriptions looked up (one per event: response stored, alert raised); then the
 browser's session (3). The savepoint around the transaction is the test's own (a request
 runs it as BEGIN/COMMIT). A risk answer adds the urgent alert with its audit event and the
-crisis resources on the thank-you page: that path stays synchronous on purpose.
+crisis resources on the thank-you page, and the therapist's language for the alert's saved
+suggestions: that path stays synchronous on purpose.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _answer(web, link, answers):
 
 
 @pytest.mark.parametrize(("answers", "expected", "audit_events"),
-                         [(PHQ9_MILD, 15, 1), (RISK, 26, 2)], ids=["mild", "risk"])
+                         [(PHQ9_MILD, 15, 1), (RISK, 27, 2)], ids=["mild", "risk"])
 def test_answering_a_checkin_takes_a_pinned_number_of_queries(practice, web, answers, expected,
                                                               audit_events):
     accept_consent(practice)
