@@ -15,7 +15,8 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from rapport.accounts.models import User
 from rapport.audit.services import record
@@ -42,7 +43,10 @@ def local(dt: datetime) -> datetime:
 def describe(start: datetime, minutes: int) -> str:
     start = local(start)
     end = start + timedelta(minutes=minutes)
-    return f"{start:%A %-d %B %Y}, {start:%H:%M}–{end:%H:%M}"
+    # In the reader's language: "Tuesday 6 October 2026, 18:00–18:50".
+    return _("%(day)s, %(start)s–%(end)s") % {
+        "day": formats.date_format(start, "l j F Y"), "start": formats.time_format(start, "H:i"),
+        "end": formats.time_format(end, "H:i")}
 
 
 def occurrences(start: datetime, repeat: str, count: int) -> list[datetime]:
@@ -71,9 +75,11 @@ def clashes(*, therapist: User, client: Client, start: datetime, minutes: int,
             continue
         when = describe(other.scheduled_at, other.duration_minutes)
         if other.episode.therapist_id == therapist.pk:
-            problems.append(f"{therapist} already has a session on {when}.")
+            problems.append(_("%(therapist)s already has a session on %(when)s.")
+                            % {"therapist": therapist, "when": when})
         else:  # only the client matched
-            problems.append(f"The client already has a session with another therapist on {when}.")
+            problems.append(_("The client already has a session with another therapist on %(when)s.")
+                            % {"when": when})
     return problems
 
 
@@ -120,9 +126,9 @@ def book(request: HttpRequest, episode: CareEpisode, *, start: datetime, minutes
     if earlier is not None:
         return Booked(earlier, created=False)
     if episode.status != EpisodeStatus.ACTIVE:
-        raise BookingError("This episode has ended: sessions can be booked only in an active episode.")
+        raise BookingError(_("This episode has ended: sessions can be booked only in an active episode."))
     if start <= timezone.now():
-        raise BookingError(f"{describe(start, minutes)} has already passed.")
+        raise BookingError(_("%(when)s has already passed.") % {"when": describe(start, minutes)})
     starts = occurrences(start, repeat, count)
     problems = []
     for when in starts:
@@ -158,13 +164,13 @@ def move(request: HttpRequest, session: Session, *, start: datetime, minutes: in
     _lock(episode)
     session.refresh_from_db()
     if session.is_cancelled:
-        raise BookingError("This session was cancelled: book a new one instead.")
+        raise BookingError(_("This session was cancelled: book a new one instead."))
     if session.attendance != Attendance.SCHEDULED:
-        raise BookingError("This session has taken place (its attendance is recorded): it cannot move.")
+        raise BookingError(_("This session has taken place (its attendance is recorded): it cannot move."))
     changed_time = start != session.scheduled_at or minutes != session.duration_minutes
     if changed_time:
         if start <= timezone.now():
-            raise BookingError(f"{describe(start, minutes)} has already passed.")
+            raise BookingError(_("%(when)s has already passed.") % {"when": describe(start, minutes)})
         problems = clashes(therapist=episode.therapist, client=episode.client, start=start,
                            minutes=minutes, exclude=session)
         if problems:
@@ -184,7 +190,8 @@ def cancel(request: HttpRequest, session: Session, *, by_client: bool, rest_of_s
     """Cancel a session (and, if asked, the later sessions of its series). Returns those cancelled."""
     session.refresh_from_db()
     if session.attendance != Attendance.SCHEDULED:
-        raise BookingError(f"This session is already marked “{session.get_attendance_display()}”.")
+        raise BookingError(_("This session is already marked “%(attendance)s”.")
+                           % {"attendance": session.get_attendance_display()})
     targets = [session]
     if rest_of_series:
         later = Session.objects.filter(
