@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django_scopes import scope
+from playwright.sync_api import expect
 
 from rapport.alerts.models import Alert
 from rapport.checkins.models import Response
@@ -24,7 +25,7 @@ def test_a_client_answers_a_checkin_and_sees_crisis_resources(live_server, phone
 
     # Consent first: continuing without ticking the box is refused, politely.
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("Please tick the box").is_visible()
+    expect(page.get_by_text("Please tick the box")).to_be_visible()
     page.get_by_label("I have read this and I accept it").check()
     page.get_by_role("button", name="Continue").click()
 
@@ -33,7 +34,7 @@ def test_a_client_answers_a_checkin_and_sees_crisis_resources(live_server, phone
     axe_check(page)
     page.get_by_label("What do you want to focus on in your next session?").fill("Sleep, and work")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_text("Please answer this question.").first.is_visible()
+    expect(page.get_by_text("Please answer this question.").first).to_be_visible()
     assert page.get_by_label("What do you want to focus on in your next session?").input_value() == "Sleep, and work"
     axe_check(page)
     page.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()
@@ -128,10 +129,10 @@ def test_a_client_rates_their_goals_on_a_phone(live_server, phone, axe_check, pr
     page = phone
     page.goto(live_server.url + link)
     page.get_by_role("heading", name="Progress on your goals").wait_for()
-    assert page.get_by_text("Take the bus to work").first.is_visible()
+    expect(page.get_by_text("Take the bus to work").first).to_be_visible()
     axe_check(page)
     page.get_by_role("button", name="Send my answers").click()
-    assert page.get_by_text("Please answer this question.").first.is_visible()
+    expect(page.get_by_text("Please answer this question.").first).to_be_visible()
     axe_check(page)
     page.locator("label.scale-point", has_text=re.compile(r"^\s*7\s*$")).first.tap()
     page.get_by_role("button", name="Send my answers").click()

@@ -21,6 +21,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from rapport.accounts.models import AuthenticatorDevice, User
 from rapport.care import search
@@ -124,7 +125,7 @@ def test_a_practice_from_add_staff_to_an_answered_check_in(live_server, desktop,
 
     # The therapist books a weekly series on Tuesday at 18:00, a time the client marked.
     page.goto(f"{base}/episodes/{episode.code}/book/")
-    assert page.get_by_text("Tuesday 17:00–21:00").is_visible()
+    expect(page.get_by_text("Tuesday 17:00–21:00")).to_be_visible()
     check(page)
     today = timezone.localdate()
     tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
@@ -195,10 +196,10 @@ def test_a_practice_from_add_staff_to_an_answered_check_in(live_server, desktop,
 
     # The therapist sees the answer on the session page and what was sent on the episode page.
     page.goto(f"{base}/sessions/{first.code}/")
-    assert page.get_by_text("Sleeping before exams").is_visible()
+    expect(page.get_by_text("Sleeping before exams")).to_be_visible()
     check(page)
     page.goto(f"{base}/episodes/{episode.code}/")
     history = page.locator("section", has=page.get_by_role("heading", name="Reminders and invitations"))
-    assert history.get_by_text("Session reminder").is_visible()
-    assert history.get_by_text("Invitation: check-in before the session").is_visible()
+    expect(history.get_by_text("Session reminder")).to_be_visible()
+    expect(history.get_by_text("Invitation: check-in before the session")).to_be_visible()
     check(page)

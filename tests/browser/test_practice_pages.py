@@ -12,6 +12,7 @@ from django.core import mail
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from rapport.care.models import EpisodeStatus, Session
 from rapport.demo.generator import DEMO_PASSWORD
@@ -77,7 +78,7 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
     # The therapist books a weekly series on a Tuesday evening and sees the client's times.
     _log_in(page, base, THERAPIST)
     page.goto(f"{base}/episodes/{episode.code}/book/")
-    assert page.get_by_text("Tuesday 17:00–21:00").is_visible()
+    expect(page.get_by_text("Tuesday 17:00–21:00")).to_be_visible()
     check(page)
     today = timezone.localdate()
     tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django_scopes import scope
+from playwright.sync_api import expect
 
 from rapport.alerts.models import UrgentSettings
 from rapport.checkins.models import CheckIn, Respondent, When
@@ -82,7 +83,7 @@ def test_the_therapist_sees_the_risk_answer_the_comment_and_what_to_do(risk, des
         if size:
             page.set_viewport_size(size)
         critical = page.locator(".critical-items, .flag-risk").first
-        assert critical.is_visible()
+        expect(critical).to_be_visible()
         text = page.locator("main").inner_text()
         assert ITEM_9 in text and ANSWER in text  # the item in its published wording
         assert COMMENT in text  # the client's own words after the session

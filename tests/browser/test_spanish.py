@@ -9,6 +9,7 @@ import polib
 import pytest
 from django.core import mail
 from django_scopes import scope
+from playwright.sync_api import expect
 
 from rapport.checkins.models import Response
 from rapport.checkins.services.submission import submit
@@ -63,7 +64,7 @@ def test_a_spanish_speaking_client_answers_and_reads_their_portal_in_spanish(
     in_spanish(page, phrases)
     both_widths(page, axe_check)
     page.get_by_role("button", name="Continuar").click()
-    assert page.get_by_text("Marque la casilla").is_visible() or page.get_by_role("alert").is_visible()
+    expect(page.get_by_text("Marque la casilla").or_(page.get_by_role("alert")).first).to_be_visible()
     page.get_by_label("Lo he leído y lo acepto").check()
     page.get_by_role("button", name="Continuar").click()
 
@@ -72,7 +73,7 @@ def test_a_spanish_speaking_client_answers_and_reads_their_portal_in_spanish(
     both_widths(page, axe_check)
     page.get_by_label("¿En qué quiere centrarse en su próxima sesión?").fill("Dormir mejor")
     page.get_by_role("button", name="Continuar").click()
-    assert page.get_by_text("Responda a esta pregunta, por favor.").first.is_visible()
+    expect(page.get_by_text("Responda a esta pregunta, por favor.").first).to_be_visible()
     page.locator("label.scale-point", has_text=re.compile(r"^\s*6\s*$")).first.tap()
     page.get_by_role("button", name="Continuar").click()
 
@@ -94,6 +95,7 @@ def test_a_spanish_speaking_client_answers_and_reads_their_portal_in_spanish(
     page.goto(live_server.url + "/portal/login/")
     page.get_by_label("Su dirección de correo electrónico").fill("cliente@riverside.test")
     page.get_by_role("button", name="Enviarme un enlace").click()
+    page.get_by_role("heading", name="Revise su correo").wait_for()
     body = mail.outbox[-1].body
     assert body.startswith("Hola, Riverside Client:") and "Use este enlace" in body
     url = next(w for w in body.split() if "/portal/login/" in w)
@@ -121,9 +123,9 @@ def test_the_therapist_of_a_spanish_speaking_client_keeps_reading_english(
                  f"/sessions/{practice.session.code}/record/", "/caseload/"):
         desktop.goto(live_server.url + path)
         assert desktop.locator("html").get_attribute("lang") == "en"
-        assert desktop.get_by_role("link", name="Caseload").is_visible()
+        expect(desktop.get_by_role("link", name="Caseload")).to_be_visible()
         axe_check(desktop)
     # What the client answered in Spanish, under the questionnaire's English wording.
     desktop.goto(f"{live_server.url}/sessions/{practice.session.code}/")
-    assert desktop.get_by_text("What do you want to focus on in your next session?").first.is_visible()
-    assert desktop.get_by_text("Dormir mejor").first.is_visible()
+    expect(desktop.get_by_text("What do you want to focus on in your next session?").first).to_be_visible()
+    expect(desktop.get_by_text("Dormir mejor").first).to_be_visible()

@@ -15,6 +15,7 @@ from django.core import mail
 from django.utils import timezone
 from django_otp.oath import totp
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from rapport.accounts.models import AuthenticatorDevice, Membership, Role, User
 from rapport.alerts.models import Alert, Kind, Status
@@ -135,7 +136,7 @@ def test_the_therapist_journey(live_server, desktop, axe_check, demo):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name=re.compile("Hello")).wait_for()
     page.goto(base + "/portal/summaries/")
-    assert page.get_by_text(summary).is_visible()
+    expect(page.get_by_text(summary)).to_be_visible()
     axe_check(page)
 
 
