@@ -140,11 +140,29 @@ def test_the_check_in_page_names_each_language_in_itself(client, practice):
 def test_a_screener_without_a_spanish_text_is_shown_in_english_with_a_notice(client, practice):
     set_language(practice, practice.client, "es")
     accept_consent(practice)
-    page = client.get(make_link(practice, make_checkin(practice, instruments=("phq9",))))
+    page = client.get(make_link(practice, make_checkin(practice, instruments=("gad7",))))
     html = page.content.decode()
     assert "Este cuestionario aún no está disponible en su idioma" in html
-    assert '<h1 lang="en">Patient Health Questionnaire (PHQ-9)</h1>' in html
+    assert '<h1 lang="en">Generalized Anxiety Disorder scale (GAD-7)</h1>' in html
     assert '<span lang="en">Not at all</span>' in html
+
+
+def test_the_phq9_is_asked_in_its_official_spanish_and_scored_as_in_english(client, practice):
+    from rapport.checkins.models import Response
+
+    set_language(practice, practice.client, "es")
+    accept_consent(practice)
+    checkin = make_checkin(practice, instruments=("phq9",))
+    link = make_link(practice, checkin)
+    html = client.get(link).content.decode()
+    assert "disponible en su idioma" not in html and '<span lang="en">' not in html
+    assert "<h1>Cuestionario sobre la salud del paciente-9 (PHQ-9)</h1>" in html
+    assert "Poco interés o placer en hacer cosas" in html and "Casi todos los días" in html
+    answers = {f"a-phq9-{n}": "nearly-every-day" if n == 1 else "several-days" for n in range(1, 10)}
+    client.post(link, dict(answers, instrument="phq9", action="submit"))
+    with scopes_disabled():
+        stored = Response.objects.get(checkin=checkin)
+    assert stored.total == 3 + 8 * 1 and stored.instrument_id == "phq9"
 
 
 def test_our_own_questionnaire_is_shown_in_spanish_and_scored_as_in_english(client, practice):

@@ -16,7 +16,7 @@ from rapport.instruments.translation import TRANSLATION, languages, localize
 TRANSLATED = [(i, lang) for i in instrument_ids() for lang in languages(load(i))]
 # Validated screeners whose official Spanish text could not be verified (README, "Languages"):
 # they stay in English, with a notice, never a machine translation.
-ENGLISH_ONLY = ["phq9", "gad7", "phq2", "gad2", "pcl5", "cnip"]
+ENGLISH_ONLY = ["gad7", "gad2", "pcl5", "cnip"]
 
 
 def answer(item, draw) -> Any:
@@ -40,6 +40,21 @@ def test_our_own_instruments_are_translated_into_spanish_and_say_it_is_not_valid
     for instrument_id, offered in ours.items():
         assert offered["es"].validated is False, instrument_id
         assert "not a validated translation" in offered["es"].source
+
+
+@pytest.mark.parametrize("instrument_id", ["phq9", "phq2"])
+def test_the_phq_screeners_speak_their_official_spanish_and_say_where_it_comes_from(instrument_id):
+    offered = languages(load(instrument_id))["es"]
+    assert offered.validated is True
+    assert "official Spanish (USA) translation" in offered.source
+    assert "Pfizer" in offered.source
+    assert "written by the Rapport project" in offered.source  # our labels, said apart
+
+
+def test_the_phq2_asks_the_phq9s_first_two_questions_word_for_word_in_spanish():
+    phq9, phq2 = localize(load("phq9"), "es"), localize(load("phq2"), "es")
+    assert [i.text for i in phq2.items] == [i.text for i in phq9.items[:2]]
+    assert [o.display for o in phq2.items[0].options] == [o.display for o in phq9.items[0].options]
 
 
 @pytest.mark.parametrize(("instrument_id", "language"), TRANSLATED)
