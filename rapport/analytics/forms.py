@@ -22,11 +22,11 @@ def last_twelve_months(today: date) -> tuple[date, date]:
 
 class PeriodForm(forms.Form):
     date_from = forms.DateField(label=_("From (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}),
-                                error_messages={"required": "Enter the first day of the period.",
-                                                "invalid": "Enter the first day as a date, like 2026-01-31."})
+                                error_messages={"required": _("Enter the first day of the period."),
+                                                "invalid": _("Enter the first day as a date, like 2026-01-31.")})
     date_to = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}),
-                              error_messages={"required": "Enter the last day of the period.",
-                                              "invalid": "Enter the last day as a date, like 2026-12-31."})
+                              error_messages={"required": _("Enter the last day of the period."),
+                                              "invalid": _("Enter the last day as a date, like 2026-12-31.")})
 
     def clean(self):
         data = super().clean()

@@ -45,7 +45,8 @@ class ClientForm(forms.Form):
     def clean_language(self) -> str:
         value = self.cleaned_data["language"] or "en"
         if not LANGUAGE.match(value):
-            raise forms.ValidationError(f"{value!r} is not a language tag such as en or es-MX")
+            raise forms.ValidationError(
+                _("%(value)s is not a language tag such as en or es-MX") % {"value": repr(value)})
         return value
 
     def clean_email(self) -> str:

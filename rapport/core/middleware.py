@@ -47,7 +47,8 @@ class RequestBodyLimitMiddleware:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
-            return HttpResponse("Request body too large.", status=413, content_type="text/plain")
+            return HttpResponse(translation.gettext("Request body too large."), status=413,
+                                content_type="text/plain")
         return self.get_response(request)
 
 

@@ -16,7 +16,7 @@ class GoalForm(forms.Form):
 
 
 class CloseGoalForm(forms.Form):
-    OUTCOMES = [("achieved", "Achieved"), ("closed", "Closed without being achieved")]
+    OUTCOMES = [("achieved", _("Achieved")), ("closed", _("Closed without being achieved"))]
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOMES, widget=forms.RadioSelect)
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=REASON_MAX,

@@ -9,7 +9,7 @@ class EraseForm(forms.Form):
     )
     confirm = forms.BooleanField(
         label=_("I understand that this cannot be undone."), required=True,
-        error_messages={"required": "Tick the box to confirm that this cannot be undone."},
+        error_messages={"required": _("Tick the box to confirm that this cannot be undone.")},
     )
 
 

@@ -40,8 +40,8 @@ class Erasure(models.Model):
     """That a client's data was erased, by whom, why and what was kept: never who the client was."""
 
     class Trigger(models.TextChoices):
-        REQUEST = "request", "The client's request"
-        RETENTION = "retention", "The retention policy"
+        REQUEST = "request", _("The client's request")
+        RETENTION = "retention", _("The retention policy")
 
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

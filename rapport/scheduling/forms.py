@@ -53,7 +53,7 @@ class BookingForm(WhenForm):
 
 class CancelForm(forms.Form):
     by = forms.ChoiceField(label=_("Cancelled by"), widget=forms.RadioSelect, choices=[
-        ("client", "The client"), ("practice", "The practice")])
+        ("client", _("The client")), ("practice", _("The practice"))])
     rest_of_series = forms.BooleanField(label=_("Also cancel the later sessions of this series"),
                                         required=False)
 

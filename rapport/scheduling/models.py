@@ -128,10 +128,10 @@ class ReminderPolicy(models.Model):
 
 
 class Delivery(models.TextChoices):
-    HELD = "held", "Held for quiet hours"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    NOT_SENT = "not_sent", "Not sent"
+    HELD = "held", _("Held for quiet hours")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    NOT_SENT = "not_sent", _("Not sent")
 
 
 class SentReminder(models.Model):
