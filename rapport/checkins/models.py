@@ -35,7 +35,7 @@ DEFAULT_RULES: list[dict] = [
     {"instrument": "gad7", "when": "discharge", "every": 1},
 ]
 
-DEFAULT_CRISIS_RESOURCES = (
+DEFAULT_CRISIS_RESOURCES = gettext_noop(
     "If you are thinking about harming yourself or feel you might act on these thoughts, "
     "please get help now: call your local emergency number, go to the nearest emergency "
     "department, or call a crisis line. You do not have to wait for your next session.\n\n"
@@ -82,6 +82,14 @@ class PracticeSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in settings of {self.organisation}"
+
+    @property
+    def shown_crisis_resources(self) -> str:
+        """The crisis resources in the reader's language: the default text is translated; a
+        practice's own wording is shown as the practice wrote it."""
+        if self.crisis_resources == DEFAULT_CRISIS_RESOURCES:
+            return gettext(DEFAULT_CRISIS_RESOURCES)
+        return self.crisis_resources
 
     @property
     def rules(self) -> list[dict]:

@@ -194,7 +194,7 @@ def _form(request, invitation, checkin, instrument, form, *, saved=False, status
         "saved": saved,
         "expires_at": invitation.expires_at,
         "risk": risk,
-        "crisis": practice_settings(invitation.organisation).crisis_resources if risk else "",
+        "crisis": practice_settings(invitation.organisation).shown_crisis_resources if risk else "",
         "english_only": not speaks(instrument, translation.get_language()),
     }
     return render(request, "checkins/answer.html", context, status=status)
@@ -207,7 +207,7 @@ def _consent(request, organisation, statement, error=None, status=200):
 
 
 def _support(request, organisation, token):
-    crisis = practice_settings(organisation).crisis_resources
+    crisis = practice_settings(organisation).shown_crisis_resources
     return render(request, "checkins/support.html",
                   {"organisation": organisation, "crisis": crisis, "token": token})
 
@@ -222,7 +222,7 @@ def _done(request, checkin: CheckIn, risk: bool | None = None) -> HttpResponse:
     if risk is None:
         risk = _any_risk(checkin)
     organisation = checkin.episode.organisation
-    crisis = practice_settings(organisation).crisis_resources if risk else ""
+    crisis = practice_settings(organisation).shown_crisis_resources if risk else ""
     return render(request, "checkins/done.html",
                   {"organisation": organisation, "risk": risk, "crisis": crisis})
 

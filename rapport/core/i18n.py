@@ -7,7 +7,7 @@ nearest language the site offers (settings.LANGUAGES), English when there is non
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -34,10 +34,21 @@ def choices() -> list[tuple[str, str]]:
             for code, _name in settings.LANGUAGES]
 
 
+def zone_of(name: str | None) -> ZoneInfo | None:
+    """The time zone named on a record, or None when there is none or it is unknown."""
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 @contextmanager
-def speaking(tag: str | None):
-    """Compose a message (email, text, task) in `tag`'s language, then restore the caller's."""
-    with translation.override(supported(tag)):
+def speaking(tag: str | None, zone: str | None = None):
+    """Compose a message (email, text, task) in `tag`'s language and, when `zone` is given (a
+    client's `time_zone`; "" or an unknown name: the practice's), with times in that zone; then
+    restore the caller's language and zone."""
+    in_zone = nullcontext() if zone is None else timezone.override(zone_of(zone))
+    with translation.override(supported(tag)), in_zone:
         yield
 
 
@@ -58,11 +69,8 @@ def activate_for_client(request, tag: str | None, zone: str = "") -> str:
     """Serve a client's page in their language and time zone (the practice's when they have none
     or an unknown one), and remember the language for their next visit."""
     timezone.deactivate()
-    if zone:
-        try:
-            timezone.activate(ZoneInfo(zone))
-        except (ZoneInfoNotFoundError, ValueError):
-            pass  # an unknown zone on the record: the practice's
+    if zone_of(zone):
+        timezone.activate(zone_of(zone))  # an unknown zone on the record: the practice's
     code = activate(request, tag)
     if hasattr(request, "session") and request.session.get(CLIENT_LANGUAGE_KEY) != code:
         request.session[CLIENT_LANGUAGE_KEY] = code

@@ -91,7 +91,7 @@ def send_link(request: HttpRequest, client: Client, *, age: timedelta, invitatio
                detail={"valid_hours": round(age.total_seconds() / 3600, 1)})
     url = request.build_absolute_uri(reverse("portal-login-link", args=[token]))
     practice = client.organisation.name
-    with i18n.speaking(client.language):
+    with i18n.speaking(client.language, client.time_zone):
         if invitation:
             subject = _("welcome: your portal")
             lead = _("%(practice)s invites you to your portal, where you can tell us how to reach "

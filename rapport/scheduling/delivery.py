@@ -158,7 +158,7 @@ def deliver(session: Session, kind: str, now: datetime, policy: ReminderPolicy,
     if why_not:
         _finish(claim, Delivery.NOT_SENT, why_not)
         return False
-    with i18n.speaking(client.language):
+    with i18n.speaking(client.language, client.time_zone):
         subject, body = compose(session, channel)
     try:
         if channel == Channel.TEXT:

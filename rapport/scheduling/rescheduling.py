@@ -179,7 +179,7 @@ def notify(move: RescheduleRequest, news: Callable[[], str]) -> None:
     """Tell the client, after the commit, by their channel: the practice, the time, nothing else."""
     client = move.session.episode.client
     practice = move.organisation.name
-    with i18n.speaking(client.language):  # the client's language, whoever decided
+    with i18n.speaking(client.language, client.time_zone):  # the client's language, whoever decided
         body = _("Hello %(name)s, about your request to move a session with %(practice)s: %(news)s") % {
             "name": client.display_name, "practice": practice, "news": news()}
         subject = _("%(practice)s: your session") % {"practice": practice}

@@ -91,7 +91,7 @@ def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tup
     invitation, token = create_invitation(checkin, channel="email", request=request)
     url = absolute(request, invitation_path(token))
     org = checkin.organisation.name
-    with i18n.speaking(client.language):
+    with i18n.speaking(client.language, client.time_zone):
         asks = (_("%(practice)s asks you to answer a short check-in (before your session).")
                 if checkin.when == When.BEFORE else
                 _("%(practice)s asks you to answer a short check-in (after your session)."))
