@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from rapport.accounts.models import User
 from rapport.audit.services import record
@@ -45,7 +46,8 @@ def describe(start: datetime, minutes: int) -> str:
     end = start + timedelta(minutes=minutes)
     # In the reader's language: "Tuesday 6 October 2026, 18:00–18:50".
     return _("%(day)s, %(start)s–%(end)s") % {
-        "day": formats.date_format(start, "l j F Y"), "start": formats.time_format(start, "H:i"),
+        "day": formats.date_format(start, pgettext("date format", "l j F Y")),
+        "start": formats.time_format(start, "H:i"),
         "end": formats.time_format(end, "H:i")}
 
 

@@ -15,7 +15,7 @@ from rapport.checkins.models import Response
 from rapport.checkins.services.submission import submit
 from rapport.core import i18n_catalogue
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.checkins.conftest import make_checkin, make_link
+from tests.checkins.conftest import accept_consent, make_checkin, make_link
 from tests.conftest import StaffClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -129,3 +129,25 @@ def test_the_therapist_of_a_spanish_speaking_client_keeps_reading_english(
     desktop.goto(f"{live_server.url}/sessions/{practice.session.code}/")
     expect(desktop.get_by_text("What do you want to focus on in your next session?").first).to_be_visible()
     expect(desktop.get_by_text("Dormir mejor").first).to_be_visible()
+
+
+def test_a_spanish_speaking_client_answers_the_phq9_and_reads_the_crisis_resources_in_spanish(
+        live_server, phone, axe_check, practice):
+    phrases = english_phrases()
+    with scope(organisation=[practice.org]):
+        practice.client.language = "es"
+        practice.client.save()
+    accept_consent(practice)
+    page = phone
+    page.goto(live_server.url + make_link(practice, make_checkin(practice, instruments=("phq9",))))
+    page.get_by_role("heading", name="Cuestionario sobre la salud del paciente-9 (PHQ-9)").wait_for()
+    expect(page.get_by_text("Poco interés o placer en hacer cosas")).to_be_visible()
+    in_spanish(page, phrases)
+    both_widths(page, axe_check)
+    for n in range(1, 10):  # item 9 answered "Varios días": a risk answer
+        page.locator(f'input[name="a-phq9-{n}"][value="several-days"]').check()
+    page.get_by_role("button", name="Enviar mis respuestas").click()
+    page.get_by_role("heading", name="Por favor, busque apoyo ahora").wait_for()
+    expect(page.get_by_text("Si está pensando en hacerse daño")).to_be_visible()
+    in_spanish(page, phrases)
+    both_widths(page, axe_check)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polib
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from rapport.care.models import Channel, Client, Session
@@ -20,8 +23,7 @@ from rapport.scheduling import rescheduling
 from rapport.scheduling.models import ReminderPolicy
 from rapport.scheduling.reminders import send_due_reminders
 from rapport.scheduling.tasks import send_checkin_invitations
-from tests.checkins.conftest import accept_consent, make_checkin, make_link
-from tests.checkins.test_answer import PHQ9_MILD, phq9_post
+from tests.checkins.conftest import PHQ9_MILD, accept_consent, make_checkin, make_link, phq9_post
 
 ZONE = "America/Mexico_City"  # UTC-6 in December: 03:30 UTC is 21:30 the evening before
 SESSION_AT = datetime(2026, 12, 8, 3, 30, tzinfo=UTC)  # Monday 7 December, 21:30 in Mexico City
@@ -138,3 +140,36 @@ def test_the_default_crisis_resources_are_shown_in_spanish(spanish, client):
     assert "Si está pensando en hacerse daño" in page
     assert "If you are thinking about harming yourself" not in page
     assert_spanish(page.split("<main", 1)[1])
+
+
+def portal_pages(practice) -> list[str]:
+    return ["/portal/", "/portal/progress/", "/portal/goals/", "/portal/summaries/",
+            "/portal/intake/", "/portal/data/",
+            reverse("portal-reschedule", args=[practice.session.code])]
+
+
+def test_every_page_a_spanish_client_can_open_is_in_spanish(spanish, client):
+    from tests.portal.test_portal import log_in
+
+    accept_consent(spanish)
+    link = make_link(spanish, make_checkin(spanish, instruments=("phq9", "session-prep")))
+    pages = {"phq9": client.get(link).content.decode()}
+    pages["login"] = client.get("/portal/login/").content.decode()  # remembers the language
+    pages["support"] = client.post(link, phq9_post(PHQ9_MILD | {"phq9-9": 1})).content.decode()
+    pages["broken link"] = client.get("/c/not-a-token/").content.decode()
+    with scopes_disabled():  # ahead, whenever this runs: the portal offers to move it
+        Session.objects.filter(pk=spanish.session.pk).update(
+            scheduled_at=timezone.now() + timedelta(days=3))
+    log_in(client, spanish, email="cliente@riverside.test")
+    for path in portal_pages(spanish):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        pages[path] = response.content.decode()
+    for name, html in pages.items():
+        assert '<html lang="es"' in html, name
+        assert_spanish(html.split("<body", 1)[1])
+    # Dates written the Spanish way ("5 de diciembre", never "5 diciembre").
+    day = timezone.localtime(timezone.now() + timedelta(days=3), ZoneInfo(ZONE))
+    with translation.override("es"):
+        spanish_day = formats.date_format(day, "j \\d\\e F")
+    assert f"sesión del {spanish_day}" in pages["/portal/"], spanish_day

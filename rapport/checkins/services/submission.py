@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
@@ -107,7 +108,8 @@ def submit(
             raise InvalidAnswers({None: _("This check-in does not ask for that questionnaire.")})
         if not checkin.is_open(source.at):
             raise InvalidAnswers({None: _("This check-in opens when the session starts, %(when)s.") % {
-                "when": formats.date_format(timezone.localtime(checkin.opens_at), "l j F, H:i")}})
+                "when": formats.date_format(timezone.localtime(checkin.opens_at),
+                                            pgettext("date format", "l j F, H:i"))}})
     score, errors = check_answers(instrument, answers)
     if errors:
         raise InvalidAnswers(errors)
