@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from rapport.alerts.models import Alert, Status
 
 STEP_LABELS = {
-    Status.ACKNOWLEDGED: "Acknowledge: I have seen it",
-    Status.DISCUSSED: "Discussed with the client",
-    Status.RESOLVED: "Resolve",
+    Status.ACKNOWLEDGED: _("Acknowledge: I have seen it"),
+    Status.DISCUSSED: _("Discussed with the client"),
+    Status.RESOLVED: _("Resolve"),
 }
 
 

@@ -7,7 +7,8 @@ looks at the places where a string reaches a person:
 - form errors: `ValidationError(...)`, `form.add_error(field, ...)`;
 - form fields and widgets: `label=`, `help_text=`, `empty_label=`, the values of
   `error_messages={...}`, the labels of `choices=[(value, label), ...]`, and the `placeholder`,
-  `title` and `aria-label` of a widget's `attrs`;
+  `title` and `aria-label` of a widget's `attrs`; the labels of `TextChoices` members and of
+  constant tables named like `STEP_LABELS`, `WHEN_CHOICES` or `OUTCOMES`;
 - email: the subject and body handed to `send_mail`, `send_email`, `queue_email`,
   `EmailMessage`, `EmailMultiAlternatives`, and any `subject` / `body` variable (or a function
   named `..._subject` / `..._body` that returns one) composed from a literal;
@@ -54,6 +55,8 @@ SINKS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
 FIELD_KEYWORDS = ("label", "help_text", "empty_label")
 READ_ATTRS = ("placeholder", "title", "aria-label")
 COMPOSED_NAMES = re.compile(r"^(subject|body|\w+_subject|\w+_body)$")
+# Module or class constants that hold words for people: {key: label} or [(value, label), ...].
+LABEL_TABLES = re.compile(r"^[A-Z_]*(LABELS?|CHOICES|OUTCOMES|MESSAGES|TITLES|HEADINGS)$")
 
 # (path relative to the package's parent, the literal's text) -> why it need not be translated.
 ALLOWED: dict[tuple[str, str], str] = {
@@ -70,6 +73,7 @@ ALLOWED: dict[tuple[str, str], str] = {
 @dataclass(frozen=True)
 class _Finding:
     line: int
+    column: int
     text: str
 
 
@@ -106,7 +110,7 @@ def _unmarked(node: ast.expr | None) -> _Finding | None:
     text = _literal_text(node)
     if node is None or text is None or not LETTERS.search(text):
         return None
-    return _Finding(node.lineno, " ".join(text.split()))
+    return _Finding(node.lineno, node.col_offset, " ".join(text.split()))
 
 
 def _arguments(call: ast.Call, positions: tuple[int, ...], keywords: tuple[str, ...]):
@@ -165,7 +169,7 @@ class _Visitor(ast.NodeVisitor):
 
     def _add(self, node: ast.expr | None) -> None:
         finding = _unmarked(node)
-        if finding:
+        if finding and finding not in self.found:  # a table both named and handed to a field
             self.found.append(finding)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -191,8 +195,16 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if any(isinstance(t, ast.Name) and COMPOSED_NAMES.match(t.id) for t in node.targets):
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if any(COMPOSED_NAMES.match(name) for name in names):
             self._add(node.value)
+        if any(LABEL_TABLES.match(name) for name in names):
+            if isinstance(node.value, ast.Dict):
+                for value in node.value.values:
+                    self._add(value)
+            else:
+                for label in _choice_labels(node.value, {}):
+                    self._add(label)
         self.generic_visit(node)
 
     def visit_Return(self, node: ast.Return) -> None:

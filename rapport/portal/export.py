@@ -21,15 +21,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from rapport import instruments
 from rapport.checkins.models import Response
 from rapport.checkins.services.answers import GOAL_PROGRESS, goal_instrument
+from rapport.core import i18n
 from rapport.goals.services import goals_for_client
 from rapport.instruments import fhir
+from rapport.instruments.translation import localize
 from rapport.notes.models import ClosingSummary
 from rapport.notes.services import shared_records_for_client
 
@@ -43,22 +47,24 @@ def goal_titles(client) -> dict[str, str]:
     return {g.link_id: g.title for g in Goal.objects.filter(episode__client=client).order_by("pk")}
 
 
-def _goals(titles: dict[str, str], link_ids) -> instruments.Instrument:
+def _goals(titles: dict[str, str], link_ids, language: str | None = None) -> instruments.Instrument:
     """The goals as items in one fixed order (the order the goals were set; any the practice no
     longer has, last): stored answers carry no order of their own (PostgreSQL's jsonb sorts
     keys), and a response's items must follow its Questionnaire's."""
     rank = {k: n for n, k in enumerate(titles)}
     ordered = sorted(link_ids, key=lambda k: (rank.get(k, len(rank)), k))
-    return goal_instrument({k: titles.get(k, "A goal") for k in ordered})
+    return goal_instrument({k: titles.get(k, _("A goal")) for k in ordered}, language)
 
 
-def _instrument(response: Response, titles: dict[str, str]) -> instruments.Instrument | None:
+def _instrument(response: Response, titles: dict[str, str],
+                language: str | None = None) -> instruments.Instrument | None:
     """The instrument the response answered (goal-progress: one item per goal rated, with the
-    goal's wording); None when the practice no longer has its definition."""
+    goal's wording), in `language` where its definition has it (the FHIR export: the
+    definition's own words); None when the practice no longer has its definition."""
     try:
         if response.instrument_id == GOAL_PROGRESS:
-            return _goals(titles, response.answers)
-        return instruments.load(response.instrument_id)
+            return _goals(titles, response.answers, language)
+        return localize(instruments.load(response.instrument_id), language)
     except (instruments.UnknownInstrument, instruments.DefinitionError, ValueError):
         return None
 
@@ -169,24 +175,39 @@ def bundle(responses: list[Response], titles: dict[str, str] | None = None, clie
     return data
 
 
+def _stamp(value) -> str:
+    """A time as the reader writes it ("5 December 2026, 09:30"; "5 de diciembre de 2026, 09:30")."""
+    return formats.date_format(timezone.localtime(value), _("j F Y, H:i"))
+
+
+def _number(value: float) -> str:
+    """9.0 as "9", 7.5 as "7.5" (or "7,5": the reader's decimal separator)."""
+    return f"{value:g}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+
+
+def _day(iso: str | None) -> str:
+    """A day from records()' ISO timestamps, as the reader writes it."""
+    return formats.date_format(datetime.fromisoformat(iso), _("j F Y")) if iso else ""
+
+
 def summary(client, responses: list[Response], titles: dict[str, str] | None = None) -> str:
-    """The same responses in words, for a person to read."""
+    """The same responses in words, for a person to read, in the active language."""
     titles = titles or {}
     lines = [
-        f"Your check-in answers at {client.organisation.name}",
-        f"Prepared {timezone.localtime():%d %B %Y %H:%M}",
+        _("Your check-in answers at %(practice)s") % {"practice": client.organisation.name},
+        _("Prepared %(when)s") % {"when": _stamp(timezone.now())},
         "",
     ]
     if not responses:
-        lines.append("You have not answered any check-ins yet.")
+        lines.append(_("You have not answered any check-ins yet."))
     for r in responses:
-        instrument = _instrument(r, titles)
+        instrument = _instrument(r, titles, translation.get_language())
         title = instrument.title if instrument else r.instrument_id
-        when = timezone.localtime(r.submitted_at)
-        lines.append(f"{when:%d %B %Y %H:%M} - {title}")
+        lines.append(f"{_stamp(r.submitted_at)} - {title}")
         if r.total is not None:
-            total = f"{r.total:g}"
-            lines.append(f"  Score: {total}" + (f" ({r.severity_label})" if r.severity_label else ""))
+            score = _("Score: %(total)s") % {"total": _number(r.total)}
+            band = f" ({i18n.severity(r.severity_label)})" if r.severity_label else ""
+            lines.append(f"  {score}{band}")
         for link_id, value in _answers(r).items():
             text = link_id
             if instrument is not None:
@@ -226,29 +247,34 @@ def records(client, request=None) -> dict[str, Any]:
 
 
 def records_text(data: dict[str, Any]) -> str:
-    """The same records in words, appended to summary.txt."""
-    lines = ["Your goals", ""]
-    for g in data["goals"] or [{"title": "No goals yet.", "status": "", "ratings": [],
+    """The same records in words, appended to summary.txt, in the active language."""
+    lines = [_("Your goals"), ""]
+    for g in data["goals"] or [{"title": _("No goals yet."), "status": "", "ratings": [],
                                  "milestones": [], "description": ""}]:
         lines.append(f"- {g['title']}" + (f" ({g['status']})" if g["status"] else ""))
         if g["description"]:
             lines.append(f"  {g['description']}")
-        lines += [f"  Rated {r['rating']:g} on {r['at'][:10]}" for r in g["ratings"]]
-        lines += [f"  Milestone {m['at'][:10]}: {m['text']}" for m in g["milestones"]]
-    lines += ["", "Session summaries, next steps and homework", ""]
+        lines += ["  " + _("Rated %(rating)s on %(day)s") % {
+            "rating": _number(r["rating"]), "day": _day(r["at"])} for r in g["ratings"]]
+        lines += ["  " + _("Milestone %(day)s: %(text)s") % {"day": _day(m["at"]), "text": m["text"]}
+                  for m in g["milestones"]]
+    lines += ["", _("Session summaries, next steps and homework"), ""]
     if not data["sessions"]:
-        lines.append("No session summaries shared with you yet.")
+        lines.append(_("No session summaries shared with you yet."))
     for r in data["sessions"]:
-        lines.append(f"Session on {r['session_at'][:10]} with {r['therapist']}")
-        for label, key in (("Summary", "summary"), ("Next steps", "next_steps")):
+        lines.append(_("Session on %(day)s with %(therapist)s") % {
+            "day": _day(r["session_at"]), "therapist": r["therapist"]})
+        for label, key in ((_("Summary"), "summary"), (_("Next steps"), "next_steps")):
             if r[key]:
                 lines.append(f"  {label}: {r[key]}")
         for h in r["homework"]:
-            done = f"done {h['done_at'][:10]}" if h["done_at"] else "not done yet"
-            lines.append(f"  Homework: {h['text']} ({done})")
+            done = (_("done %(day)s") % {"day": _day(h["done_at"])} if h["done_at"]
+                    else _("not done yet"))
+            lines.append("  " + _("Homework: %(text)s (%(done)s)") % {"text": h["text"], "done": done})
         lines.append("")
     for c in data["closing_summaries"]:
-        lines += [f"Closing summary from {c['therapist']}, {c['at'][:10]}", f"  {c['text']}", ""]
+        lines += [_("Closing summary from %(therapist)s, %(day)s") % {
+            "therapist": c["therapist"], "day": _day(c["at"])}, f"  {c['text']}", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -90,6 +90,9 @@ def _body(session):
 def reference(x):
     subject = f"{base}/{x}"
     return HttpResponse(status=204)
+
+STEP_LABELS = {"seen": "Seen it", "done": _("Fine")}
+WHEN_CHOICES = [("before", _("Fine")), ("after", "After it")]
 '''
 
 
@@ -99,7 +102,7 @@ def test_the_python_scanner_finds_unmarked_text_where_people_read_it_and_skips_t
         (7, "Shown unmarked"), (10, "Yes, done"), (13, "Start day"), (14, "Enter a day."),
         (15, "Your name"), (18, "Too late by {} days"), (22, "Saved."), (24, "Added"),
         (25, "Your session is at {}"), (26, "Reminder"), (27, "{}: your session"), (29, "Gone away."),
-        (32, "See you")]
+        (32, "See you"), (38, "Seen it"), (39, "After it")]
 
 
 def test_an_allowed_literal_is_skipped_only_in_its_own_module(monkeypatch):

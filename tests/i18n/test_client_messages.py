@@ -4,7 +4,9 @@ Spanish, with dates and times in the client's own time zone, written the Spanish
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -173,3 +175,23 @@ def test_every_page_a_spanish_client_can_open_is_in_spanish(spanish, client):
     with translation.override("es"):
         spanish_day = formats.date_format(day, "j \\d\\e F")
     assert f"sesión del {spanish_day}" in pages["/portal/"], spanish_day
+
+
+def test_the_data_a_spanish_client_downloads_reads_in_spanish(spanish, client):
+    from rapport.checkins.services.submission import submit
+    from tests.portal.test_portal import log_in
+
+    with scope(organisation=[spanish.org]):
+        submit(episode=spanish.episode, instrument_id="phq9",
+               answers={f"phq9-{n}": "several-days" for n in range(1, 10)})
+    log_in(client, spanish, email="cliente@riverside.test")
+    archive = zipfile.ZipFile(io.BytesIO(client.post("/portal/data/download/").content))
+    text = archive.read("summary.txt").decode()
+    assert text.startswith("Sus respuestas a los cuestionarios en Riverside"), text[:80]
+    assert "Cuestionario sobre la salud del paciente-9 (PHQ-9)" in text
+    assert "Puntuación: 9 (leve)" in text
+    assert "  Poco interés o placer en hacer cosas: Varios días" in text
+    with translation.override("es"):
+        today = formats.date_format(timezone.localtime(timezone.now(), ZoneInfo(ZONE)), "j \\d\\e F \\d\\e Y")
+    assert f"Preparado el {today}" in text
+    assert_spanish(text)

@@ -95,7 +95,7 @@ def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tup
         asks = (_("%(practice)s asks you to answer a short check-in (before your session).")
                 if checkin.when == When.BEFORE else
                 _("%(practice)s asks you to answer a short check-in (after your session)."))
-        until = formats.date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT")
+        until = formats.date_format(timezone.localtime(invitation.expires_at), _("j F Y"))
         subject = _("%(practice)s: a short check-in") % {"practice": org}
         body = _("Hello %(name)s,\n\n%(asks)s\n\n%(url)s\n\nThe link works until %(until)s "
                  "and can be used once. If it has expired, ask your therapist for a new one.\n") % {
