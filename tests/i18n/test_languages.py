@@ -147,38 +147,40 @@ def test_a_screener_without_a_spanish_text_is_shown_in_english_with_a_notice(cli
     assert '<span lang="en">Not at all</span>' in html
 
 
-def test_the_phq9_is_asked_in_its_official_spanish_and_scored_as_in_english(client, practice):
-    from rapport.checkins.models import Response
-
+def open_in_spanish(client, practice, instrument_id):
+    """A Spanish-speaking client opens a check-in of one questionnaire: (check-in, link, page)."""
     set_language(practice, practice.client, "es")
     accept_consent(practice)
-    checkin = make_checkin(practice, instruments=("phq9",))
+    checkin = make_checkin(practice, instruments=(instrument_id,))
     link = make_link(practice, checkin)
-    html = client.get(link).content.decode()
+    return checkin, link, client.get(link).content.decode()
+
+
+def stored_response(checkin):
+    from rapport.checkins.models import Response
+
+    with scopes_disabled():
+        return Response.objects.get(checkin=checkin)
+
+
+def test_the_phq9_is_asked_in_its_official_spanish_and_scored_as_in_english(client, practice):
+    checkin, link, html = open_in_spanish(client, practice, "phq9")
     assert "disponible en su idioma" not in html and '<span lang="en">' not in html
     assert "<h1>Cuestionario sobre la salud del paciente-9 (PHQ-9)</h1>" in html
     assert "Poco interés o placer en hacer cosas" in html and "Casi todos los días" in html
     answers = {f"a-phq9-{n}": "nearly-every-day" if n == 1 else "several-days" for n in range(1, 10)}
     client.post(link, dict(answers, instrument="phq9", action="submit"))
-    with scopes_disabled():
-        stored = Response.objects.get(checkin=checkin)
+    stored = stored_response(checkin)
     assert stored.total == 3 + 8 * 1 and stored.instrument_id == "phq9"
 
 
 def test_our_own_questionnaire_is_shown_in_spanish_and_scored_as_in_english(client, practice):
-    from rapport.checkins.models import Response
-
-    set_language(practice, practice.client, "es")
-    accept_consent(practice)
-    checkin = make_checkin(practice, instruments=("session-prep",))
-    link = make_link(practice, checkin)
-    html = client.get(link).content.decode()
+    checkin, link, html = open_in_spanish(client, practice, "session-prep")
     assert "¿En qué quiere centrarse en su próxima sesión?" in html and "disponible en su idioma" not in html
     form = {"instrument": "session-prep", "action": "submit", "a-since-last": "11"}
     assert "Escriba un número entero del 0 al 10." in client.post(link, form).content.decode()
     client.post(link, dict(form, **{"a-since-last": "6", "a-focus": "Dormir"}))
-    with scopes_disabled():
-        stored = Response.objects.get(checkin=checkin)
+    stored = stored_response(checkin)
     assert stored.subscales == {"since-last": 6} and stored.instrument_id == "session-prep"
 
 
