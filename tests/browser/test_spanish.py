@@ -4,10 +4,12 @@ clean at both widths; their therapist's pages stay in the therapist's English.""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import polib
 import pytest
 from django.core import mail
+from django.utils import timezone
 from django_scopes import scope
 from playwright.sync_api import expect
 
@@ -102,7 +104,11 @@ def test_a_spanish_speaking_client_answers_and_reads_their_portal_in_spanish(
     page.goto(live_server.url + url[url.index("/portal/"):])
     page.get_by_role("button", name="Entrar").click()
     page.get_by_role("heading", name="Hola, Riverside Client").wait_for()
-    for path in ("", "progress/", "goals/", "summaries/", "intake/", "data/"):
+    with scope(organisation=[practice.org]):  # ahead: the portal offers to move it
+        practice.session.scheduled_at = timezone.now() + timedelta(days=3)
+        practice.session.save(update_fields=["scheduled_at"])
+    move = f"sessions/{practice.session.code}/move/"
+    for path in ("", "progress/", "goals/", "summaries/", "intake/", "data/", move):
         page.goto(f"{live_server.url}/portal/{path}")
         in_spanish(page, phrases)
         both_widths(page, axe_check)
