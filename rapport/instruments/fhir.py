@@ -299,20 +299,29 @@ def _q_item_codes(q: Mapping[str, Any] | None) -> dict[str, str]:
     return result
 
 
+def _panel(instrument: Instrument) -> set[str]:
+    return {c.get("code") for c in instrument.definition.get("code", []) if c.get("system") == LOINC}
+
+
 def _loinc_instrument(codes: set[str], panel: str | None) -> Instrument:
-    """The instrument whose LOINC items include every answered code (the smallest such)."""
+    """The instrument a LOINC-coded response answers: the one whose panel code is `panel`
+    (its answered items named by LOINC item codes or by our linkIds, for an instrument such as
+    the PCL-5 whose items LOINC codes we could not verify), or else the smallest whose LOINC
+    items include every answered code."""
     candidates = []
     for instrument_id in instrument_ids():
         instrument = load(instrument_id)
-        own_panel = {c.get("code") for c in instrument.definition.get("code", [])
-                     if c.get("system") == LOINC}
-        if panel and panel not in own_panel:
+        if panel and panel not in _panel(instrument):
             continue
         have = set(item_codes(instrument).values())
-        if codes and codes <= have:
+        if panel:
+            have |= {i.link_id for i in instrument.items}
+        if (codes or panel) and codes <= have:
             candidates.append((len(have), instrument.id, instrument))
     if not candidates:
         what = f"panel {panel}" if panel else f"items {', '.join(sorted(codes)) or '(none)'}"
+        if panel and any(panel in _panel(load(i)) for i in instrument_ids()):
+            what += f" with items {', '.join(sorted(codes))}"
         raise ValueError(f"no instrument here has the LOINC {what}")
     return min(candidates)[2]
 
