@@ -326,6 +326,11 @@ def _loinc_instrument(codes: set[str], panel: str | None) -> Instrument:
     return min(candidates)[2]
 
 
+# LOINC publishes each panel as a Questionnaire with this canonical URL plus the panel code (the
+# "Questionnaire definition" link on its term pages, e.g. cdn.loinc.org/55757-9).
+LOINC_QUESTIONNAIRE = "http://loinc.org/q/"
+
+
 def read_questionnaire_response(
     resource: Mapping[str, Any], questionnaires: Mapping[str, Mapping[str, Any]] | None = None
 ) -> tuple[Instrument, dict[str, Any]]:
@@ -335,7 +340,8 @@ def read_questionnaire_response(
     `goal-progress-<episode>` reads as goal-progress), or is coded with LOINC: its items'
     linkIds are LOINC item codes (with or without a leading "/"), or its Questionnaire (found in
     `questionnaires`, canonical URL -> resource, e.g. from the same Bundle) gives them as item
-    codes and may name the panel. A coded answer becomes our answer code (LOINC answer codes are
+    codes and may name the panel, as LOINC's own canonical (http://loinc.org/q/<panel>) does;
+    an LHC-Forms linkId path ("/<group>/<code>") names the item by its last part. A coded answer becomes our answer code (LOINC answer codes are
     mapped back); an item with several answers is passed on as a list, which scoring reports
     as an error for that item. Raises ValueError when the resource is not valid FHIR or its
     instrument cannot be told.
@@ -355,9 +361,11 @@ def read_questionnaire_response(
         q_codes = _q_item_codes(q)
         panel = next((c.get("code") for c in (q or {}).get("code", [])
                       if c.get("system") == LOINC), None)
+        if q is None and url.startswith(LOINC_QUESTIONNAIRE):
+            panel = url[len(LOINC_QUESTIONNAIRE):]  # LOINC's own form of the panel
 
-        def code_of(link_id: str) -> str:
-            return q_codes.get(link_id) or link_id.lstrip("/")
+        def code_of(link_id: str) -> str:  # LHC-Forms linkIds are paths: "/<group>/<item code>"
+            return q_codes.get(link_id) or link_id.rstrip("/").rsplit("/", 1)[-1]
 
         answered = {code_of(i["linkId"]) for i in leaves}
         if not answered and not panel:

@@ -246,3 +246,26 @@ def test_every_loinc_code_we_export_is_read_back_by_import(instrument_id: str) -
         with pytest.raises(ValueError, match="no instrument here has the LOINC panel 101697-1 with items"):
             read_questionnaire_response({**rehosted, "item": [{**qr["item"][0], "linkId": "x"}]},
                                         {bare["url"]: bare})
+
+
+def test_lhc_forms_paths_and_loincs_own_canonical_name_the_items_and_the_panel() -> None:
+    answers = [{"valueCoding": {"system": LOINC, "code": "LA6570-1"}}]
+    nested = {"resourceType": "QuestionnaireResponse", "status": "completed",
+              "questionnaire": "http://loinc.org/q/69737-5",
+              "item": [{"linkId": "/69737-5", "item": [
+                  {"linkId": f"/69737-5/{code}", "answer": answers}
+                  for code in ("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8",
+                               "69736-7")]}]}
+    instrument, read = read_questionnaire_response(nested)
+    assert instrument.id == "gad7" and instrument.score(read).total == 14
+    # The panel in LOINC's canonical picks the GAD-7 even for its first two items alone
+    # (without it, those two are read as the smaller GAD-2).
+    two = {**nested, "item": [{"linkId": "/69737-5", "item": nested["item"][0]["item"][:2]}]}
+    assert read_questionnaire_response(two)[0].id == "gad7"
+    assert read_questionnaire_response({**two, "questionnaire": "http://example.org/q"})[0].id == "gad2"
+    pcl5 = {"resourceType": "QuestionnaireResponse", "status": "completed",
+            "questionnaire": "http://loinc.org/q/101697-1",
+            "item": [{"linkId": f"pcl5-{n}", "answer": [{"valueCoding": {"code": "moderately"}}]}
+                     for n in range(1, 21)]}
+    instrument, read = read_questionnaire_response(pcl5)
+    assert instrument.id == "pcl5" and instrument.score(read).total == 40
