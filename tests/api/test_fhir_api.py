@@ -58,8 +58,10 @@ def test_each_response_conforms_to_the_questionnaire_served_for_it(client, world
     for entry in bundle["entry"]:
         response = entry["resource"]
         found = _get(client, "/fhir/Questionnaire", raw, url=response["questionnaire"]).json()
-        assert found["total"] == 1
+        assert found["total"] == 1 and schema_errors(found) == []
         assert questionnaire_conformance(response, found["entry"][0]["resource"]) == []
+        read = _get(client, f"/fhir/Questionnaire/{found['entry'][0]['resource']['id']}", raw).json()
+        assert read == found["entry"][0]["resource"] and schema_errors(read) == []
         assert response["subject"]["reference"] == f"http://testserver/fhir/Patient/{world.client.code}"
 
 
