@@ -62,8 +62,10 @@ def with_observation_counts(responses):
     """The responses (in their order) annotated with `n_observations` (one per score: the total
     when there is one, and each subscale, as `export.resources` builds them), and the running
     counts `observations_before` and `observations_upto` of all before and up to each one."""
-    counted = responses.annotate(n_observations=(
-        Case(When(total__isnull=False, then=Value(1)), default=Value(0)) + _KeyCount("subscales")))
+    scores = Case(When(total__isnull=False, then=Value(1)), default=Value(0)) + _KeyCount("subscales")
+    # A response whose definition the practice no longer has is exported without Observations.
+    counted = responses.annotate(n_observations=Case(
+        When(instrument_id__in=instruments.instrument_ids(), then=scores), default=Value(0)))
     upto = Window(Sum("n_observations"), order_by=[F("submitted_at").asc(), F("pk").asc()])
     return counted.annotate(observations_upto=upto,
                             observations_before=upto - F("n_observations"))

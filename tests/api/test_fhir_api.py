@@ -7,6 +7,7 @@ from __future__ import annotations
 from django_scopes import scope
 
 from rapport.api import fhir_server as server
+from rapport.checkins.models import Response
 from rapport.checkins.services.submission import submit
 from tests.api.conftest import PHQ9_MILD, bearer
 from tests.fhir.validators import _references, questionnaire_conformance, schema_errors
@@ -191,3 +192,21 @@ def test_observation_search_filters_and_pages_within_the_practice_only(client, w
     asked = _get(client, "/fhir/Observation", world.raw["other_practice"],
                  patient=f"Patient/{world.client.code}").json()
     assert asked["total"] == 0 and not asked.get("entry")
+
+
+def test_a_response_whose_definition_is_gone_counts_no_observations(client, world):
+    """Its answers are still served (a QuestionnaireResponse), but no scores: total and pages
+    leave it out rather than promising Observations that are never built."""
+    _history(world)
+    with scope(organisation=[world.org]):
+        pcl5 = Response.objects.get(instrument_id="pcl5")
+        Response.objects.filter(pk=pcl5.pk).update(instrument_id="retired-measure")
+    raw = world.raw["therapist_own"]
+    every = _get(client, "/fhir/Observation", raw, _count="200").json()
+    assert every["total"] == len(every["entry"]) == 23 - 5
+    assert not any(e["resource"]["id"].startswith(str(pcl5.code)) for e in every["entry"])
+    totals, entries, _n = _pages(client, raw, 4)
+    assert set(totals) == {18} and [e["resource"]["id"] for e in entries] == [
+        e["resource"]["id"] for e in every["entry"]]
+    served = _get(client, f"/fhir/QuestionnaireResponse/{pcl5.code}", raw)
+    assert served.status_code == 200 and schema_errors(served.json()) == []
