@@ -14,6 +14,7 @@ import hashlib
 import re
 from typing import Any
 
+from django.db.models import Case, F, Func, IntegerField, Sum, Value, When, Window
 from django.http import Http404, HttpRequest
 
 from rapport import instruments
@@ -40,6 +41,34 @@ def responses_for(request: HttpRequest):
     """The stored responses the user reaches (as on the session pages)."""
     return (Response.objects.filter(episode__in=access.episodes_for(request))
             .select_related("episode", "episode__client").order_by("submitted_at", "pk"))
+
+
+class _KeyCount(Func):
+    """The number of keys of a JSON object column (a response's subscales)."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="(SELECT count(*) FROM json_each(%(expressions)s))", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="(SELECT count(*) FROM jsonb_object_keys(%(expressions)s))",
+                           **extra)
+
+
+def with_observation_counts(responses):
+    """The responses (in their order) annotated with `n_observations` (one per score: the total
+    when there is one, and each subscale, as `export.resources` builds them), and the running
+    counts `observations_before` and `observations_upto` of all before and up to each one."""
+    scores = Case(When(total__isnull=False, then=Value(1)), default=Value(0)) + _KeyCount("subscales")
+    # A response whose definition the practice no longer has is exported without Observations.
+    counted = responses.annotate(n_observations=Case(
+        When(instrument_id__in=instruments.instrument_ids(), then=scores), default=Value(0)))
+    upto = Window(Sum("n_observations"), order_by=[F("submitted_at").asc(), F("pk").asc()])
+    return counted.annotate(observations_upto=upto,
+                            observations_before=upto - F("n_observations"))
 
 
 def readable_episodes(request: HttpRequest, episode_ids) -> set[int]:

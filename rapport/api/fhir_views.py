@@ -9,6 +9,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -224,13 +225,22 @@ def _search_qrs(request, offset, count):
 
 
 def _search_observations(request, offset, count):
-    # Paged by response (each gives its few scores); total counts the observations of all.
+    # Counted and paged in the database: each response gives one Observation per score (its
+    # total, if any, and each subscale), so a running sum over the responses says which of them
+    # hold the page; only those are built.
     responses = _responses(request)
     if (code := _code(request, "derived-from", "QuestionnaireResponse")) is not None:
         responses = responses.filter(code=code)
-    built = server.response_resources(request, list(responses))
+    scored = server.with_observation_counts(responses)
+    total = scored.aggregate(n=Sum("n_observations"))["n"] or 0
+    page = list(scored.filter(observations_upto__gt=offset,
+                              observations_before__lt=offset + count))
+    if not page:
+        return total, []
+    built = server.response_resources(request, page)
     observations = [o for b in built for o in b[1:]]
-    return len(observations), observations[offset:offset + count]
+    skip = offset - page[0].observations_before
+    return total, observations[skip:skip + count]
 
 
 _SEARCHES = {"Patient": _search_patients, "Questionnaire": _search_questionnaires,

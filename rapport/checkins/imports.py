@@ -7,8 +7,9 @@ Two kinds of file:
   our Questionnaires or coded with LOINC (rapport.instruments.fhir.read_questionnaire_response).
   A response's subject is a Patient of the same file, or the client named on the command line.
   Observations and Questionnaires are not stored: every score is computed again by the
-  instruments library, as for any check-in. Goal ratings are listed as ignored: the goals they
-  rate do not exist in this practice.
+  instruments library, as for any check-in. Goal ratings bring their goals: each goal they rate
+  becomes an agreed goal of the client here, in its own words, and the ratings its goal-progress
+  responses (rapport.checkins.import_goals).
 
 `plan_csv` / `plan_fhir` check everything and change nothing: the plan lists what would be
 created, what was imported before (skipped, so importing a file twice stores nothing twice),
@@ -33,6 +34,7 @@ from rapport import instruments
 from rapport.audit.services import record
 from rapport.care import imports as clients
 from rapport.care.models import CareEpisode, Client
+from rapport.checkins import import_goals
 from rapport.checkins.models import ImportedRecord, ImportSource, Respondent
 from rapport.checkins.services.answers import GOAL_PROGRESS
 from rapport.checkins.services.submission import Source, submit
@@ -55,6 +57,7 @@ class NewResponse:
     total: float | None
     new_client: clients.NewClient | None = None  # a client this import creates
     client: Client | None = None  # or one the practice has
+    goals: dict[str, str] | None = None  # goal-progress: {linkId here: the goal's words}
 
     def describe(self) -> str:
         who = self.new_client.fields["name"] if self.new_client else self.client.name
@@ -70,10 +73,21 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    goals: dict[str, import_goals.NewGoal] = field(default_factory=dict)  # by code
+    # client pk -> the Patient it was imported from, for a client imported before
+    patient_keys: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def new_goals(self) -> list[import_goals.NewGoal]:
+        return [g for g in self.goals.values() if not g.existing]
 
     def report(self) -> list[str]:
         """What would be (or was) created, skipped, ignored and refused, one line each."""
         lines = [f"create {c.where}: {c.describe()}" for c in self.clients]
+        for g in self.goals.values():
+            who = g.owner.fields["name"] if isinstance(g.owner, clients.NewClient) else g.owner.name
+            lines.append(f"{'skip' if g.existing else 'create'} {g.where}: {g.describe(who)}"
+                         + (", imported before" if g.existing else ""))
         lines += [f"create {r.where}: {r.describe()}" for r in self.responses]
         lines += [f"skip {line}" for line in self.skipped]
         lines += [f"ignore {line}" for line in self.ignored]
@@ -192,6 +206,7 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
         if source_id in done:
             found = Client.objects.get(pk=done[source_id])
             plan.skipped.append(f"{where}: imported before as client {found.name}")
+            plan.patient_keys[found.pk] = source_id
             patients.update(dict.fromkeys(refs, found))
             continue
         outcome = clients.check(where, clients.patient_fields(resource), organisation,
@@ -207,7 +222,8 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
         if kind == "Patient":
             continue
         if kind == "QuestionnaireResponse":
-            _plan_response(plan, where, full_url, resource, questionnaires, patients, client, done)
+            _plan_response(plan, where, full_url, resource, questionnaires, patients, client, done,
+                           organisation)
         elif kind in ("Questionnaire", "Observation"):
             plan.ignored.append(f"{where}: scores and questionnaires come from Rapport's own "
                                 "instrument definitions")
@@ -215,6 +231,7 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
             plan.refused.append((where, "an entry without a resource"))
         else:
             plan.ignored.append(f"{where}: Rapport imports Patients and QuestionnaireResponses")
+    import_goals.mark_existing(plan.goals, organisation)
     return plan
 
 
@@ -226,8 +243,24 @@ def _valid(resource: Mapping[str, Any]) -> bool:
     return True
 
 
+def _target(plan: Plan, where: str, resource: dict[str, Any], patients: dict,
+            client: Client | None) -> clients.NewClient | Client | None:
+    """The client a response goes to (its subject, or the one named), or None when refused."""
+    subject = (resource.get("subject") or {}).get("reference")
+    target = patients.get(subject) if subject else client
+    if isinstance(target, str):
+        plan.refused.append((where, f"its subject, {target}, is refused"))
+        return None
+    if target is None:
+        why = (f"its subject {subject!r} is not a Patient in this file" if subject
+               else "it names no subject; give the client it belongs to (--client)")
+        plan.refused.append((where, why))
+    return target
+
+
 def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, Any],
-                   questionnaires: dict, patients: dict, client: Client | None, done: dict) -> None:
+                   questionnaires: dict, patients: dict, client: Client | None, done: dict,
+                   organisation) -> None:
     try:
         fhir.validate_resource(resource)  # from here on, every element has its FHIR shape
     except ValueError as e:
@@ -241,15 +274,8 @@ def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, An
         plan.refused.append((where, f"status {resource.get('status')!r}: only completed (or "
                                     "amended) responses are imported"))
         return
-    subject = (resource.get("subject") or {}).get("reference")
-    target = patients.get(subject) if subject else client
-    if isinstance(target, str):
-        plan.refused.append((where, f"its subject, {target}, is refused"))
-        return
+    target = _target(plan, where, resource, patients, client)
     if target is None:
-        why = (f"its subject {subject!r} is not a Patient in this file" if subject
-               else "it names no subject; give the client it belongs to (--client)")
-        plan.refused.append((where, why))
         return
     try:
         instrument, answers = fhir.read_questionnaire_response(resource, questionnaires)
@@ -259,11 +285,6 @@ def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, An
     except ValueError as e:
         plan.refused.append((where, str(e)[:500]))
         return
-    if instrument.id == GOAL_PROGRESS:
-        # Listed, never silent: the goals are agreed again with the client in this practice.
-        plan.ignored.append(f"{where}: goal ratings are not imported: the goals they rate are "
-                            "not goals of this practice")
-        return
     if (instrument.respondent or Respondent.CLIENT) != Respondent.CLIENT:
         plan.refused.append((where, f"{instrument.id} is answered by a therapist; only a "
                                     "client's answers are imported"))
@@ -272,6 +293,18 @@ def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, An
     if isinstance(authored, str):
         plan.refused.append((where, authored))
         return
+    new = target if isinstance(target, clients.NewClient) else None
+    goals = None
+    if instrument.id == GOAL_PROGRESS:
+        key = (new.source_id or new.where) if new else plan.patient_keys.get(target.pk,
+                                                                             str(target.code))
+        outcome = import_goals.plan(where, resource, answers, questionnaires=questionnaires,
+                                    owner=target, owner_key=key, organisation=organisation,
+                                    authored=authored, goals=plan.goals)
+        if isinstance(outcome, str):
+            plan.refused.append((where, outcome))
+            return
+        answers, goals, instrument = outcome
     score = instrument.score(answers)
     problems = [str(e) for e in score.errors]
     problems += [f"{i.link_id}: required, not answered" for i in instrument.items
@@ -280,9 +313,8 @@ def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, An
     if problems:
         plan.refused.append((where, "; ".join(problems)[:1000]))
         return
-    new = target if isinstance(target, clients.NewClient) else None
     plan.responses.append(NewResponse(where, source_id, instrument, answers, authored, score.total,
-                                      new_client=new, client=None if new else target))
+                                      new_client=new, client=None if new else target, goals=goals))
     done[source_id] = None  # a second copy in the same file is skipped too
 
 
@@ -291,6 +323,14 @@ def _plan_response(plan: Plan, where: str, full_url: str, resource: dict[str, An
 
 def _episode(client: Client) -> CareEpisode | None:
     return CareEpisode.objects.filter(client=client).order_by("-started_on", "-id").first()
+
+
+def _episode_of(client: Client, episodes: dict[int, CareEpisode], where: str) -> CareEpisode:
+    """The episode this import made for the client, else their latest; ImportRefused if none."""
+    episode = episodes.get(client.pk) or _episode(client)
+    if episode is None:
+        raise ImportRefused(f"{where}: {client.name} has no episode to store it in")
+    return episode
 
 
 def apply(plan: Plan, organisation, *, actor_label: str) -> dict[str, int]:
@@ -306,18 +346,20 @@ def apply(plan: Plan, organisation, *, actor_label: str) -> dict[str, int]:
             if new.source_id:
                 ImportedRecord.objects.create(organisation=organisation, client=made,
                                               source=plan.source, source_id=new.source_id)
+        for goal in plan.new_goals:
+            client = goal.owner.client if isinstance(goal.owner, clients.NewClient) else goal.owner
+            import_goals.create(goal, _episode_of(client, episodes, goal.where),
+                                actor_label=actor_label)
         for item in plan.responses:
             client = item.new_client.client if item.new_client else item.client
-            episode = episodes.get(client.pk) or _episode(client)
-            if episode is None:
-                raise ImportRefused(f"{item.where}: {client.name} has no episode to store it in")
-            stored = submit(episode, item.instrument.id, item.answers,
+            stored = submit(_episode_of(client, episodes, item.where), item.instrument.id,
+                            item.answers, goals=item.goals,
                             source=Source(at=item.authored, actor_label=actor_label))
             ImportedRecord.objects.create(organisation=organisation, client=client,
                                           response=stored.response, source=plan.source,
                                           source_id=item.source_id)
-        counts = {"clients": len(plan.clients), "responses": len(plan.responses),
-                  "skipped": len(plan.skipped)}
+        counts = {"clients": len(plan.clients), "goals": len(plan.new_goals),
+                  "responses": len(plan.responses), "skipped": len(plan.skipped)}
         record(None, "checkins.import.applied", organisation=organisation,
                actor_label=actor_label, detail={"source": plan.source, **counts})
     return counts

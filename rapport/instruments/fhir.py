@@ -299,22 +299,36 @@ def _q_item_codes(q: Mapping[str, Any] | None) -> dict[str, str]:
     return result
 
 
+def _panel(instrument: Instrument) -> set[str]:
+    return {c.get("code") for c in instrument.definition.get("code", []) if c.get("system") == LOINC}
+
+
 def _loinc_instrument(codes: set[str], panel: str | None) -> Instrument:
-    """The instrument whose LOINC items include every answered code (the smallest such)."""
+    """The instrument a LOINC-coded response answers: the one whose panel code is `panel`
+    (its answered items named by LOINC item codes or by our linkIds, for an instrument such as
+    the PCL-5 whose items LOINC codes we could not verify), or else the smallest whose LOINC
+    items include every answered code."""
     candidates = []
     for instrument_id in instrument_ids():
         instrument = load(instrument_id)
-        own_panel = {c.get("code") for c in instrument.definition.get("code", [])
-                     if c.get("system") == LOINC}
-        if panel and panel not in own_panel:
+        if panel and panel not in _panel(instrument):
             continue
         have = set(item_codes(instrument).values())
-        if codes and codes <= have:
+        if panel:
+            have |= {i.link_id for i in instrument.items}
+        if (codes or panel) and codes <= have:
             candidates.append((len(have), instrument.id, instrument))
     if not candidates:
         what = f"panel {panel}" if panel else f"items {', '.join(sorted(codes)) or '(none)'}"
+        if panel and any(panel in _panel(load(i)) for i in instrument_ids()):
+            what += f" with items {', '.join(sorted(codes))}"
         raise ValueError(f"no instrument here has the LOINC {what}")
     return min(candidates)[2]
+
+
+# LOINC publishes each panel as a Questionnaire with this canonical URL plus the panel code (the
+# "Questionnaire definition" link on its term pages, e.g. cdn.loinc.org/55757-9).
+LOINC_QUESTIONNAIRE = "http://loinc.org/q/"
 
 
 def read_questionnaire_response(
@@ -326,7 +340,8 @@ def read_questionnaire_response(
     `goal-progress-<episode>` reads as goal-progress), or is coded with LOINC: its items'
     linkIds are LOINC item codes (with or without a leading "/"), or its Questionnaire (found in
     `questionnaires`, canonical URL -> resource, e.g. from the same Bundle) gives them as item
-    codes and may name the panel. A coded answer becomes our answer code (LOINC answer codes are
+    codes and may name the panel, as LOINC's own canonical (http://loinc.org/q/<panel>) does;
+    an LHC-Forms linkId path ("/<group>/<code>") names the item by its last part. A coded answer becomes our answer code (LOINC answer codes are
     mapped back); an item with several answers is passed on as a list, which scoring reports
     as an error for that item. Raises ValueError when the resource is not valid FHIR or its
     instrument cannot be told.
@@ -346,9 +361,11 @@ def read_questionnaire_response(
         q_codes = _q_item_codes(q)
         panel = next((c.get("code") for c in (q or {}).get("code", [])
                       if c.get("system") == LOINC), None)
+        if q is None and url.startswith(LOINC_QUESTIONNAIRE):
+            panel = url[len(LOINC_QUESTIONNAIRE):]  # LOINC's own form of the panel
 
-        def code_of(link_id: str) -> str:
-            return q_codes.get(link_id) or link_id.lstrip("/")
+        def code_of(link_id: str) -> str:  # LHC-Forms linkIds are paths: "/<group>/<item code>"
+            return q_codes.get(link_id) or link_id.rstrip("/").rsplit("/", 1)[-1]
 
         answered = {code_of(i["linkId"]) for i in leaves}
         if not answered and not panel:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from django_scopes import scope
 
 from rapport.checkins.models import CheckIn
@@ -58,4 +63,41 @@ def test_the_readme_example_creates_and_sends_a_checkin(client, practice, mailou
     env["CHECKIN"] = planned[0]["code"]
     sent = _run(client, send, env)
     assert sent.status_code == 201 and sent.json()["channel"] == "email"
+    assert [m.to for m in mailoutbox] == [["client@riverside.test"]]
+
+
+def _shell_commands() -> list[str]:
+    text = README.read_text()
+    block = re.search(r"<!-- api-example -->\n```sh\n(.*?)```", text, re.S)[1]
+    return [line for line in block.splitlines() if line.startswith("curl ")]
+
+
+def _shell(line: str, env: dict):
+    """Run one line of the README with bash (and the real curl); its output as JSON."""
+    done = subprocess.run([BASH, "-c", line], env=env, capture_output=True, text=True,  # noqa: S603
+                          timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+BASH = shutil.which("bash") or "/bin/bash"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.django_db(transaction=True)
+def test_the_readme_example_runs_with_curl_against_a_live_server(live_server, practice, mailoutbox):
+    """The same two lines, run by the shell with the real curl against a running server."""
+    with scope(organisation=[practice.org]):
+        practice.client.email = "client@riverside.test"
+        practice.client.save()
+    env = {"PATH": os.environ["PATH"], "RAPPORT_URL": live_server.url,
+           "SESSION": str(practice.session.code),
+           "RAPPORT_TOKEN": make_token(practice, practice.therapist, ["checkins:write"])}
+    create, send = _shell_commands()
+    planned = [c for c in _shell(create, env) if c["respondent"] == "client"]
+    with scope(organisation=[practice.org]):
+        stored = {str(c.code) for c in CheckIn.objects.filter(session=practice.session)}
+    assert planned and {c["code"] for c in planned} <= stored
+    env["CHECKIN"] = planned[0]["code"]
+    sent = _shell(send, env)
+    assert sent["channel"] == "email"
     assert [m.to for m in mailoutbox] == [["client@riverside.test"]]

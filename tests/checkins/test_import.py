@@ -18,8 +18,9 @@ from rapport.care.models import CareEpisode, Client
 from rapport.checkins import imports
 from rapport.checkins.models import ImportedRecord, Response
 from rapport.checkins.services import submission as checkins
+from rapport.checkins.services.answers import goals_to_rate
 from rapport.goals import services as goals
-from rapport.goals.models import Side
+from rapport.goals.models import Goal, GoalStatus, Side
 from rapport.portal import export
 from rapport.portal.views import _my_responses
 
@@ -50,8 +51,11 @@ def run(tmp_path, practice_name, *args, data=None, csv=None):
 
 
 def scores(org):
+    """Every stored score; a goal's subscale named by the goal's words (its id differs per practice)."""
     with scope(organisation=[org]):
-        return [(r.instrument_id, r.total, r.severity_label, r.subscales, sorted(r.flags),
+        words = {str(g.code): g.title for g in Goal.objects.all()}
+        return [(r.instrument_id, r.total, r.severity_label,
+                 {words.get(k, k): v for k, v in r.subscales.items()}, sorted(r.flags),
                  r.submitted_at) for r in Response.objects.order_by("submitted_at", "id")]
 
 
@@ -61,11 +65,13 @@ def counts(org):
 
 
 def exported(practice):
-    """The client's portal export, after answering a range of instruments and a goal."""
+    """The client's portal export, after answering a range of instruments and two goals."""
     with scope(organisation=[practice.org]):
         goal = goals.propose_goal(practice.episode, "Take the bus", side=Side.THERAPIST,
                                   user=practice.therapist)
         goals.agree_goal(goal, side=Side.CLIENT)
+        walk = goals.propose_goal(practice.episode, "Walk to the café", side=Side.CLIENT)
+        goals.agree_goal(walk, side=Side.THERAPIST, user=practice.therapist)
         for instrument_id, answers in (
             ("phq9", PHQ9), ("gad7", {f"gad7-{n}": 3 for n in range(1, 8)}),
             ("phq2", {"phq2-1": 1, "phq2-2": 2}), ("gad2", {"gad2-1": 3, "gad2-2": 3}),
@@ -74,7 +80,8 @@ def exported(practice):
                                       "listening": 6, "safety": 9, "goals": 7,
                                       "not-right": "Rushed"}),
             ("session-prep", {"focus": "Sleep", "since-last": 6}),
-            ("phq9", PHQ9 | {"phq9-9": 2}), ("goal-progress", {goal.link_id: 4}),
+            ("goal-progress", {goal.link_id: 4, walk.link_id: 7}),
+            ("phq9", PHQ9 | {"phq9-9": 2}), ("goal-progress", {goal.link_id: 6, walk.link_id: 9}),
         ):
             checkins.submit(episode=practice.episode, instrument_id=instrument_id, answers=answers)
         client = practice.client
@@ -86,21 +93,28 @@ def test_round_trip_into_an_empty_practice_reproduces_the_scores(practice, tmp_p
     bundle = exported(practice)
     org, therapist = empty_practice()
     out = run(tmp_path, "Harbour", "--therapist", therapist.email, data=bundle)
-    assert "Imported 1 clients and 8 responses" in out
-    assert "ignore" in out and "goal ratings are not imported" in out
-    original = [s for s in scores(practice.org) if s[0] != "goal-progress"]
-    assert scores(org) == original
+    assert "Imported 1 clients, 2 goals and 10 responses" in out
+    assert "goal ratings are not imported" not in out and "REFUSE" not in out
+    assert scores(org) == scores(practice.org)
     with scope(organisation=[org]):
         client = Client.objects.get()
         assert (client.name, client.preferred_name) == ("Riverside Client", "")
-        assert CareEpisode.objects.get().therapist == therapist
-        assert Response.objects.filter(imported__source="fhir").count() == 8
+        episode = CareEpisode.objects.get()
+        assert episode.therapist == therapist
+        assert Response.objects.filter(imported__source="fhir").count() == 10
+        # The goals, in the client's words, agreed and rated in check-ins here from now on.
+        assert {(g.title, g.status, g.episode) for g in Goal.objects.all()} == {
+            ("Take the bus", GoalStatus.ACTIVE, episode), ("Walk to the café", GoalStatus.ACTIVE, episode)}
+        first = next(g for g in Goal.objects.all() if g.title == "Take the bus")
+        assert first.created_at == Response.objects.filter(instrument_id="goal-progress").first().submitted_at
+        assert set(goals_to_rate(episode).values()) == {"Take the bus", "Walk to the café"}
         # Free text comes across (encrypted at rest as any answer), and risk raises its alert.
         rel = Response.objects.get(instrument_id="relationship-checkin")
         assert rel.free_text_answers == {"not-right": "Rushed"}
         assert sum("risk:phq9-9" in r.flags for r in Response.objects.all()) == 1
         actions = set(AuditEvent.objects.filter(organisation=org).values_list("action", flat=True))
-    assert {"care.client.imported", "checkins.response.submitted", "checkins.import.applied"} <= actions
+    assert {"care.client.imported", "goals.goal.imported", "checkins.response.submitted",
+            "checkins.import.applied"} <= actions
 
 
 def test_an_export_without_the_name_is_refused_until_the_client_is_named(practice, tmp_path):
@@ -120,7 +134,7 @@ def test_importing_the_same_file_again_stores_nothing_twice(practice, tmp_path):
     run(tmp_path, "Harbour", "--therapist", therapist.email, data=bundle)
     before = counts(org)
     out = run(tmp_path, "Harbour", "--therapist", therapist.email, data=bundle)
-    assert "Imported 0 clients and 0 responses (9 imported before, skipped)" in out
+    assert "Imported 0 clients, 0 goals and 0 responses (11 imported before, skipped)" in out
     assert counts(org) == before
 
 
@@ -130,8 +144,85 @@ def test_a_dry_run_lists_everything_and_changes_nothing(practice, tmp_path):
     out = run(tmp_path, "Harbour", "--therapist", therapist.email, "--dry-run", data=bundle)
     assert "create entry 0 (Patient/" in out and "client Riverside Client" in out
     assert "phq9 response of" in out and "total 16" in out
-    assert "Dry run: nothing imported (1 clients and 8 responses would be, 0 refused)." in out
+    assert "goal 'Walk to the café' of Riverside Client (agreed, active; rated from" in out
+    assert "goal-progress response of" in out and "total 5.5" in out
+    assert "Dry run: nothing imported (1 clients, 2 goals and 10 responses would be, 0 refused)." in out
     assert counts(org) == (0, 0, 0)
+
+
+def _goal_parts(bundle):
+    """(the goal Questionnaire, the goal-progress responses) of an export."""
+    resources = [e["resource"] for e in bundle["entry"]]
+    [q] = [r for r in resources if r["resourceType"] == "Questionnaire"
+           and r["id"].startswith("goal-progress-")]
+    return q, [r for r in resources if r["resourceType"] == "QuestionnaireResponse"
+               and r["questionnaire"].startswith("urn:rapport:questionnaire:goal-progress-")]
+
+
+def _without_goal_questionnaire(bundle):
+    q, _ratings = _goal_parts(bundle)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"] is not q]
+
+
+def _without_goal_words(bundle):
+    """Neither the goal Questionnaire nor the responses' item texts: nothing says what a goal is."""
+    ratings = _goal_parts(bundle)[1]
+    _without_goal_questionnaire(bundle)
+    for response in ratings:
+        for item in response["item"]:
+            item.pop("text")
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda b: _goal_parts(b)[1][0]["item"][0].update(linkId="not-a-goal"),
+     "goal 'not-a-goal' is not an item of its Questionnaire in this file, so its words are unknown"),
+    (lambda b: _without_goal_words(b), "has no words (no item text) to make a goal of"),
+    (lambda b: _goal_parts(b)[1][0]["item"][0]["answer"][0].update(valueInteger=11),
+     "out of range: 11; allowed: a whole number from 0 to 10"),
+    (lambda b: _goal_parts(b)[0]["item"][0].update(text="x" * 201),
+     "Please keep the title to 200 characters."),
+])
+def test_goal_ratings_that_cannot_be_matched_are_refused_and_nothing_is_imported(
+        practice, tmp_path, change, reason):
+    bundle = exported(practice)
+    change(bundle)
+    org, therapist = empty_practice()
+    out = run(tmp_path, "Harbour", "--therapist", therapist.email, "--dry-run", data=bundle)
+    assert "REFUSE" in out and reason in out, out
+    with pytest.raises(CommandError, match="refused; nothing imported"):
+        run(tmp_path, "Harbour", "--therapist", therapist.email, data=bundle)
+    assert counts(org) == (0, 0, 0)
+    with scope(organisation=[org]):
+        assert not Goal.objects.exists()
+
+
+def test_goal_words_may_come_from_the_response_when_its_questionnaire_is_not_in_the_file(
+        practice, tmp_path):
+    bundle = exported(practice)
+    _without_goal_questionnaire(bundle)
+    org, therapist = empty_practice()
+    assert "Imported 1 clients, 2 goals and 10 responses" in run(
+        tmp_path, "Harbour", "--therapist", therapist.email, data=bundle)
+    assert scores(org) == scores(practice.org)
+
+
+def test_a_later_export_rates_the_goals_imported_before(practice, tmp_path):
+    org, therapist = empty_practice()
+    run(tmp_path, "Harbour", "--therapist", therapist.email, data=exported(practice))
+    with scope(organisation=[practice.org]):
+        goal_ids = list(goals_to_rate(practice.episode))
+        checkins.submit(episode=practice.episode, instrument_id="goal-progress",
+                        answers=dict.fromkeys(goal_ids, 10))
+        later = export.bundle(_my_responses(practice.client), export.goal_titles(practice.client),
+                              practice.client, include_name=True)
+    out = run(tmp_path, "Harbour", "--therapist", therapist.email, data=later)
+    assert "skip" in out and "imported before" in out
+    assert "Imported 0 clients, 0 goals and 1 responses" in out
+    with scope(organisation=[org]):
+        assert Goal.objects.count() == 2
+        latest = Response.objects.filter(instrument_id="goal-progress").latest("submitted_at")
+        assert set(latest.answers) == {str(g.code) for g in Goal.objects.all()}
+    assert scores(org) == scores(practice.org)
 
 
 def loinc_bundle(answers, subject="urn:uuid:p1", authored="2026-03-01T09:00:00Z", slash=True):
@@ -157,7 +248,7 @@ def test_a_phq9_coded_with_loinc_is_scored_and_stored_with_its_source(practice, 
     org, therapist = empty_practice()
     out = run(tmp_path, "Harbour", "--therapist", therapist.email,
               data=loinc_bundle([3, 3, 2, 2, 1, 1, 0, 0, 1]))
-    assert "Imported 1 clients and 1 responses" in out
+    assert "Imported 1 clients, 0 goals and 1 responses" in out
     with scope(organisation=[org]):
         client = Client.objects.get()
         assert (client.name, client.email, client.language) == ("Ana Ruiz", "ana@example.test", "es")

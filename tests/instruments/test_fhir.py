@@ -163,6 +163,14 @@ def test_every_loinc_code_in_a_definition_names_its_source() -> None:
                 sources = [e["valueString"] for e in coding.get("extension", [])
                            if e["url"] == "urn:rapport:instrument:source"]
                 assert coding["system"] == LOINC and sources and sources[0].strip(), item["linkId"]
+        scoring = [p for e in definition.get("extension", [])
+                   if e["url"] == "urn:rapport:instrument:scoring" for p in e["extension"]]
+        totals = [p["valueCoding"] for s in scoring if s["url"] in ("total", "subscale")
+                  for p in s["extension"] if p["url"] == "code"]
+        for coding in [*definition.get("code", []), *totals]:  # the panel and the scores
+            sources = [e["valueString"] for e in coding.get("extension", [])
+                       if e["url"] == "urn:rapport:instrument:source"]
+            assert coding["system"] == LOINC and sources and coding["code"] in sources[0], instrument_id
         for ext in definition.get("extension", []):
             if ext["url"] == "urn:rapport:instrument:answerCode":
                 parts = {p["url"] for p in ext["extension"]}
@@ -185,3 +193,79 @@ def test_a_response_coded_only_with_loinc_is_read_as_our_instrument() -> None:
     assert instrument.score(answers).total == 4
     with pytest.raises(ValueError, match="no instrument here has the LOINC items 99999-9"):
         read_questionnaire_response(qr([("99999-9", "LA6571-9")]))
+
+
+def _answers_for(instrument) -> dict:
+    """One valid answer per item: the choices cycle through their options."""
+    answers = {}
+    for n, item in enumerate(instrument.items):
+        if item.kind == "choice":
+            answers[item.link_id] = item.options[n % len(item.options)].code
+    return answers
+
+
+LOINC_CODED = [i for i in instrument_ids() if any(
+    c.get("system") == LOINC for c in load(i).definition.get("code", []))
+    or any(c.get("system") == LOINC for item in load(i).definition["item"] for c in item.get("code", []))]
+
+
+def test_the_loinc_coded_instruments_are_those_whose_codes_were_verified() -> None:
+    assert LOINC_CODED == ["gad2", "gad7", "pcl5", "phq2", "phq9"]
+
+
+@pytest.mark.parametrize("instrument_id", LOINC_CODED)
+def test_every_loinc_code_we_export_is_read_back_by_import(instrument_id: str) -> None:
+    """What another system makes of our export: our Questionnaire under its own URL (panel and
+    item codes from it), or LOINC item codes as linkIds; either way our answers and score."""
+    instrument = load(instrument_id)
+    answers = _answers_for(instrument)
+    q = questionnaire(instrument)
+    qr = questionnaire_response(instrument, answers, questionnaire=f"{q['url']}|{q['version']}")
+    coded = {i["linkId"] for i in q["item"] if i.get("code")}
+    assert all(a["valueCoding"]["system"] == LOINC for i in qr["item"] if i["linkId"] in coded
+               for a in i["answer"])
+    expected = instrument.score(answers)
+    foreign_q = {**q, "url": "http://example.org/Questionnaire/theirs"}
+    rehosted = {**qr, "questionnaire": foreign_q["url"]}
+    got, read = read_questionnaire_response(rehosted, {foreign_q["url"]: foreign_q})
+    assert (got.id, read) == (instrument_id, answers)
+    codes = {c["code"] for c in q.get("code", [])}
+    item_codes = {i["linkId"]: c["code"] for i in q["item"] for c in i.get("code", [])}
+    if item_codes:  # LOINC item codes as linkIds, no Questionnaire at all
+        by_code = {**rehosted, "questionnaire": "http://example.org/Questionnaire/unknown",
+                   "item": [{**i, "linkId": "/" + item_codes[i["linkId"]]} for i in qr["item"]
+                            if i["linkId"] in item_codes]}
+        got, read = read_questionnaire_response(by_code)
+        assert got.id == instrument_id and got.score(read).total == expected.total
+    else:  # the panel code alone names it (PCL-5: its items have no verified LOINC codes)
+        assert codes == {"101697-1"}
+        bare = {"resourceType": "Questionnaire", "status": "active", "url": foreign_q["url"],
+                "code": q["code"], "item": [{"linkId": i["linkId"], "type": "choice"} for i in qr["item"]]}
+        got, read = read_questionnaire_response(rehosted, {bare["url"]: bare})
+        assert got.id == instrument_id and got.score(read).total == expected.total
+        with pytest.raises(ValueError, match="no instrument here has the LOINC panel 101697-1 with items"):
+            read_questionnaire_response({**rehosted, "item": [{**qr["item"][0], "linkId": "x"}]},
+                                        {bare["url"]: bare})
+
+
+def test_lhc_forms_paths_and_loincs_own_canonical_name_the_items_and_the_panel() -> None:
+    answers = [{"valueCoding": {"system": LOINC, "code": "LA6570-1"}}]
+    nested = {"resourceType": "QuestionnaireResponse", "status": "completed",
+              "questionnaire": "http://loinc.org/q/69737-5",
+              "item": [{"linkId": "/69737-5", "item": [
+                  {"linkId": f"/69737-5/{code}", "answer": answers}
+                  for code in ("69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8",
+                               "69736-7")]}]}
+    instrument, read = read_questionnaire_response(nested)
+    assert instrument.id == "gad7" and instrument.score(read).total == 14
+    # The panel in LOINC's canonical picks the GAD-7 even for its first two items alone
+    # (without it, those two are read as the smaller GAD-2).
+    two = {**nested, "item": [{"linkId": "/69737-5", "item": nested["item"][0]["item"][:2]}]}
+    assert read_questionnaire_response(two)[0].id == "gad7"
+    assert read_questionnaire_response({**two, "questionnaire": "http://example.org/q"})[0].id == "gad2"
+    pcl5 = {"resourceType": "QuestionnaireResponse", "status": "completed",
+            "questionnaire": "http://loinc.org/q/101697-1",
+            "item": [{"linkId": f"pcl5-{n}", "answer": [{"valueCoding": {"code": "moderately"}}]}
+                     for n in range(1, 21)]}
+    instrument, read = read_questionnaire_response(pcl5)
+    assert instrument.id == "pcl5" and instrument.score(read).total == 40

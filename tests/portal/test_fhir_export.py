@@ -127,7 +127,8 @@ def test_loinc_item_and_answer_codes_where_loinc_defines_them(practice):
     assert difficulty["answer"][0]["valueCoding"]["system"] == "urn:rapport:answers"
     totals = {c["code"] for o in by_type(bundle, "Observation") for c in o["code"]["coding"]
               if c["system"] == "http://loinc.org"}
-    assert {"44261-6", "70274-6", "55758-7"} <= totals
+    assert {"44261-6", "70274-6", "55758-7", "101698-9"} <= totals
+    assert questionnaires["pcl5"]["code"][0]["code"] == "101697-1"
 
 
 def test_the_patient_is_minimal_and_named_only_when_the_client_chooses(practice):

@@ -75,7 +75,8 @@ class Command(BaseCommand):
             for line in plan.report():
                 self.stdout.write(line)
             if dry_run:
-                self.stdout.write(f"Dry run: nothing imported ({len(plan.clients)} clients and "
+                self.stdout.write(f"Dry run: nothing imported ({len(plan.clients)} clients, "
+                                  f"{len(plan.new_goals)} goals and "
                                   f"{len(plan.responses)} responses would be, "
                                   f"{len(plan.refused)} refused).")
                 return
@@ -83,5 +84,6 @@ class Command(BaseCommand):
                 counts = imports.apply(plan, organisation, actor_label=f"import:{path.name}"[:200])
             except imports.ImportRefused as e:
                 raise CommandError(str(e)) from None
-        self.stdout.write(f"Imported {counts['clients']} clients and {counts['responses']} "
+        self.stdout.write(f"Imported {counts['clients']} clients, {counts['goals']} goals and "
+                          f"{counts['responses']} "
                           f"responses ({counts['skipped']} imported before, skipped).")
