@@ -24,6 +24,16 @@ The posterior SD of a client with `n` earlier sessions and sum of squares `SS` i
 `resolution` is the smallest step between two different totals in the practice's data (1.43
 points for the check-in: seven 0-10 items, total = mean x 10). It sets the smallest drop that
 means anything (thresholds.MIN_DROP_STEPS steps) and the SD floor (`resolution / sqrt(12)`).
+
+`item_ratio` (`fit_item_ratio`): how much session-to-session variance of the total goes with
+each unit of the items' within-session dispersion in this practice. A session's seven item
+ratings say how restless the client is with 6 degrees of freedom (the two-way residual: each
+item's deviation from the session's mean and from the item's own mean), the total with 1; the
+rules (alliance.py, rupture_tracker.py) add that evidence to the client's SD, scaled by this
+ratio. It is fitted, not assumed, because the link between item dispersion and total variance is
+the practice's: the pooled total variance over the pooled residual variance (less the items'
+rounding variance 1/12, Sheppard), both over the same clients' complete sessions. 0: not fitted
+(no component data, or a prior from before the ratio existed): the rules then ignore the items.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import numpy as np
 from scipy import optimize, special
 
 from rapport.monitoring import thresholds as th
+from rapport.monitoring.records import AllianceSeries
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,7 @@ class VariabilityPrior:
     weight: float  # pseudo-sessions (prior degrees of freedom)
     resolution: float  # smallest step between two totals
     episodes: int  # clients it was estimated from (0: the documented defaults)
+    item_ratio: float = 0.0  # total variance per unit of item residual variance (0: none)
 
     @property
     def fitted(self) -> bool:
@@ -62,7 +74,7 @@ class VariabilityPrior:
     def to_dict(self) -> dict[str, float | int | bool]:
         return {"sd": round(self.sd, 2), "weight": round(self.weight, 1),
                 "resolution": round(self.resolution, 3), "episodes": self.episodes,
-                "fitted": self.fitted}
+                "fitted": self.fitted, "item_ratio": round(self.item_ratio, 3)}
 
 
 def resolution_of(values: np.ndarray, span: float) -> float:
@@ -101,3 +113,39 @@ def fit_prior(series: Sequence[Sequence[float]], span: float) -> VariabilityPrio
         d0 = th.MAX_PRIOR_WEIGHT
     s0_sq = math.exp(float(np.mean(e)) + special.digamma(d0 / 2) - math.log(d0 / 2))
     return VariabilityPrior(math.sqrt(s0_sq), float(d0), resolution, len(usable))
+
+
+def item_residual_ss(items: np.ndarray) -> float:
+    """Sum of squares of the two-way residual of a (sessions, items) matrix: each rating's
+    deviation from its session's mean and its item's mean (the interaction, on (m-1)(k-1)
+    degrees of freedom)."""
+    r = items - items.mean(axis=1, keepdims=True) - items.mean(axis=0, keepdims=True) + items.mean()
+    return float((r * r).sum())
+
+
+def fit_item_ratio(series: Sequence[AllianceSeries]) -> float:
+    """The practice's total variance per unit of the items' within-session residual variance
+    (in the total's points squared per component point squared, so the scale factor between the
+    two is in it); 0 when fewer than MIN_EPISODES_FOR_PRIOR clients have MIN_RATINGS_FOR_PRIOR
+    sessions with every item answered, or the items never vary."""
+    total_ss = resid = 0.0
+    clients = 0
+    for a in series:
+        names = sorted(a.components)
+        if len(names) < 2:
+            continue
+        items = np.array([a.components[k] for k in names], dtype=np.float64).T
+        complete = ~np.isnan(items).any(axis=1)
+        m = int(complete.sum())
+        if m < th.MIN_RATINGS_FOR_PRIOR:
+            continue
+        totals = np.asarray(a.totals, dtype=np.float64)[complete]
+        k = len(names)
+        v = max(item_residual_ss(items[complete]) / ((m - 1) * (k - 1))
+                - th.ITEM_ROUNDING_VARIANCE, 0.0)
+        total_ss += float(((totals - totals.mean()) ** 2).sum())
+        resid += v * (m - 1)
+        clients += 1
+    if clients < th.MIN_EPISODES_FOR_PRIOR or resid <= 0:
+        return 0.0
+    return total_ss / resid

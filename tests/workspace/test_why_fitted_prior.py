@@ -43,6 +43,7 @@ def practice_prior():
     fitted = ExpectedTrajectories.fit(earlier)
     prior = fitted.alliance["relationship-checkin"]
     assert prior.fitted and prior.sd < 6.5  # steadier than the constants assume
+    assert prior.item_ratio > 0  # the check-in's items are in the practice's data
     return fitted, prior
 
 
@@ -61,13 +62,23 @@ def steady_then_drop(practice):
 
 def _expected(totals: list[float], prior) -> dict[str, float]:
     """The fitted rule's numbers, computed here from variability.py's formulas: the posterior
-    SD sqrt((SS + weight * sd^2) / (n - 1 + weight)), widened by sqrt(1 + 1/n) for the usual
-    level's own uncertainty, and a rupture line at max(2 SD, 4 steps of the scale's resolution)
-    below the usual level."""
+    SD sqrt((SS + weight * sd^2 + w * v) / (n - 1 + weight + w)), where the items' dispersion
+    adds w = ITEM_SPREAD_WEIGHT (n - 1) sessions of evidence showing the variance v = (the
+    items' two-way residual variance less 1/12) x the practice's item ratio; widened by
+    sqrt(1 + 1/n) for the usual level's own uncertainty, and a rupture line at max(2 SD,
+    4 steps of the scale's resolution) below the usual level."""
     earlier, score = totals[:-1], totals[-1]
     n, usual = len(earlier), fmean(earlier)
     ss = sum((x - usual) ** 2 for x in earlier)
-    spread = math.sqrt((ss + prior.weight * prior.sd**2) / (n - 1 + prior.weight))
+    items = [[{**dict.fromkeys(COMPONENTS, 10), **low}[c] for c in COMPONENTS] for low in STEADY]
+    k = len(COMPONENTS)
+    rows = [fmean(r) for r in items]
+    cols = [fmean(col) for col in zip(*items, strict=True)]
+    grand = fmean(rows)
+    rss = sum((items[t][j] - rows[t] - cols[j] + grand) ** 2 for t in range(n) for j in range(k))
+    v = max(rss / ((n - 1) * (k - 1)) - 1 / 12, 0.0) * prior.item_ratio
+    w = 6.0 * (n - 1)
+    spread = math.sqrt((ss + prior.weight * prior.sd**2 + w * v) / (n - 1 + prior.weight + w))
     spread *= math.sqrt(1 + 1 / n)
     line = usual - max(2 * spread, 4 * prior.resolution)
     return {"score": score, "usual": usual, "sd": spread, "rupture_below": line, "n": n}
@@ -103,7 +114,7 @@ def test_the_episode_page_says_why_in_the_clients_own_numbers(client, practice,
     for key in ("score", "usual", "sd", "rupture_below"):
         assert e[key] == pytest.approx(want[key], abs=0.006), key
     assert e["earlier_sessions"] == want["n"] == 6
-    # Here the drop is what matters, not 2 SD: 2 x 1.8 points is less than one meaningful drop
+    # Here the drop is what matters, not 2 SD: 2 x 0.9 points is less than one meaningful drop
     # (4 steps of 10/7 points), so the line is the usual level less 5.71.
     assert 2 * want["sd"] < 4 * prior.resolution
     text = why("rupture", e)
