@@ -115,37 +115,45 @@ def fit_prior(series: Sequence[Sequence[float]], span: float) -> VariabilityPrio
     return VariabilityPrior(math.sqrt(s0_sq), float(d0), resolution, len(usable))
 
 
-def item_residual_ss(items: np.ndarray) -> float:
-    """Sum of squares of the two-way residual of a (sessions, items) matrix: each rating's
-    deviation from its session's mean and its item's mean (the interaction, on (m-1)(k-1)
-    degrees of freedom)."""
-    r = items - items.mean(axis=1, keepdims=True) - items.mean(axis=0, keepdims=True) + items.mean()
-    return float((r * r).sum())
-
-
 def fit_item_ratio(series: Sequence[AllianceSeries]) -> float:
     """The practice's total variance per unit of the items' within-session residual variance
     (in the total's points squared per component point squared, so the scale factor between the
     two is in it); 0 when fewer than MIN_EPISODES_FOR_PRIOR clients have MIN_RATINGS_FOR_PRIOR
-    sessions with every item answered, or the items never vary."""
-    total_ss = resid = 0.0
-    clients = 0
+    sessions with every item answered, or the items never vary. Each client's residual is the
+    two-way one over their complete sessions (each rating's deviation from its session's mean
+    and its item's mean, on (m - 1)(k - 1) degrees of freedom); computed for all clients with the
+    same number of items at once."""
+    by_k: dict[int, tuple[list[tuple[float, ...]], list[float], list[int]]] = {}
     for a in series:
         names = sorted(a.components)
-        if len(names) < 2:
-            continue
-        items = np.array([a.components[k] for k in names], dtype=np.float64).T
-        complete = ~np.isnan(items).any(axis=1)
-        m = int(complete.sum())
-        if m < th.MIN_RATINGS_FOR_PRIOR:
-            continue
-        totals = np.asarray(a.totals, dtype=np.float64)[complete]
-        k = len(names)
-        v = max(item_residual_ss(items[complete]) / ((m - 1) * (k - 1))
-                - th.ITEM_ROUNDING_VARIANCE, 0.0)
-        total_ss += float(((totals - totals.mean()) ** 2).sum())
-        resid += v * (m - 1)
-        clients += 1
+        if len(names) >= 2:
+            rows, totals, lengths = by_k.setdefault(len(names), ([], [], []))
+            rows.extend(zip(*(a.components[name] for name in names), strict=True))
+            totals.extend(a.totals)
+            lengths.append(len(a.totals))
+    total_ss = resid = 0.0
+    clients = 0
+    for k, (rows, totals, lengths) in by_k.items():
+        x, t = np.array(rows, dtype=np.float64), np.array(totals, dtype=np.float64)
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        keep = ~np.isnan(x).any(axis=1)
+        x, t, owner = x[keep], t[keep], owner[keep]
+
+        def per_client(values: np.ndarray, o: np.ndarray = owner, c: int = len(lengths)) -> np.ndarray:
+            return np.bincount(o, values, minlength=c)
+
+        m = per_client(np.ones(len(t)))
+        mm = np.maximum(m, 1)
+        cols = np.stack([per_client(x[:, j]) for j in range(k)], axis=1)
+        rss = (per_client((x * x).sum(axis=1)) - per_client(x.sum(axis=1) ** 2) / k
+               - (cols * cols).sum(axis=1) / mm + cols.sum(axis=1) ** 2 / (mm * k))
+        v = np.maximum(np.maximum(rss, 0.0) / np.maximum((m - 1) * (k - 1), 1)
+                       - th.ITEM_ROUNDING_VARIANCE, 0.0)
+        t_ss = np.maximum(per_client(t * t) - per_client(t) ** 2 / mm, 0.0)
+        ok = m >= th.MIN_RATINGS_FOR_PRIOR
+        total_ss += float(t_ss[ok].sum())
+        resid += float((v * (m - 1))[ok].sum())
+        clients += int(ok.sum())
     if clients < th.MIN_EPISODES_FOR_PRIOR or resid <= 0:
         return 0.0
     return total_ss / resid
