@@ -41,9 +41,10 @@ from rapport.monitoring.trajectories import ExpectedTrajectories
 FA_LEVELS = (0.02, 0.03, 0.04, 0.05)
 # Strictness multipliers swept: 0.60 to 1.60 in steps of 0.05. Why this range: on the reporting
 # seed it takes every family and both rules from above 5% of stable sessions flagged to below 2%
-# except where a rule cannot get there (the constants on the ceiling family: their 5-point SD
-# floor and 1 SD gate keep the rate under 5% at any k in range; printed as "-"); steps of 0.05
-# move the false-alarm rate by about 0.2-0.5 points, fine enough for linear interpolation.
+# except where a rule cannot get there (the practice prior on the ceiling family: there the
+# smallest meaningful drop, not the SD lines, sets most clients' lines, and k = 0.6 flags 4.8%;
+# printed as "-"); steps of 0.05 move the false-alarm rate by about 0.2-1 point near the levels,
+# fine enough for linear interpolation.
 STRICTNESS = tuple(round(0.60 + 0.05 * i, 2) for i in range(21))
 
 
