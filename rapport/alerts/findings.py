@@ -223,7 +223,9 @@ def build_history(episode: CareEpisode) -> EpisodeData:
 
 
 def _cache_key(organisation: Any) -> str:
-    return f"rapport:alerts:trajectories:{organisation.code}"
+    # v2: the alliance prior gained `item_ratio`; a prior pickled before it would unpickle
+    # without the field, so the old entries are left to expire instead of being read.
+    return f"rapport:alerts:trajectories:v2:{organisation.code}"
 
 
 def fit_trajectories(organisation: Any) -> mon.ExpectedTrajectories:

@@ -327,8 +327,8 @@ class Instrument:
             result = total * n / answered  # prorate: the mean of the answered items times n
             if scale.round_prorated:
                 # Only where the definition's source records a prorated total as a whole
-                # number; half up, 12.5 -> 13. The NHS Data Dictionary's PHQ-9 rule (also used
-                # for the GAD-7) substitutes the mean for each missing item and does not round.
+                # number; half up, 12.5 -> 13. The NHS Data Dictionary's PHQ-9 rule
+                # substitutes the mean for each missing item and does not round.
                 result = math.floor(result + 0.5)
         else:
             result = total

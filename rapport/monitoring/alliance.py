@@ -118,8 +118,18 @@ def _usual(g: AllianceGroup, st: Scan, c: int) -> tuple[np.ndarray, np.ndarray, 
     lvl = st.s_1 / np.maximum(st.s_n, 1)
     # Each SD shrunk towards a typical within-client SD (the prior's weight in pseudo-sessions):
     # with 3-5 earlier sessions a raw SD is too noisy to judge 2 SD by; floored.
-    raw = np.sqrt((np.maximum(st.s_2 - st.s_1 * lvl, 0.0) + st.w * st.prior_v)
-                  / np.maximum(st.s_n - 1 + st.w, 1))
+    ss = np.maximum(st.s_2 - st.s_1 * lvl, 0.0) + st.w * st.prior_v
+    dof = st.s_n - 1 + st.w
+    if g.prior.item_ratio > 0 and len(g.names) >= 2:
+        # The items' within-session dispersion as more evidence of the total's spread, and the
+        # components' prior following that spread (thresholds.py, ITEM_SPREAD_WEIGHT).
+        w_items = _item_weight(st)
+        ss[:, 0] += _item_spread(g, st) * w_items
+        dof[:, 0] += w_items
+        total_sd = np.sqrt(ss[:, 0] / np.maximum(dof[:, 0], 1))
+        scale = (total_sd / (th.SD_PRIOR_FRACTION * (g.hi - g.lo))) ** 2
+        ss[:, 1:] += (scale[:, None] - 1.0) * st.w[1:] * st.prior_v[1:]
+    raw = np.sqrt(ss / np.maximum(dof, 1))
     sds = np.maximum(raw, st.floor_v)
     sd = sds[:, 0]
     if g.prior.fitted:
@@ -128,6 +138,26 @@ def _usual(g: AllianceGroup, st: Scan, c: int) -> tuple[np.ndarray, np.ndarray, 
         sd = sd * np.sqrt(1.0 + 1.0 / np.maximum(n, 1.0))
     st.mean_m[:, c], st.sd_m[:, c], st.raw_sd_m[:, c], st.n_m[:, c] = lvl[:, 0], sd, raw[:, 0], n
     return lvl, sds, sd
+
+
+def _item_weight(st: Scan) -> np.ndarray:
+    """Sessions' worth of evidence from the items: ITEM_SPREAD_WEIGHT per degree of freedom
+    of the residual's sessions, where every baseline session had every component (2 or more)."""
+    m = st.s_m
+    usable = (m >= 2) & np.all(st.s_n[:, 1:] == m[:, None], axis=1)
+    return np.where(usable, th.ITEM_SPREAD_WEIGHT * (m - 1), 0.0)
+
+
+def _item_spread(g: AllianceGroup, st: Scan) -> np.ndarray:
+    """Each series' item residual variance over its baseline sessions, in the total's variance
+    (times the practice's item ratio), less the items' rounding variance; 0 where unusable."""
+    k = st.s_1.shape[1] - 1
+    m = np.maximum(st.s_m, 1)
+    c1 = st.s_1[:, 1:]
+    rss = (st.s_2[:, 1:].sum(axis=1) - st.s_q / k - (c1 * c1).sum(axis=1) / m
+           + c1.sum(axis=1) ** 2 / (m * k))
+    v = np.maximum(rss, 0.0) / np.maximum((m - 1) * (k - 1), 1) - th.ITEM_ROUNDING_VARIANCE
+    return np.maximum(v, 0.0) * g.prior.item_ratio
 
 
 def _drop_distance(g: AllianceGroup, st: Scan, c: int, lvl: np.ndarray, sds: np.ndarray,
@@ -227,6 +257,7 @@ def _accumulate(st: Scan, c: int, lvl: np.ndarray, sds: np.ndarray, rep: np.ndar
         st.back_col[rup] = -1
         st.r_lvl[rup], st.r_sds[rup], st.r_col[rup] = lvl[rup], sds[rup], c
         st.r_n[rup], st.r_1[rup], st.r_2[rup] = 0.0, 0.0, 0.0
+        st.r_m[rup], st.r_q[rup] = 0.0, 0.0
     settled_before = st.settled & ~rep & ~rup
     st.in_r = (st.in_r & ~rep) | rup
     st.settled &= st.in_r & ~rup
@@ -236,14 +267,22 @@ def _accumulate(st: Scan, c: int, lvl: np.ndarray, sds: np.ndarray, rep: np.ndar
     st.s_n += usual
     st.s_1 += v
     st.s_2 += v * v
+    # Sessions with every component: their component sums, squared (for the item spread).
+    full = ok[:, 0] & ok[:, 1:].all(axis=1) if ok.shape[1] > 2 else np.zeros(len(ok), bool)
+    q = np.where(full, st.vals0[:, c, 1:].sum(axis=1) ** 2, 0.0)
+    st.s_m += usual[:, 0] & full
+    st.s_q += np.where(usual[:, 0] & full, q, 0.0)
     if any_open or any_rup:
         counting = (st.in_r & ~st.settled)[:, None] & ok
         v = np.where(counting, st.vals0[:, c, :], 0.0)
         st.r_n += counting
         st.r_1 += v
         st.r_2 += v * v
+        st.r_m += counting[:, 0] & full
+        st.r_q += np.where(counting[:, 0] & full, q, 0.0)
         settle = counting[:, 0] & (st.r_n[:, 0] >= th.RUPTURE_SETTLE)
         if settle.any():
-            st.s_n[settle], st.s_1[settle], st.s_2[settle] = (
-                st.r_n[settle], st.r_1[settle], st.r_2[settle])
+            for s_x, r_x in ((st.s_n, st.r_n), (st.s_1, st.r_1), (st.s_2, st.r_2),
+                             (st.s_m, st.r_m), (st.s_q, st.r_q)):
+                s_x[settle] = r_x[settle]
             st.settled |= settle

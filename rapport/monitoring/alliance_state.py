@@ -60,6 +60,13 @@ class Scan:
     r_n: np.ndarray
     r_1: np.ndarray
     r_2: np.ndarray
+    # For the item spread (variability.py `item_ratio`): over the same sessions as s_* and r_*,
+    # those with every component answered: their count and the sum of squares of their
+    # component sums (with s_1 and s_2 of the components, the items' two-way residual).
+    s_m: np.ndarray
+    s_q: np.ndarray
+    r_m: np.ndarray
+    r_q: np.ndarray
     r_lvl: np.ndarray
     r_sds: np.ndarray
     in_r: np.ndarray
@@ -92,7 +99,7 @@ class Scan:
             np.array([g.prior.sd**2] + [c_prior_var] * k_n),
             np.array([g.prior.weight] + [th.SD_PRIOR_WEIGHT] * k_n),
             np.array([g.floor] + [th.SD_FLOOR_FRACTION * g.c_span] * k_n),
-            *sums,
+            *sums, *(np.zeros(rows) for _ in range(4)),
             np.full((rows, 1 + k_n), np.nan), np.full((rows, 1 + k_n), np.nan),
             np.zeros(rows, dtype=bool), np.zeros(rows, dtype=bool),
             np.full(rows, -1, dtype=np.int64), np.full(rows, -1, dtype=np.int64),

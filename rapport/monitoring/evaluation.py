@@ -445,8 +445,9 @@ def _rupture_scores(results: Sequence[Sequence[Finding]], truths: Sequence[Truth
     """Rupture and repair scores of one run against the ground truth.
 
     Sensitivity: an injected rupture counts as found when the therapist has an open rupture
-    finding at the rupture: one that starts inside its low window, or one that started the
-    session before and is still ongoing at the onset. The strict figure (a finding starting
+    finding at the rupture: one that starts inside its low window, or one that started at the
+    client's rating before the onset (the session before; when that check-in was missed, the
+    last rated session before it) and is still ongoing at the onset. The strict figure (a finding starting
     inside the window) is reported beside it. False alarms: rupture findings starting at a stable session (session 4 on,
     outside the low window) per stable session. Repairs, over ruptures found: a repaired
     rupture is correctly marked when a repair is dated within one session of the true repair;
@@ -471,11 +472,15 @@ def _rupture_scores(results: Sequence[Sequence[Finding]], truths: Sequence[Truth
               and start <= f.session <= end]
         dip_hits += bool(ds)
         if not fs:
-            # No finding starts inside the window, but one that started the session before the
-            # onset is still open through it: the therapist has an open rupture alert when the
-            # rupture happens, so it counts as found (and that earlier finding still counts as a
-            # false alarm at its own session).
-            if any(f.session == start - 1 and (f.through or 0) >= start
+            # No finding starts inside the window, but one that started at the client's rating
+            # before the onset is still open through it: the therapist has an open rupture alert
+            # when the rupture happens, so it counts as found (and that earlier finding still
+            # counts as a false alarm at its own session). "The rating before": the session
+            # before, or, when that check-in was missed, the last rated one before it (the rules
+            # count rated sessions; with complete data this is the session before).
+            before = start - 1 if t.observed is None else max(
+                (s for s in t.observed if s < start), default=None)
+            if any(f.session == before and (f.through or 0) >= start
                    for f in _by_kind(results[i], "rupture")):
                 covered += 1
                 leads.append(-1)

@@ -9,7 +9,10 @@ checks with Hypothesis that both give the same ruptures, repairs and notices.
 The rules (numbers in thresholds.py, prior in variability.py):
 1. The client's usual level is the mean of earlier sessions outside ruptures; its spread is
    their SD shrunk towards the practice's prior, floored, and (with a fitted prior) widened by
-   sqrt(1 + 1/n) because the mean itself comes from n sessions.
+   sqrt(1 + 1/n) because the mean itself comes from n sessions. With a practice prior that
+   has an item ratio, the items' within-session dispersion over those sessions is more
+   evidence of the spread (ITEM_SPREAD_WEIGHT sessions' worth a session), and the
+   components' SD prior follows the client's spread.
 2. A session at least 1 SD (and at least the smallest meaningful drop) below the usual level
    is a notice; 2 SD (and that drop) below, or 1 SD with several components down at once
    (drop distance >= COMPONENT_DISTANCE), is a rupture.
@@ -47,12 +50,28 @@ class _Running:
     def mean(self) -> float:
         return self.s1 / max(self.n, 1)
 
+    def ss(self) -> float:
+        """Sum of squared deviations from the mean."""
+        return max(self.s2 - self.s1 * self.mean(), 0.0)
+
     def shrunk_sd(self, prior_sd: float, weight: float, floor: float) -> tuple[float, float]:
         """(SD shrunk towards the prior, floored; the same before the floor)."""
-        mean = self.mean()
-        ss = max(self.s2 - self.s1 * mean, 0.0)
-        raw = math.sqrt((ss + weight * prior_sd**2) / max(self.n - 1 + weight, 1))
+        raw = math.sqrt((self.ss() + weight * prior_sd**2) / max(self.n - 1 + weight, 1))
         return max(raw, floor), raw
+
+
+@dataclass(slots=True)
+class _Items:
+    """Sessions with every component answered: how many, and the sum of the squares of their
+    component sums (with each component's running sums, the items' two-way residual)."""
+
+    m: float = 0.0
+    q: float = 0.0
+
+    def add(self, components: list[float]) -> None:
+        if len(components) >= 2 and not any(math.isnan(x) for x in components):
+            self.m += 1
+            self.q += sum(components) ** 2
 
 
 @dataclass(slots=True)
@@ -77,6 +96,7 @@ class _Open:
     level: list[float]
     sds: list[float]
     inside: list[_Running]  # sessions inside it, for settling
+    inside_items: _Items
     settled: bool = False
     back_since: int | None = None  # first session of a return not yet confirmed
 
@@ -90,6 +110,7 @@ class RuptureTracker:
     component_span: float = 10.0
     prior: VariabilityPrior | None = None
     usual: list[_Running] = field(default_factory=list)
+    items: _Items = field(default_factory=_Items)
     open: _Open | None = None
 
     def __post_init__(self) -> None:
@@ -104,10 +125,33 @@ class RuptureTracker:
                     th.SD_FLOOR_FRACTION * self.span, 0.0, th.MIN_PRIOR_SESSIONS)
         return p.sd, p.weight, p.sd_floor, p.min_drop, th.MIN_PRIOR_SESSIONS_FITTED
 
+    def _item_evidence(self) -> tuple[float, float]:
+        """(sessions' worth of evidence, the total's variance it shows) from the items'
+        within-session dispersion over the baseline (thresholds.py, ITEM_SPREAD_WEIGHT)."""
+        m, k = self.items.m, len(self.components)
+        if m < 2 or any(r.n != m for r in self.usual[1:]):
+            return 0.0, 0.0
+        s1 = [r.s1 for r in self.usual[1:]]
+        rss = (sum(r.s2 for r in self.usual[1:]) - self.items.q / k
+               - sum(x * x for x in s1) / m + sum(s1) ** 2 / (m * k))
+        v = max(max(rss, 0.0) / max((m - 1) * (k - 1), 1) - th.ITEM_ROUNDING_VARIANCE, 0.0)
+        assert self.prior is not None
+        return th.ITEM_SPREAD_WEIGHT * (m - 1), v * self.prior.item_ratio
+
     def _spreads(self) -> list[float]:
         prior_sd, weight, floor, _, _ = self._total_rules()
-        sds = [self.usual[0].shrunk_sd(prior_sd, weight, floor)[0]]
         c_prior = th.COMPONENT_SD_PRIOR_FRACTION * self.component_span
+        if self.prior is not None and self.prior.item_ratio > 0 and len(self.components) >= 2:
+            # The items' dispersion as more evidence of the total's spread; the components'
+            # prior follows that spread (1.2 points for a total SD of 6.5).
+            w_items, v = self._item_evidence()
+            total = self.usual[0]
+            raw = math.sqrt((total.ss() + weight * prior_sd**2 + w_items * v)
+                            / max(total.n - 1 + weight + w_items, 1))
+            sds = [max(raw, floor)]
+            c_prior *= raw / (th.SD_PRIOR_FRACTION * self.span)
+        else:
+            sds = [self.usual[0].shrunk_sd(prior_sd, weight, floor)[0]]
         c_floor = th.SD_FLOOR_FRACTION * self.component_span
         sds += [r.shrunk_sd(c_prior, th.SD_PRIOR_WEIGHT, c_floor)[0] for r in self.usual[1:]]
         return sds
@@ -153,24 +197,31 @@ class RuptureTracker:
         # Which sessions count towards the usual level, and settling (rule 4).
         was_settled = op is not None and op.settled and not repaired and not rupture
         if rupture:
-            self.open = _Open(session, levels, sds, [_Running() for _ in values])
+            self.open = _Open(session, levels, sds, [_Running() for _ in values], _Items())
         elif repaired:
             self.open = None
+        self._count(values, was_settled)
+        return step
+
+    def _count(self, values: list[float], was_settled: bool) -> None:
+        """Add this session to the usual level or to the open rupture's own, and settle."""
         op = self.open
         # Sessions outside a rupture, or inside one that has settled, are the usual level.
         if op is None or was_settled:
             for r, x in zip(self.usual, values, strict=True):
                 if not math.isnan(x):
                     r.add(x)
+            self.items.add(values[1:])
         # Sessions inside a rupture count towards its own level until it settles.
         if op is not None and not op.settled:
             for r, x in zip(op.inside, values, strict=True):
                 if not math.isnan(x):
                     r.add(x)
+            op.inside_items.add(values[1:])
             if op.inside[0].n >= th.RUPTURE_SETTLE:
                 self.usual = [_Running(r.n, r.s1, r.s2) for r in op.inside]
+                self.items = _Items(op.inside_items.m, op.inside_items.q)
                 op.settled = True
-        return step
 
     def _back(self, values: list[float], min_drop: float) -> tuple[bool, bool, bool]:
         """Rule 3 for the open rupture: (back within 1 SD of the pre-rupture level, repaired,

@@ -110,6 +110,25 @@ COMPONENT_DROP_FRACTION = 0.35
 # out of the baseline.
 COMPONENT_SD_PRIOR_FRACTION = 0.12
 COMPONENT_DISTANCE = 3.8
+# The client's spread also from the items' within-session dispersion (ours; variability.py
+# `item_ratio`, alliance.py, rupture_tracker.py). Used only with a practice prior whose item
+# ratio was fitted (> 0), and only over baseline sessions with every item answered (two or
+# more). Each such session adds ITEM_SPREAD_WEIGHT sessions' worth of evidence about the total's
+# variance: the item residual variance times the practice's item ratio. Why 6: a session's
+# residual has k - 1 = 6 degrees of freedom (seven items) against the total's 1, so 6 is what
+# the items are worth if the practice's ratio holds for every client. Measured on the
+# development seed at the component distance 3.8 (README.md, all three families): weights 3,
+# 6 and 12 lie within 0.7 points of each other on every family; 6 has the fewest false alarms
+# on today's family with its sensitivity, and the sparse family furthest under 5% of 3 and 6.
+ITEM_SPREAD_WEIGHT = 6.0
+# Items are whole numbers: rounding to a step of 1 adds 1/12 to their variance (Sheppard's
+# correction), which is not the client moving, so it is taken off the residual variance.
+ITEM_ROUNDING_VARIANCE = 1.0 / 12.0
+# With the item spread in use, the components' SD prior follows the client's own spread: the
+# 1.2 points above were derived for a total SD of 6.5 points (SD_PRIOR_FRACTION), so a client
+# whose total SD is s gets 1.2 x s / 6.5 (a steady client's items are judged as steady ones,
+# a restless client's as restless). Scaling against the practice's fitted SD instead cost the
+# ceiling family 3 points of sensitivity on the development seed (README.md).
 
 # --- Discrepancy ------------------------------------------------------------------------------
 # Therapists rate the alliance higher than their clients do (Tryon, Blackwell & Hammel 2007,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,7 @@ import numpy as np
 from rapport.monitoring import thresholds as th
 from rapport.monitoring._arrays import F, Flat, first_of_group, flatten
 from rapport.monitoring.records import AllianceSeries, EpisodeHistory, OutcomeSeries, Scale
-from rapport.monitoring.variability import VariabilityPrior, fit_prior
+from rapport.monitoring.variability import VariabilityPrior, fit_item_ratio, fit_prior
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +213,7 @@ class ExpectedTrajectories:
         for instrument, items in alliance.items():
             prior = fit_prior([a.totals for a in items], items[0].scale_max - items[0].scale_min)
             if prior is not None:
-                priors[instrument] = prior
+                priors[instrument] = replace(prior, item_ratio=fit_item_ratio(items))
         return cls(models, priors)
 
     def model_for(self, instrument: str, scale: Scale) -> TrajectoryModel | None:

@@ -24,6 +24,16 @@ The posterior SD of a client with `n` earlier sessions and sum of squares `SS` i
 `resolution` is the smallest step between two different totals in the practice's data (1.43
 points for the check-in: seven 0-10 items, total = mean x 10). It sets the smallest drop that
 means anything (thresholds.MIN_DROP_STEPS steps) and the SD floor (`resolution / sqrt(12)`).
+
+`item_ratio` (`fit_item_ratio`): how much session-to-session variance of the total goes with
+each unit of the items' within-session dispersion in this practice. A session's seven item
+ratings say how restless the client is with 6 degrees of freedom (the two-way residual: each
+item's deviation from the session's mean and from the item's own mean), the total with 1; the
+rules (alliance.py, rupture_tracker.py) add that evidence to the client's SD, scaled by this
+ratio. It is fitted, not assumed, because the link between item dispersion and total variance is
+the practice's: the pooled total variance over the pooled residual variance (less the items'
+rounding variance 1/12, Sheppard), both over the same clients' complete sessions. 0: not fitted
+(no component data, or a prior from before the ratio existed): the rules then ignore the items.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import numpy as np
 from scipy import optimize, special
 
 from rapport.monitoring import thresholds as th
+from rapport.monitoring.records import AllianceSeries
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,7 @@ class VariabilityPrior:
     weight: float  # pseudo-sessions (prior degrees of freedom)
     resolution: float  # smallest step between two totals
     episodes: int  # clients it was estimated from (0: the documented defaults)
+    item_ratio: float = 0.0  # total variance per unit of item residual variance (0: none)
 
     @property
     def fitted(self) -> bool:
@@ -62,7 +74,7 @@ class VariabilityPrior:
     def to_dict(self) -> dict[str, float | int | bool]:
         return {"sd": round(self.sd, 2), "weight": round(self.weight, 1),
                 "resolution": round(self.resolution, 3), "episodes": self.episodes,
-                "fitted": self.fitted}
+                "fitted": self.fitted, "item_ratio": round(self.item_ratio, 3)}
 
 
 def resolution_of(values: np.ndarray, span: float) -> float:
@@ -101,3 +113,47 @@ def fit_prior(series: Sequence[Sequence[float]], span: float) -> VariabilityPrio
         d0 = th.MAX_PRIOR_WEIGHT
     s0_sq = math.exp(float(np.mean(e)) + special.digamma(d0 / 2) - math.log(d0 / 2))
     return VariabilityPrior(math.sqrt(s0_sq), float(d0), resolution, len(usable))
+
+
+def fit_item_ratio(series: Sequence[AllianceSeries]) -> float:
+    """The practice's total variance per unit of the items' within-session residual variance
+    (in the total's points squared per component point squared, so the scale factor between the
+    two is in it); 0 when fewer than MIN_EPISODES_FOR_PRIOR clients have MIN_RATINGS_FOR_PRIOR
+    sessions with every item answered, or the items never vary. Each client's residual is the
+    two-way one over their complete sessions (each rating's deviation from its session's mean
+    and its item's mean, on (m - 1)(k - 1) degrees of freedom); computed for all clients with the
+    same number of items at once."""
+    by_k: dict[int, tuple[list[tuple[float, ...]], list[float], list[int]]] = {}
+    for a in series:
+        names = sorted(a.components)
+        if len(names) >= 2:
+            rows, totals, lengths = by_k.setdefault(len(names), ([], [], []))
+            rows.extend(zip(*(a.components[name] for name in names), strict=True))
+            totals.extend(a.totals)
+            lengths.append(len(a.totals))
+    total_ss = resid = 0.0
+    clients = 0
+    for k, (rows, totals, lengths) in by_k.items():
+        x, t = np.array(rows, dtype=np.float64), np.array(totals, dtype=np.float64)
+        owner = np.repeat(np.arange(len(lengths)), lengths)
+        keep = ~np.isnan(x).any(axis=1)
+        x, t, owner = x[keep], t[keep], owner[keep]
+
+        def per_client(values: np.ndarray, o: np.ndarray = owner, c: int = len(lengths)) -> np.ndarray:
+            return np.bincount(o, values, minlength=c)
+
+        m = per_client(np.ones(len(t)))
+        mm = np.maximum(m, 1)
+        cols = np.stack([per_client(x[:, j]) for j in range(k)], axis=1)
+        rss = (per_client((x * x).sum(axis=1)) - per_client(x.sum(axis=1) ** 2) / k
+               - (cols * cols).sum(axis=1) / mm + cols.sum(axis=1) ** 2 / (mm * k))
+        v = np.maximum(np.maximum(rss, 0.0) / np.maximum((m - 1) * (k - 1), 1)
+                       - th.ITEM_ROUNDING_VARIANCE, 0.0)
+        t_ss = np.maximum(per_client(t * t) - per_client(t) ** 2 / mm, 0.0)
+        ok = m >= th.MIN_RATINGS_FOR_PRIOR
+        total_ss += float(t_ss[ok].sum())
+        resid += float((v * (m - 1))[ok].sum())
+        clients += int(ok.sum())
+    if clients < th.MIN_EPISODES_FOR_PRIOR or resid <= 0:
+        return 0.0
+    return total_ss / resid

@@ -57,18 +57,17 @@ def test_relationship_total_is_a_0_to_100_mean(ratings: dict[str, int]) -> None:
 
 
 @given(
-    instrument_id=st.sampled_from(["phq9", "gad7"]),
     values=st.lists(st.integers(0, 3), min_size=9, max_size=9),
     missing=st.sets(st.integers(1, 9), min_size=1),
 )
-def test_phq9_gad7_prorate_one_or_two_missing_items_and_no_more(
-    instrument_id: str, values: list[int], missing: set[int]
+def test_phq9_prorates_one_or_two_missing_items_and_no_more(
+    values: list[int], missing: set[int]
 ) -> None:
-    # NHS Data Dictionary, "Patient Health Questionnaire-9" (carried over to the GAD-7; the PHQ-9
-    # rule as Arrieta et al. 2017, J Clin Psychol 73:1076): one or two items missing -> each is
-    # substituted by the mean of the answered items (total = that mean times the number of items,
-    # not rounded); more missing -> no total.
-    n = 9 if instrument_id == "phq9" else 7
+    # NHS Data Dictionary, "Patient Health Questionnaire-9" (the same rule as Arrieta et al. 2017,
+    # J Clin Psychol 73:1076): one or two items missing -> each is substituted by the mean of the
+    # answered items (total = that mean times the number of items, not rounded); more missing ->
+    # no total. (The GAD-7 is not prorated: test_scoring.py.)
+    instrument_id, n = "phq9", 9
     missing = {m for m in missing if m <= n} or {1}
     answered = [v for i, v in enumerate(values[:n], 1) if i not in missing]
     answers = {f"{instrument_id}-{i}": v for i, v in enumerate(values[:n], 1) if i not in missing}

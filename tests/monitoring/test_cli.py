@@ -97,8 +97,12 @@ def test_summary_per_client_and_instrument(tmp_path, capsys):
         # A whole prorated total is written whole: 0.0039 is not a way of writing 0 (found by
         # tests/monitoring/test_cli_fuzz.py)
         ("ann,2,2025-01-02,phq9,client,0.00390625", "line 3: phq9 score must be a whole number"),
-        ("ann,2,2025-01-02,gad7,client,12.5", "line 3: gad7 score must be a whole number or a "
-         "total prorated from 5 to 6 answered items, not 12.5"),
+        # The GAD-7 is not prorated (no verified source; rapport/instruments/README.md): a
+        # GAD-7 total that only prorating from 6 answered items gives (11 x 7 / 6) is refused.
+        ("ann,2,2025-01-02,gad7,client,12.5", "line 3: gad7 score must be a whole number, "
+         "not 12.5"),
+        ("ann,2,2025-01-02,gad7,client,12.833333333333334", "line 3: gad7 score must be a "
+         "whole number, not 12.8333"),
         ("ann,2,2025-01-02,relationship-checkin,client,101",
          "line 3: relationship-checkin score must be from 0 to 100"),
         ('ann,2,2025-01-02,phq9,client,"' + "9" * 140_000 + '"', "line 3: not readable as CSV"),

@@ -74,3 +74,26 @@ def test_ceiling_heavy_family_meets_the_rupture_target(families):
     # notices: the fitted prior is what finds them.
     constants = families["ceiling (constants)"]
     assert constants.sensitivity < fitted.sensitivity - 0.08
+
+
+def test_an_open_rupture_from_the_rating_before_a_missed_check_in_counts_as_found():
+    # The harness's definition of "found": a rupture finding open at the onset that started at
+    # the client's rating before it. With complete data that is the session before; when that
+    # check-in was missed, the last rated session before it (the rules count rated sessions).
+    from rapport.monitoring.evaluation import Truth, _rupture_scores
+    from rapport.monitoring.records import Finding
+
+    def opened(at: int, through: int) -> list[Finding]:
+        return [Finding("rupture", "warning", at, "relationship-checkin", {"criterion": "2sd"},
+                        through=through, ongoing=True)]
+
+    # Onset 6 (low to the end, session 8); session 5 unrated, so session 4 is the rating before.
+    missed = Truth("", "", 6, None, False, 8, frozenset({1, 2, 3, 4, 6, 7, 8}))
+    complete = Truth("", "", 6, None, False, 8, None)
+    found = _rupture_scores([opened(4, 8)], [missed], 3)
+    assert (found["sensitivity"], found["sensitivity_strict"], found["false"]) == (1.0, 0.0, 0.5)
+    # With session 5 rated, a finding from session 4 is two ratings before: not counted.
+    assert _rupture_scores([opened(4, 8)], [complete], 3)["sensitivity"] == 0.0
+    assert _rupture_scores([opened(5, 8)], [complete], 3)["sensitivity"] == 1.0
+    # A finding from the rating before that had ended before the onset is not an open alert.
+    assert _rupture_scores([opened(4, 4)], [missed], 3)["sensitivity"] == 0.0

@@ -59,7 +59,9 @@ session_row = st.tuples(
 PRIORS = st.one_of(
     st.none(),
     st.builds(VariabilityPrior, st.floats(0.3, 8.0), st.floats(1.0, 30.0),
-              st.sampled_from([10 / 3, 1.0, 5.0]), st.just(100)),
+              st.sampled_from([10 / 3, 1.0, 5.0]), st.just(100),
+              # the item spread off (0: a prior without the ratio) and on (today's family: 50)
+              st.sampled_from([0.0, 15.0, 50.0, 150.0])),
 )
 
 
