@@ -195,6 +195,15 @@ def run(fn, base: str, tokens: list[str], concurrency: int) -> dict:
             "p99_ms": round(q[98] * 1000, 1)}
 
 
+def queued(broker: str | None, queue: str | None) -> int | None:
+    """How many tasks wait in the worker's queue (Redis), or None without a broker."""
+    if not broker or not queue:
+        return None
+    import redis
+
+    return redis.Redis.from_url(broker).llen(queue)
+
+
 def alert_latency(base: str, links: list, deadline: float = 10.0) -> dict:
     """Post one severe PHQ-9 at a time; time until its deterioration alert is in the database."""
     import psycopg
@@ -221,7 +230,8 @@ def alert_latency(base: str, links: list, deadline: float = 10.0) -> dict:
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     return {"alerts": len(latencies), "missing": missing,
             "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1),
-            "max_ms": round(max(latencies) * 1000, 1)}
+            "max_ms": round(max(latencies) * 1000, 1),
+            "first_three_ms": [round(x * 1000, 1) for x in latencies[:3]]}
 
 
 def main() -> int:
@@ -269,7 +279,9 @@ def main() -> int:
         run(floor, base, tokens[:WARMUP], args.concurrency)
         checkins = run(submit, base, tokens[WARMUP:], args.concurrency)
         baseline = run(floor, base, tokens[WARMUP:], args.concurrency)
+        backlog = queued(broker, env.get("RAPPORT_TASK_QUEUE"))
         alerts = alert_latency(base, alert_links)
+        alerts["tasks_queued_at_start"] = backlog
     finally:
         server.terminate()
         try:
