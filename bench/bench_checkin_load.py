@@ -126,6 +126,31 @@ json.dump({"tokens": tokens, "alert_links": alert_links}, sys.stdout)
 """
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a process and all its descendants, from /proc (Linux)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                     for c in (task / "children").read_text().split()]
+    except OSError:  # gone, or not Linux
+        return 0.0
+    own = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime..cstime
+    return own + sum(cpu_seconds(c) for c in children)
+
+
+def timed(fn, *args, server=None, worker=None):
+    """Run one phase; add the CPU the web server and the worker spent on it, per request."""
+    before = cpu_seconds(server), cpu_seconds(worker)
+    result = fn(*args)
+    count = result.get("requests") or result.get("alerts", 0) + result.get("missing", 0) or 1
+    result["cpu_ms_per_request"] = {
+        "web_server": round((cpu_seconds(server) - before[0]) / count * 1000, 1),
+        "worker": round((cpu_seconds(worker) - before[1]) / count * 1000, 1)}
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -277,10 +302,11 @@ def main() -> int:
         wait_ready(base, time.monotonic() + 180)
         run(submit, base, tokens[:WARMUP], args.concurrency)  # warm-up: connections, caches
         run(floor, base, tokens[:WARMUP], args.concurrency)
-        checkins = run(submit, base, tokens[WARMUP:], args.concurrency)
-        baseline = run(floor, base, tokens[WARMUP:], args.concurrency)
+        pids = {"server": server.pid, "worker": worker.pid if worker else None}
+        checkins = timed(run, submit, base, tokens[WARMUP:], args.concurrency, **pids)
+        baseline = timed(run, floor, base, tokens[WARMUP:], args.concurrency, **pids)
         backlog = queued(broker, env.get("RAPPORT_TASK_QUEUE"))
-        alerts = alert_latency(base, alert_links)
+        alerts = timed(alert_latency, base, alert_links, **pids)
         alerts["tasks_queued_at_start"] = backlog
     finally:
         server.terminate()
