@@ -45,7 +45,7 @@ Where the time goes now: the ratio follows the web server's CPU per request (13 
 about 2.8 ms (six tables and two subqueries compiled and five rows built), the session's
 save 1.5 ms (the floor pays it too), the transaction's writes 1.6 ms (the audit event 0.7),
 the thank-you page 0.4 ms, the rest Django's request handling, CSRF and form parsing. The
-audit chain's lock (one for the whole trail) is held for three of the twelve round trips
+audit chain's lock (one for the whole trail) is held for four of the twelve round trips
 (lock and head, the event, the findings count, then the commit): with two web workers it
 does not serialise throughput; it would bound appends at several hundred per second.
 """
