@@ -25,7 +25,7 @@ class Organisation(models.Model):
     # Whether the practice has any webhook endpoint (active or not), kept by rapport.webhooks
     # when one is created or deleted: read with the practice, it spares every check-in answer
     # the look-up of endpoints in the many practices that have none.
-    has_webhook_endpoints = models.BooleanField(default=False, editable=False)
+    has_webhook_endpoints = models.BooleanField(default=False, db_default=False, editable=False)
 
     def __str__(self) -> str:
         return self.name
