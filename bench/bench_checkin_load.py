@@ -19,7 +19,35 @@ the start of the POST to the reliable-deterioration alert being in the database 
 therapist's caseload reads) is measured: p50/p95. With `--broker` (the default, Redis) the
 findings refresh runs on ONE Celery worker (`rapport worker --concurrency 1`) started here;
 `--inline` runs it inside the request, as before issue 10, for comparison.
+Also reported: the tasks waiting in the queue when the alert phase starts, the first alerts'
+latencies, and per phase the CPU the web server and the worker spent per request (/proc).
 Stops by itself; everything is torn down.
+
+Figures (issue 10, item 3; one 2-core machine shared with other sessions, load average 8-11,
+so absolute numbers swing threefold between runs and even the ratio by +-40%: compare medians)
+
+  submit/floor ratio, throughput and p50, five runs each, before and after interleaved:
+    before (ecbc445): 13.2/13.3, 14.7/14.5, 7.9/8.8, 8.3/9.5, 7.2/7.5   median 8.3/9.5
+    after:             9.1/9.6, 10.5/10.4, 6.2/6.4, 8.4/8.1, 7.3/7.5   median 8.4/8.1
+  CPU per request, same run pair: web server 17.2 -> 13.0 ms per submission (floor 1.9, 1.7);
+    worker 7.6 -> 5.7 ms per submission.
+  round trips of one submission (profile_checkin_submit.py): 16 statements -> 12 (BEGIN and
+    COMMIT of both transactions included), plus Django's connection check; the floor makes 6.
+  alert latency, submission to visible, p50/p95/max:
+    before: 159/219/5316 ms (median of five runs); the first alert waited behind the 305-380
+      refresh tasks the throughput phase had left queued (one per response), 3.7-7.9 s; one
+      of 40 missed the 10 s deadline in one run (and in the previous session's run).
+    after: 165/278/417 ms (median of five runs), max over all runs 505 ms, none missed,
+      nothing queued when the phase starts (one queued task per episode).
+
+Where the time goes now: the ratio follows the web server's CPU per request (13 ms against
+1.7). In process (profile_checkin_submit.py, 8.5 ms of CPU per submission): the link's query
+about 2.8 ms (six tables and two subqueries compiled and five rows built), the session's
+save 1.5 ms (the floor pays it too), the transaction's writes 1.6 ms (the audit event 0.7),
+the thank-you page 0.4 ms, the rest Django's request handling, CSRF and form parsing. The
+audit chain's lock (one for the whole trail) is held for four of the twelve round trips
+(lock and head, the event, the findings count, then the commit): with two web workers it
+does not serialise throughput; it would bound appends at several hundred per second.
 """
 
 from __future__ import annotations
@@ -126,6 +154,31 @@ json.dump({"tokens": tokens, "alert_links": alert_links}, sys.stdout)
 """
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a process and all its descendants, from /proc (Linux)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                     for c in (task / "children").read_text().split()]
+    except OSError:  # gone, or not Linux
+        return 0.0
+    own = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime..cstime
+    return own + sum(cpu_seconds(c) for c in children)
+
+
+def timed(fn, *args, server=None, worker=None):
+    """Run one phase; add the CPU the web server and the worker spent on it, per request."""
+    before = cpu_seconds(server), cpu_seconds(worker)
+    result = fn(*args)
+    count = result.get("requests") or result.get("alerts", 0) + result.get("missing", 0) or 1
+    result["cpu_ms_per_request"] = {
+        "web_server": round((cpu_seconds(server) - before[0]) / count * 1000, 1),
+        "worker": round((cpu_seconds(worker) - before[1]) / count * 1000, 1)}
+    return result
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -195,6 +248,15 @@ def run(fn, base: str, tokens: list[str], concurrency: int) -> dict:
             "p99_ms": round(q[98] * 1000, 1)}
 
 
+def queued(broker: str | None, queue: str | None) -> int | None:
+    """How many tasks wait in the worker's queue (Redis), or None without a broker."""
+    if not broker or not queue:
+        return None
+    import redis
+
+    return redis.Redis.from_url(broker).llen(queue)
+
+
 def alert_latency(base: str, links: list, deadline: float = 10.0) -> dict:
     """Post one severe PHQ-9 at a time; time until its deterioration alert is in the database."""
     import psycopg
@@ -221,7 +283,8 @@ def alert_latency(base: str, links: list, deadline: float = 10.0) -> dict:
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     return {"alerts": len(latencies), "missing": missing,
             "p50_ms": round(q[49] * 1000, 1), "p95_ms": round(q[94] * 1000, 1),
-            "max_ms": round(max(latencies) * 1000, 1)}
+            "max_ms": round(max(latencies) * 1000, 1),
+            "first_three_ms": [round(x * 1000, 1) for x in latencies[:3]]}
 
 
 def main() -> int:
@@ -267,9 +330,12 @@ def main() -> int:
         wait_ready(base, time.monotonic() + 180)
         run(submit, base, tokens[:WARMUP], args.concurrency)  # warm-up: connections, caches
         run(floor, base, tokens[:WARMUP], args.concurrency)
-        checkins = run(submit, base, tokens[WARMUP:], args.concurrency)
-        baseline = run(floor, base, tokens[WARMUP:], args.concurrency)
-        alerts = alert_latency(base, alert_links)
+        pids = {"server": server.pid, "worker": worker.pid if worker else None}
+        checkins = timed(run, submit, base, tokens[WARMUP:], args.concurrency, **pids)
+        baseline = timed(run, floor, base, tokens[WARMUP:], args.concurrency, **pids)
+        backlog = queued(broker, env.get("RAPPORT_TASK_QUEUE"))
+        alerts = timed(alert_latency, base, alert_links, **pids)
+        alerts["tasks_queued_at_start"] = backlog
     finally:
         server.terminate()
         try:

@@ -22,6 +22,10 @@ class Organisation(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # Whether the practice has any webhook endpoint (active or not), kept by rapport.webhooks
+    # when one is created or deleted: read with the practice, it spares every check-in answer
+    # the look-up of endpoints in the many practices that have none.
+    has_webhook_endpoints = models.BooleanField(default=False, db_default=False, editable=False)
 
     def __str__(self) -> str:
         return self.name

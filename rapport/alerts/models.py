@@ -260,6 +260,8 @@ class PendingRefresh(models.Model):
     each response), `done` is the count the latest completed refresh had read. A refresh is due
     while requested > done, so a burst of responses coalesces into one recompute, and a refresh
     lost with a dying worker is still due afterwards. `claimed_until`: a worker is on it.
+    `queued_at`: a refresh task was queued then and no worker has started it yet, so the
+    responses stored meanwhile queue none of their own (one task per episode in the queue).
     """
 
     episode = models.OneToOneField("care.CareEpisode", on_delete=models.CASCADE,
@@ -270,6 +272,7 @@ class PendingRefresh(models.Model):
     done = models.PositiveBigIntegerField(default=0)
     requested_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 

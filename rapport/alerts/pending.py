@@ -1,8 +1,10 @@
 """An episode's findings refresh, off the request path: coalesced per episode and crash-safe.
 
 - `mark(episode_id, organisation_id)` runs inside the transaction that stores a response and
-  counts one more response to read (`PendingRefresh.requested`); the caller queues a refresh
-  once the transaction commits.
+  counts one more response to read (`PendingRefresh.requested`); unless a refresh is queued
+  already and no worker has started it (`queued_at`), the caller queues one once the
+  transaction commits. So the queue holds one task per episode, not one per response: after a
+  burst, a new episode's refresh (and its alert) waits behind a few tasks, not hundreds.
 - `refresh(episode_id)` (the worker's task) claims the episode, reads how many responses are
   stored, recomputes the findings from everything committed, and records that count as done.
   Responses stored meanwhile leave it behind again: it answers "again" and the task queues
@@ -10,6 +12,12 @@
 - A refresh lost with a dying worker, or never queued (a crash between commit and queueing),
   leaves the episode behind; `behind()` finds such episodes for the periodic task and for every
   worker that starts, so no response is left unanalysed.
+
+Why no response waits unseen: a worker starting a refresh clears `queued_at` in the same
+statement that claims the episode (or finds it held, or up to date), so a response counted
+after that statement queues its own task; one counted before it is read by this refresh, by
+the holder's final check (it is committed before the holder releases the episode), or was
+already read (the episode was up to date). The row's lock orders the statements.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -32,23 +40,24 @@ def _claim() -> timedelta:
     return timedelta(seconds=settings.FINDINGS_CLAIM_SECONDS)
 
 
-def mark(episode_id: int, organisation_id: int) -> int:
+def mark(episode_id: int, organisation_id: int) -> bool:
     """Count one more response for the episode (inside the storing transaction, one statement).
 
-    Returns how many responses the findings are now behind.
+    Returns whether the caller should queue a refresh once the transaction commits: False when
+    one is queued already and no worker has started it (it will read this response).
     """
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (episode_id, organisation_id, requested, done, requested_at) "  # noqa: S608 - table name from the model
-            "VALUES (%s, %s, 1, 0, %s) ON CONFLICT (episode_id) DO UPDATE SET "
-            f"requested = {table}.requested + 1, requested_at = excluded.requested_at "
-            "RETURNING requested, done",
-            [episode_id, organisation_id, now],
+            f"INSERT INTO {table} (episode_id, organisation_id, requested, done, requested_at, "  # noqa: S608 - table name from the model
+            "queued_at) VALUES (%s, %s, 1, 0, %s, %s) ON CONFLICT (episode_id) DO UPDATE SET "
+            f"requested = {table}.requested + 1, requested_at = excluded.requested_at, "
+            f"queued_at = COALESCE({table}.queued_at, excluded.queued_at) "
+            "RETURNING queued_at = %s",
+            [episode_id, organisation_id, now, now, now],
         )
-        requested, done = cursor.fetchone()
-    return requested - done
+        return bool(cursor.fetchone()[0])
 
 
 def _due():
@@ -65,15 +74,22 @@ def refresh(episode_id: int) -> str:
     from rapport.alerts.findings import refresh_episode
 
     now = timezone.now()
+    until = now + _claim()
     with scopes_disabled():
-        mine = _due().filter(episode_id=episode_id).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        if not mine.update(claimed_until=now + _claim()):
-            return "busy" if _due().filter(episode_id=episode_id).exists() else "clean"
+        row = PendingRefresh.objects.filter(pk=episode_id)
+        # One statement: the queued task has started (responses counted from now on queue
+        # their own), and the episode is claimed if it is due and no live worker holds it.
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        row.update(queued_at=None, claimed_until=Case(
+            When(free & Q(requested__gt=F("done")), then=Value(until)),
+            default=F("claimed_until")))
         # Read the count before the responses: every response it counts is committed (each is
         # counted in its own storing transaction), so the recompute below reads at least these.
-        requested = PendingRefresh.objects.filter(pk=episode_id).values_list(
-            "requested", flat=True).get()
+        requested, done, claimed = (row.values_list("requested", "done", "claimed_until")
+                                    .first() or (0, 0, None))
+        if claimed != until:
+            return "busy" if claimed is not None and claimed >= now and requested > done \
+                else "clean"
         try:
             episode = CareEpisode.objects.select_related("organisation", "client").get(pk=episode_id)
             # Findings are for episodes in progress (see findings.refresh_all).
@@ -92,9 +108,13 @@ def behind(older_than: timedelta = timedelta(0), limit: int = 10_000) -> list[in
     """Episodes whose findings are behind and that no live worker holds, oldest first."""
     now = timezone.now()
     with scopes_disabled():
+        since = now - older_than
         return list(
+            # A queued task not started for that long is lost too, however recent the
+            # responses counted since (they queued none of their own).
             _due().filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-                          requested_at__lte=now - older_than)
+                          Q(queued_at__lte=since) | Q(queued_at__isnull=True,
+                                                      requested_at__lte=since))
             .order_by("requested_at").values_list("episode_id", flat=True)[:limit]
         )
 

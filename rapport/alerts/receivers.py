@@ -8,8 +8,9 @@ A new response also updates its episode's findings, on a worker, soon after it i
 `response_stored` is sent inside the transaction that stores the response. The receiver counts
 the response for its episode in that same transaction (`pending.mark`, one statement), so the
 count commits or rolls back with the response; once the transaction commits it queues the
-refresh task (`rapport.alerts.tasks.refresh_episode_findings`). A task that finds the episode
-up to date, or another worker on it, stops at once (two short statements).
+refresh task (`rapport.alerts.tasks.refresh_episode_findings`), unless one is queued already
+and not yet started (see rapport.alerts.pending). A task that finds the episode up to date, or
+another worker on it, stops at once (two short statements).
 
 - the client's answers are safely stored whatever happens next: the recompute runs on a worker,
   is retried with backoff when it fails, and an episode left behind (a worker killed, a refresh
@@ -21,13 +22,13 @@ up to date, or another worker on it, stops at once (two short statements).
   it is raised synchronously, inside the submission's transaction.
 
 A check-in that stores several responses in one transaction (before a session: preparation,
-PHQ-9, GAD-7), or the demo generator storing thousands, queues one task per episode: the
-transaction's pending commit callbacks are looked through first.
+PHQ-9, GAD-7), or the demo generator storing thousands, queues one task per episode: the first
+response marks the episode queued, and the others find it so.
 """
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.dispatch import receiver
 
 from rapport.alerts import pending
@@ -64,26 +65,22 @@ def raise_risk_alert(sender, response: Response, score=None, request=None, **kwa
 
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.response_stored")
 def refresh_after_response(sender, response: Response, **kwargs) -> None:
-    """Count the response for its episode and queue one findings refresh after the commit."""
+    """Count the response for its episode and, unless a refresh is queued already and not yet
+    started (this transaction's own included), queue one after the commit."""
     from rapport.alerts.tasks import refresh_episode_findings
     from rapport.core.tasks import enqueue
 
-    episode_id = response.episode_id
-    pending.mark(episode_id, response.organisation_id)
-    if any(isinstance(func, _QueueRefresh) and func.episode_id == episode_id and not func.done
-           for _, func, _ in connection.run_on_commit):
-        return  # this transaction queues the episode's refresh already
-    transaction.on_commit(_QueueRefresh(episode_id, refresh_episode_findings, enqueue),
-                          robust=True)
+    if pending.mark(response.episode_id, response.organisation_id):
+        transaction.on_commit(_QueueRefresh(response.episode_id, refresh_episode_findings,
+                                            enqueue), robust=True)
 
 
 class _QueueRefresh:
-    """The commit callback that queues an episode's refresh (recognisable, run once)."""
+    """The commit callback that queues an episode's refresh (named in Django's log)."""
 
     def __init__(self, episode_id: int, task, enqueue) -> None:
-        self.episode_id, self.task, self.enqueue, self.done = episode_id, task, enqueue, False
-        self.__qualname__ = f"queue_refresh(episode {episode_id})"  # named in Django's log
+        self.episode_id, self.task, self.enqueue = episode_id, task, enqueue
+        self.__qualname__ = f"queue_refresh(episode {episode_id})"
 
     def __call__(self) -> None:
-        self.done = True
         self.enqueue(self.task, self.episode_id)

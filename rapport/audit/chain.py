@@ -61,10 +61,29 @@ def lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
+def _head(model) -> tuple[int, str] | None:
+    """The last event's (seq, row_hash), read under the append lock, which it takes first.
+
+    PostgreSQL: the lock and the read go in one round trip, as two statements of one simple
+    query; each statement has its own snapshot (READ COMMITTED), so the read sees the event
+    the previous holder committed while this one waited. Elsewhere: `lock()`, then the read.
+    """
+    head = (model.objects.filter(seq__isnull=False).order_by("-seq")
+            .values_list("seq", "row_hash"))[:1]
+    if connection.vendor != "postgresql":
+        lock()
+        return head.first()
+    sql, params = head.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [LOCK_KEY, *params])
+        cursor.nextset()
+        return cursor.fetchone()
+
+
 def seal(event, model) -> None:
-    """Give an unsaved event its position and hashes. Call under `lock()` in a transaction."""
-    last = (model.objects.filter(seq__isnull=False).order_by("-seq")
-            .values_list("seq", "row_hash").first())
+    """Give an unsaved event its position and hashes, taking the append lock (held until the
+    transaction ends). Call in a transaction."""
+    last = _head(model)
     seq, previous = last if last else (0, GENESIS)
     event.seq = seq + 1
     event.content_digest = content_digest(event)

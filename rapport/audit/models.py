@@ -51,8 +51,7 @@ class AuditEvent(models.Model):
 
         # No savepoint: an event that cannot be appended fails the whole transaction anyway.
         with transaction.atomic(savepoint=False):
-            chain.lock()
-            chain.seal(self, AuditEvent)
+            chain.seal(self, AuditEvent)  # takes the append lock first
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

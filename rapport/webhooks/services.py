@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -62,10 +63,20 @@ def rotate_secret(endpoint: Endpoint, request: HttpRequest | None = None, *,
     return secret
 
 
-def emit(organisation_id: int, event: str, data: Callable[[], dict]) -> list[Delivery]:
+def emit(organisation, event: str, data: Callable[[], dict]) -> list[Delivery]:
     """Queue `event` for each active endpoint of the practice subscribed to it (never another
     practice's). Called inside the transaction that made the change: the deliveries are stored
-    with it, and queued once it commits. `data` builds the payload's data, only when needed."""
+    with it, and queued once it commits. `data` builds the payload's data, only when needed.
+
+    `organisation`: the practice's id, or the practice itself when it is at hand: then a
+    practice without any endpoint (`has_webhook_endpoints`, kept by the receivers of
+    rapport.webhooks.receivers) costs no look-up. An endpoint created after that row was read
+    gets the events of changes made after it was created, as with the look-up (an endpoint
+    committed while the change's transaction is open is not seen by it either).
+    """
+    if not isinstance(organisation, int) and not organisation.has_webhook_endpoints:
+        return []
+    organisation_id = getattr(organisation, "pk", organisation)
     with scopes_disabled():
         endpoints = [e for e in Endpoint.objects.filter(organisation_id=organisation_id,
                                                          active=True).only("id", "events")
@@ -81,3 +92,12 @@ def emit(organisation_id: int, event: str, data: Callable[[], dict]) -> list[Del
         enqueue_on_commit(deliver, delivery.pk)
         deliveries.append(delivery)
     return deliveries
+
+
+def mark_practice(organisation_id: int) -> None:
+    """Record whether the practice has any endpoint (after one was created or deleted)."""
+    from rapport.accounts.models import Organisation
+
+    with scopes_disabled():
+        Organisation.objects.filter(pk=organisation_id).update(has_webhook_endpoints=Exists(
+            Endpoint.objects.filter(organisation_id=OuterRef("pk"))))

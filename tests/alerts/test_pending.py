@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -185,3 +186,63 @@ def test_the_daily_refresh_fans_out_per_practice_in_chunks(practice, other_pract
          (other_practice.org.pk, [other_practice.colleague_episode.pk])])
     with scope(organisation=practice.org):
         assert Alert.objects.filter(episode=practice.episode, kind="rupture").count() == 1
+
+
+def test_a_burst_queues_one_task_until_a_worker_starts_it(practice, sessions, recomputes,
+                                                          monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    """Each response commits on its own; while the first one's task waits in the queue, the
+    others queue none (one task per episode in the queue, not one per response). Once a worker
+    starts that task, the next response queues a new one."""
+    from rapport.core import tasks as core_tasks
+
+    queued = []
+    monkeypatch.setattr(core_tasks, "enqueue", lambda task, *args: queued.append(args))
+    for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
+        with django_capture_on_commit_callbacks(execute=True):
+            submit(practice, s, level)
+    assert queued == [(practice.episode.pk,)]
+    assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
+    assert state(practice.episode).done == 4 and state(practice.episode).queued_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(practice, sessions[4], 2)
+    assert queued == [(practice.episode.pk,), (practice.episode.pk,)]
+    assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
+    assert recomputes == [practice.episode.pk, practice.episode.pk]
+
+
+def test_a_task_that_finds_the_episode_held_leaves_the_next_response_to_queue_its_own(
+        practice, sessions, recomputes):
+    submit(practice, sessions[0], 8)
+    assert state(practice.episode).queued_at is not None
+    with scopes_disabled():
+        PendingRefresh.objects.filter(episode=practice.episode).update(
+            claimed_until=timezone.now() + timedelta(seconds=30))
+    assert pending.refresh(practice.episode.pk) == "busy"
+    assert state(practice.episode).queued_at is None
+    assert pending.mark(practice.episode.pk, practice.org.pk)  # queue one: none is waiting
+
+
+def test_a_task_that_finds_the_episode_up_to_date_clears_the_mark(practice, sessions,
+                                                                  recomputes):
+    """A response read by a refresh that started before it was counted leaves its own task
+    nothing to do; that task clears the queued mark, so the next response queues again."""
+    submit(practice, sessions[0], 8)
+    with scopes_disabled():  # as if a running refresh had read this response already
+        PendingRefresh.objects.filter(episode=practice.episode).update(done=F("requested"))
+    assert pending.refresh(practice.episode.pk) == "clean"
+    assert state(practice.episode).queued_at is None
+    assert pending.mark(practice.episode.pk, practice.org.pk)
+
+
+def test_a_queued_task_lost_is_caught_up_while_responses_keep_coming(practice, sessions,
+                                                                    recomputes):
+    submit(practice, sessions[0], 8)
+    long_ago = timezone.now() - timedelta(minutes=5)
+    with scopes_disabled():  # queued five minutes ago, never started (the broker lost it)
+        PendingRefresh.objects.filter(episode=practice.episode).update(queued_at=long_ago)
+    submit(practice, sessions[1], 9)  # a fresh response: it queues nothing of its own
+    assert not pending.mark(practice.episode.pk, practice.org.pk)
+    assert pending.behind(timedelta(seconds=10)) == [practice.episode.pk]
+    assert tasks.refresh_pending_findings() == 1
+    assert recomputes == [practice.episode.pk] and pending.behind() == []

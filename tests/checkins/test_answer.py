@@ -236,3 +236,19 @@ def test_therapist_checkins_and_other_checkins_are_not_reachable_by_link(practic
             pass
         else:
             raise AssertionError("a therapist's check-in must not get a client link")
+
+
+def test_a_saved_draft_is_deleted_when_its_step_is_sent(practice, client):
+    """The link's query says whether the check-in has drafts; one saved earlier is deleted
+    in the transaction that stores the answers, so no partial answers outlive them."""
+    accept_consent(practice)
+    checkin = make_checkin(practice, instruments=("phq9",))
+    link = make_link(practice, checkin)
+    client.post(link, phq9_post({"phq9-1": 2}, action="save"))
+    with scope(organisation=[practice.org]):
+        assert Draft.objects.filter(checkin=checkin).count() == 1
+    page = client.post(link, phq9_post(PHQ9_MILD))
+    assert b"your answers have been sent" in page.content
+    with scope(organisation=[practice.org]):
+        assert not Draft.objects.filter(checkin=checkin).exists()
+        assert Response.objects.filter(checkin=checkin).count() == 1

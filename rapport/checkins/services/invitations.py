@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import OuterRef
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from rapport.audit.services import record
 from rapport.checkins.models import (
     CheckIn,
+    Draft,
     Invitation,
     Respondent,
     When,
@@ -109,7 +110,8 @@ def send_invitation(checkin: CheckIn, request: HttpRequest | None = None) -> tup
 class LinkState:
     """What a link resolves to: status is ok, expired, used or invalid. The invitation read
     with it carries `consented`: whether its client has accepted the practice's current
-    confidentiality statement (read in the same query)."""
+    confidentiality statement, and its check-in `has_drafts`: whether any answers were saved
+    for later (both read in the same query)."""
 
     status: str
     invitation: Invitation | None = None
@@ -131,7 +133,8 @@ def resolve_token(token: str) -> LinkState:
         invitation = (
             Invitation.objects.select_related(
                 "organisation", "checkin__episode__client", "checkin__session")
-            .annotate(consented=consented_now(OuterRef("checkin__episode__client_id")))
+            .annotate(consented=consented_now(OuterRef("checkin__episode__client_id")),
+                      has_drafts=Exists(Draft.objects.filter(checkin_id=OuterRef("checkin_id"))))
             .filter(token_hash=_hash(token))
             .first()
         )
@@ -140,6 +143,7 @@ def resolve_token(token: str) -> LinkState:
     # The check-in, its episode and client belong to the invitation's practice: one row serves
     # them all (three joins fewer on every answer).
     checkin = invitation.checkin
+    checkin.has_drafts = invitation.has_drafts  # none: submitting deletes none (submission.py)
     for row in (checkin, checkin.episode, checkin.episode.client):
         if row.organisation_id == invitation.organisation_id:
             row.organisation = invitation.organisation

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -182,7 +182,11 @@ def _write(response: Response, instrument, score, *, request: HttpRequest | None
     response.save()  # first: a duplicate fails here, before anything else is written
     checkin, supersedes = response.checkin, response.supersedes
     if checkin is not None:
-        Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
+        # A check-in read through its link knows whether it has drafts (resolve_token): most
+        # have none, and the statement is spared. A draft saved since by another tab of the
+        # same link is left, as one saved after this statement would be.
+        if getattr(checkin, "has_drafts", True):
+            Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
         _complete_if_done(checkin, response.submitted_at, instrument.id)
     # The audit event comes after the other writes: appending to the audit chain holds its lock
     # until the commit, and answers stored at once wait for each other only that long.
@@ -218,11 +222,10 @@ def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | 
 
 def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> None:
     if checkin.instruments == [instrument_id]:
-        # The check-in's only questionnaire was answered: complete it in one statement (the
-        # condition keeps the first completion when two are stored at once).
-        if CheckIn.objects.filter(pk=checkin.pk, completed_at__isnull=True).update(completed_at=at):
+        # The check-in's only questionnaire was answered: complete it (the condition keeps the
+        # first completion when two are stored at once) and use up its links.
+        if _complete_and_use(checkin.pk, at):
             checkin.completed_at = at
-            _use_invitations(checkin)
         else:
             checkin.refresh_from_db(fields=["completed_at"])
         return
@@ -236,6 +239,26 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
         checkin.completed_at = at
         checkin.save(update_fields=["completed_at"])
         _use_invitations(checkin)
+
+
+def _complete_and_use(checkin_id: int, at: datetime) -> bool:
+    """Complete the check-in if it is not yet, and then use up its links; True if this call
+    completed it. PostgreSQL: one statement (two updates in a WITH), else one per table."""
+    if connection.vendor != "postgresql":
+        if CheckIn.objects.filter(pk=checkin_id, completed_at__isnull=True).update(completed_at=at):
+            Invitation.objects.filter(checkin_id=checkin_id, used_at__isnull=True).update(
+                used_at=timezone.now())
+            return True
+        return False
+    checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH done AS (UPDATE {checkins} SET completed_at = %s "  # noqa: S608 - model tables
+            "WHERE id = %s AND completed_at IS NULL RETURNING id), "
+            f"used AS (UPDATE {invitations} SET used_at = %s "
+            "WHERE checkin_id IN (SELECT id FROM done) AND used_at IS NULL) "
+            "SELECT count(*) FROM done", [at, checkin_id, timezone.now()])
+        return cursor.fetchone()[0] == 1
 
 
 def _use_invitations(checkin: CheckIn) -> None:
