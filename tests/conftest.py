@@ -44,15 +44,17 @@ def pytest_unconfigure(config):
         shutil.rmtree(os.environ.pop(SHARED_DIR, ""), ignore_errors=True)
 
 
-# The modules whose tests take longest (chromium with axe, the demo practice, fuzzing, the
-# subprocess and migration tests), in that order, run before the rest: pytest-xdist's worksteal
+# The modules whose tests take longest (chromium with axe, the demo practice, fuzzing, real
+# Celery workers, the subprocess and migration tests), in that order, run before the rest: pytest-xdist's worksteal
 # hands each worker a contiguous share of the run and lets an idle worker take the end of
 # another's queue, so the run ends on short tests rather than with one worker idle while the other
 # finishes a long one. Each module's tests stay together (module fixtures are built once).
 SLOW_FIRST = (
     "tests/browser/", "tests/test_demo", "tests/checkins/test_demo_histories.py",
     "tests/test_staff_pages_speak_plainly.py", "tests/test_fuzz.py", "tests/security/test_write_matrix.py",
-    "tests/test_permission_matrix.py", "tests/test_settings_modes.py",
+    "tests/test_permission_matrix.py", "tests/concurrency/test_worker_kill.py",
+    "tests/concurrency/test_celery_worker.py", "tests/monitoring/test_evaluation.py",
+    "tests/test_settings_modes.py",
     "tests/security/test_second_factor_migration.py", "tests/privacy/test_erasure_all_apps.py",
     "tests/security/test_client_identifiers.py",
 )
