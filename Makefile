@@ -20,8 +20,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	RAPPORT_MODE=demo $(BIN)/rapport demo
 
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: otherwise every worker (and every
+# subprocess a test starts) compiles the whole project and pytest rewrites every test module again.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	@mkdir -p var

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,8 +27,45 @@ from rapport.accounts.models import (
 )
 from rapport.accounts.twofactor import REAUTH_SESSION_KEY
 from rapport.care.models import CareEpisode, Client, Session
+from tests.demo_snapshot import SHARED_DIR
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    """A folder the run's processes share (the xdist workers inherit its name): slow fixtures
+    built once per run are left there (tests/demo_snapshot.py). Removed when the run ends."""
+    if not hasattr(config, "workerinput"):
+        os.environ[SHARED_DIR] = tempfile.mkdtemp(prefix="rapport-tests-")
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop(SHARED_DIR, ""), ignore_errors=True)
+
+
+# The modules whose tests take longest (chromium with axe, the demo practice, fuzzing, real
+# Celery workers, the subprocess and migration tests), in that order, run before the rest: pytest-xdist's worksteal
+# hands each worker a contiguous share of the run and lets an idle worker take the end of
+# another's queue, so the run ends on short tests rather than with one worker idle while the other
+# finishes a long one. Each module's tests stay together (module fixtures are built once).
+SLOW_FIRST = (
+    "tests/browser/", "tests/test_demo", "tests/checkins/test_demo_histories.py",
+    "tests/test_staff_pages_speak_plainly.py", "tests/test_fuzz.py", "tests/security/test_write_matrix.py",
+    "tests/test_permission_matrix.py", "tests/concurrency/test_worker_kill.py",
+    "tests/concurrency/test_celery_worker.py", "tests/monitoring/test_evaluation.py",
+    "tests/test_settings_modes.py",
+    "tests/security/test_second_factor_migration.py", "tests/privacy/test_erasure_all_apps.py",
+    "tests/security/test_client_identifiers.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        return next((n for n, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)),
+                    len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: the order within each group is pytest's
 
 
 @dataclass

@@ -1,11 +1,16 @@
-"""The demo practice, built once per test process and copied into the database where needed.
+"""The demo practice, built once per test run and copied into the database where needed.
 
 Building the demo (`rapport.demo.generator.generate`) takes tens of seconds: every check-in is
-validated, scored, audited and analysed. Tests only read it, so each process builds it once
-per (seed, day), keeps the rows it wrote (a snapshot taken before rolling the build back), and
-`load_demo` copies those rows into the database in a fraction of the time: inside a test's
-transaction (rolled back after it, or after a module with `built_once_per_module`) or,
-for a transactional test (the browser tests), committed and flushed after it.
+validated, scored, audited and analysed. Tests only read it, so it is built once per (seed, day),
+keeping the rows it wrote (a snapshot taken before rolling the build back), and `load_demo`
+copies those rows into the database in a fraction of the time: inside a test's transaction
+(rolled back after it, or after a module with `built_once_per_module`) or, for a transactional
+test (the browser tests), committed and flushed after it.
+
+Under pytest-xdist the first worker that needs a snapshot builds it and leaves it in a file (in
+the folder tests/conftest.py makes for the run) for the others: every worker's test database
+starts from the same migrations, so the rows fit each. A worker that needs it meanwhile waits
+for that build rather than doing it again.
 
 The rows keep their ids, so the objects `generate` returned still name them; each caller gets
 its own copy of those objects.
@@ -14,11 +19,18 @@ its own copy of those objects.
 from __future__ import annotations
 
 import copy
+import fcntl
+import os
+import pickle
 from datetime import date
+from pathlib import Path
 
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
+
+# The folder this run's test processes share (made and removed by tests/conftest.py).
+SHARED_DIR = "RAPPORT_TEST_SHARED_DIR"
 
 _BUILT: dict[tuple[int, date], tuple[object, dict[str, tuple[list[str], list[tuple]]]]] = {}
 
@@ -72,11 +84,27 @@ def _build(seed: int, today: date):
     return practice, rows
 
 
+def _built(seed: int, today: date):
+    shared = os.environ.get(SHARED_DIR)
+    if not shared:
+        return _build(seed, today)
+    path = Path(shared) / f"demo-{seed}-{today.isoformat()}-{connection.vendor}.pickle"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds; the others wait, then read
+        if path.exists():
+            return pickle.loads(path.read_bytes())  # noqa: S301 (written by this run's workers)
+        built = _build(seed, today)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(built))
+        partial.rename(path)
+        return built
+
+
 def load_demo(seed: int, today: date):
     """The demo practice for (seed, today) in the database; returns its objects (a copy)."""
     key = (seed, today)
     if key not in _BUILT:
-        _BUILT[key] = _build(seed, today)
+        _BUILT[key] = _built(seed, today)
     practice, rows = _BUILT[key]
     with transaction.atomic(), connection.cursor() as cursor:
         for table, (columns, values) in rows.items():

@@ -1,7 +1,8 @@
 """The demo practice is reproducible: same seed and day, same practice.
 
-The first build is the one this test process keeps for the tests that read the demo
-(tests/demo_snapshot.py, built here if no such test ran first); the second is built afresh.
+The first build is the one this test run keeps for the tests that read the demo
+(tests/demo_snapshot.py, built here if no test of the run needed it yet); the second is built
+afresh, in this process.
 """
 
 from datetime import date
