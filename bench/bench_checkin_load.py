@@ -48,6 +48,26 @@ the thank-you page 0.4 ms, the rest Django's request handling, CSRF and form par
 audit chain's lock (one for the whole trail) is held for four of the twelve round trips
 (lock and head, the event, the findings count, then the commit): with two web workers it
 does not serialise throughput; it would bound appends at several hundred per second.
+
+Issue 10 item 3, second pass (CPU of the web server per submission). Profiled in process by CPU
+time (profile_checkin_submit.py --cpu): about 40% of a submission's CPU was the link's query,
+and of that nearly all Django building and compiling it (the annotations and subqueries built
+anew on every answer, 60 columns compiled), not reading its row. Now the query is built once per
+process and only filtered per answer, and leaves the client's six encrypted columns unread (none
+decrypted); the audit chain's lock-and-head query is compiled once. Same process, interleaved:
+the link's query 2.2-2.4 -> 1.4-1.7 ms of CPU, the audit head 0.23 -> 0.06 ms.
+  load benchmark, web server CPU per submission (floor) and throughput/p50 ratio, interleaved:
+    before (6c9a39a): 14.4 (1.0) 12.6/14.0;  10.9 (1.2) 7.5/7.5
+    after:            12.5 (1.0) 14.0/15.6;  12.5 (1.5) 6.8/7.2;  10.1 (1.3) 7.7/8.3;
+                       9.1 (0.8) 8.7/9.2
+  The machine's load moves each figure more than the change does: about 1 ms of 10-13 gone,
+  the ratio unchanged within the noise. What is left is Django's own work per request: the
+  link's query still costs about 1.4 ms to compile (its SQL is the same on every answer but for
+  the token's hash; caching it would mean reaching into the ORM's compiler), the two INSERTs
+  and the session about 0.5 ms each, the thank-you page 1, request handling and middleware
+  the rest. 3x of a one-row insert is not reachable by trimming CPU: the submission does five
+  writes and three reads in two transactions where the floor inserts one row (and saves the
+  same session).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Where the time of one check-in submission goes: the benchmark's path, profiled in process.
 
     .venv/bin/python bench/profile_checkin_submit.py [--n 200] [--database rapport_bench]
-        [--broker redis://127.0.0.1:6379/0] [--sort cumulative] [--limit 40]
+        [--broker redis://127.0.0.1:6379/0] [--sort cumulative] [--limit 40] [--cpu] [--save FILE]
 
 Builds the same database as bench_checkin_load.py (dropped first), then posts N PHQ-9
 check-ins through Django's test client in this process (settings, middleware, PostgreSQL and
@@ -57,6 +57,9 @@ def main() -> int:
                                                            "redis://127.0.0.1:6379/0"))
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--limit", type=int, default=40)
+    parser.add_argument("--cpu", action="store_true",
+                        help="profile this process's CPU time, not the wall clock")
+    parser.add_argument("--save", help="also write the profile here (pstats format)")
     args = parser.parse_args()
     load.DB = args.database
     load.create_database()
@@ -108,7 +111,7 @@ def main() -> int:
           f"({waited['calls'] / count:.0f} waits) and "
           f"{(time.process_time() - cpu) / count * 1000:.1f} ms of this process's CPU")
     waited["stop"]()
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     start = time.perf_counter()
     profile.enable()
     for n, token in enumerate(tokens[half:], start=half):
@@ -116,6 +119,8 @@ def main() -> int:
     profile.disable()
     per = (time.perf_counter() - start) / (len(tokens) - half) * 1000
     print(f"\n{per:.1f} ms per submission under the profiler ({len(tokens) - half} submissions)\n")
+    if args.save:
+        profile.dump_stats(args.save)
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.limit)
     print(out.getvalue())

@@ -19,6 +19,7 @@ change before it, including the rows removed by a truncation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -68,16 +69,27 @@ def _head(model) -> tuple[int, str] | None:
     query; each statement has its own snapshot (READ COMMITTED), so the read sees the event
     the previous holder committed while this one waited. Elsewhere: `lock()`, then the read.
     """
-    head = (model.objects.filter(seq__isnull=False).order_by("-seq")
-            .values_list("seq", "row_hash"))[:1]
     if connection.vendor != "postgresql":
         lock()
-        return head.first()
-    sql, params = head.query.sql_with_params()
+        return _head_query(model).first()
+    sql, params = _locked_head_sql(model)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {sql}", [LOCK_KEY, *params])
+        cursor.execute(sql, list(params))
         cursor.nextset()
         return cursor.fetchone()
+
+
+def _head_query(model):
+    return (model.objects.filter(seq__isnull=False).order_by("-seq")
+            .values_list("seq", "row_hash"))[:1]
+
+
+@functools.cache
+def _locked_head_sql(model) -> tuple[str, tuple]:
+    """The lock and the head's read as one PostgreSQL query, compiled once per process (it
+    never changes; compiling it cost more CPU than the database takes to run it)."""
+    sql, params = _head_query(model).query.sql_with_params()
+    return f"SELECT pg_advisory_xact_lock(%s); {sql}", (LOCK_KEY, *params)
 
 
 def seal(event, model) -> None:

@@ -23,7 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
 from rapport.alerts.models import Alert
+from rapport.care.models import Client
 from rapport.checkins.models import CheckIn, Invitation, Response
+from rapport.core.fields import EncryptedDateField, EncryptedTextField
 from tests.checkins.conftest import PHQ9_MILD, accept_consent, make_checkin, make_link, phq9_post
 
 RISK = PHQ9_MILD | {"phq9-9": 2}
@@ -49,6 +51,11 @@ def test_answering_a_checkin_takes_a_pinned_number_of_queries(practice, web, ans
     page, sql = _answer(web, link, answers)
     assert page.status_code == 200 and b"your answers have been sent" in page.content
     assert len(sql) == (postgresql if PG else sqlite), "\n".join(sql)
+    # The client's encrypted columns are neither read nor decrypted to answer a link.
+    private = [f'"{Client._meta.db_table}"."{field.column}"' for field in Client._meta.fields
+               if isinstance(field, EncryptedTextField | EncryptedDateField)]
+    assert len(private) >= 6
+    assert not [column for column in private for query in sql if column in query]
     # ... and everything was done that the queries are for.
     with scope(organisation=[practice.org]):
         checkin = CheckIn.objects.get(pk=checkin.pk)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -117,10 +118,31 @@ class LinkState:
     invitation: Invitation | None = None
 
 
-def resolve_token(token: str) -> LinkState:
-    """Check a link's signature and look up its invitation (no scope is needed or opened)."""
+# The client's encrypted columns: nothing that answers a link reads them, and each would be
+# decrypted on every answer.
+_CLIENT_PRIVATE = ("name", "preferred_name", "email", "phone", "date_of_birth",
+                   "emergency_contact")
+
+
+@functools.cache
+def _link_query() -> QuerySet:
+    """The link's query but its token: its joins and subqueries cost more CPU to build than
+    the database takes to run them, so they are built once per process (each call filters a
+    copy; nothing is evaluated here). Built without any scope: the link itself is the key."""
     from django_scopes import scopes_disabled
 
+    with scopes_disabled():
+        return (
+            Invitation.objects.select_related(
+                "organisation", "checkin__episode__client", "checkin__session")
+            .defer(*(f"checkin__episode__client__{name}" for name in _CLIENT_PRIVATE))
+            .annotate(consented=consented_now(OuterRef("checkin__episode__client_id")),
+                      has_drafts=Exists(Draft.objects.filter(checkin_id=OuterRef("checkin_id"))))
+        )
+
+
+def resolve_token(token: str) -> LinkState:
+    """Check a link's signature and look up its invitation (no scope is needed or opened)."""
     try:
         signing.TimestampSigner(salt=INVITATION_SALT).unsign(
             token, max_age=MAX_LINK_AGE.total_seconds()
@@ -129,15 +151,7 @@ def resolve_token(token: str) -> LinkState:
         return LinkState("expired")
     except signing.BadSignature:
         return LinkState("invalid")
-    with scopes_disabled():
-        invitation = (
-            Invitation.objects.select_related(
-                "organisation", "checkin__episode__client", "checkin__session")
-            .annotate(consented=consented_now(OuterRef("checkin__episode__client_id")),
-                      has_drafts=Exists(Draft.objects.filter(checkin_id=OuterRef("checkin_id"))))
-            .filter(token_hash=_hash(token))
-            .first()
-        )
+    invitation = _link_query().filter(token_hash=_hash(token)).first()
     if invitation is None:
         return LinkState("invalid")
     # The check-in, its episode and client belong to the invitation's practice: one row serves
