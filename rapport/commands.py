@@ -111,8 +111,8 @@ def demo(host: str = "127.0.0.1", port: str = "8000") -> int:
         "\nlogins).\n"
         "\nBackground work: a Celery worker and its scheduler run beside the web server, on a"
         f"\nbroker in {settings.BROKER_FOLDER}. Every {settings.INVITATION_SECONDS} s the"
-        "\nscheduler emails the check-in link of each session due within two days (the emails"
-        "\nare printed here).\n",
+        "\nscheduler sends the reminder and the check-in link of each session due within two"
+        "\ndays (the demo practice's setting; the emails are printed here).\n",
         flush=True,
     )
     _background("worker", "--pool", "solo")

@@ -22,7 +22,7 @@ import copy
 import fcntl
 import os
 import pickle
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from django.apps import apps
@@ -100,6 +100,14 @@ def _built(seed: int, today: date):
         return built
 
 
+def _bindable(value):
+    """A value read back as Django's SQLite converters give it, as the driver takes it (a time
+    of day is read as `datetime.time`, which sqlite3 has no adapter for)."""
+    if isinstance(value, time) and connection.vendor == "sqlite":
+        return connection.ops.adapt_timefield_value(value)
+    return value
+
+
 def load_demo(seed: int, today: date):
     """The demo practice for (seed, today) in the database; returns its objects (a copy)."""
     key = (seed, today)
@@ -111,7 +119,7 @@ def load_demo(seed: int, today: date):
             quoted = ", ".join(_q(c) for c in columns)
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {_q(table)} ({quoted}) VALUES ({marks})",  # noqa: S608
-                               values)
+                               [tuple(map(_bindable, row)) for row in values])
         if connection.vendor == "postgresql":
             tables = set(rows)
             models = [m for m in apps.get_models() if m._meta.db_table in tables]

@@ -1,14 +1,19 @@
 """The demo practice: its shape and its realism (reproducibility: test_demo_reproducible.py)."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from rapport.accounts.models import Membership, Role, Supervision
 from rapport.care.models import Attendance, CareEpisode, Client, EpisodeStatus, Session
 from rapport.demo.generator import STORIES
+from rapport.scheduling.models import Delivery, SentReminder
+from rapport.scheduling.tasks import send_checkin_invitations, send_session_reminders
 from tests.conftest import built_once_per_module, fresh
 from tests.demo_snapshot import load_demo
 
@@ -83,3 +88,19 @@ def test_most_ended_episodes_are_planned_endings(demo):
         if plan.episode.status == EpisodeStatus.COMPLETED:
             past = [s for s in plan.sessions if s.attendance != Attendance.SCHEDULED]
             assert 12 <= len(past) <= 16
+
+
+def test_the_demo_scheduler_has_reminders_and_invitations_to_send_at_any_hour(demo):
+    """`make demo` shows the scheduler at work within its first minute: the demo practice reminds
+    and invites two days ahead with no quiet hours, and its appointments start the next day."""
+    late = datetime.combine(TODAY, time(23, 30), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(late, tick=False):
+        send_session_reminders.apply()
+        send_checkin_invitations.apply()
+    subjects = [m.subject for m in mail.outbox]
+    assert any("reminder" in s for s in subjects), subjects
+    assert any("check-in" in s for s in subjects), subjects
+    with scopes_disabled():
+        assert not SentReminder.objects.filter(status=Delivery.HELD).exists()
+        sent = SentReminder.objects.filter(status=Delivery.SENT)
+        assert {r.session.scheduled_at > late for r in sent} == {True}

@@ -32,6 +32,7 @@ from rapport.demo.alerts import alerts_from_findings
 from rapport.demo.checkins import checkin_histories
 from rapport.demo.goals import goals_and_records
 from rapport.demo.plans import ClientPlan, Practice, Staff
+from rapport.scheduling.models import ReminderPolicy
 
 # The steps after the people and appointments, in order; each reads the plans.
 STEPS: tuple[Callable[[Practice], None], ...] = (
@@ -227,6 +228,12 @@ def generate(seed: int = 2026, today: date | None = None) -> Practice:
     today = today or timezone.localdate()
     with scopes_disabled():
         org = Organisation.objects.create(name="Riverside Counselling Practice")
+        # Reminders and check-in invitations two days ahead and no quiet hours: the scheduler
+        # beside `rapport demo` has a session due within its first minute whatever the hour
+        # (the appointments start tomorrow), so the demo shows it working (the defaults: a day
+        # ahead, quiet from 21:00 to 08:00; a practice sets its own on the settings page).
+        ReminderPolicy.objects.create(organisation=org, hours_before=48, checkin_hours_before=48,
+                                      quiet_from=time(0), quiet_until=time(0))
         staff = _build_staff(org)
         plans = _build_episodes(org, staff, rng, today)
         practice = Practice(organisation=org, staff=staff, plans=plans, rng=rng, today=today)
