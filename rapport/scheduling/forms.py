@@ -6,6 +6,7 @@ from datetime import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rapport.scheduling.models import MoveReason, Repeat, Weekday
@@ -109,8 +110,9 @@ class MoveRequestForm(forms.Form):
 
     def __init__(self, *args, suggestions: list[datetime], **kwargs):
         super().__init__(*args, **kwargs)
+        when = gettext("l j F, H:i")  # as the portal writes a session's time ("martes 8 de diciembre")
         self.fields["times"].choices = [
-            (s.isoformat(), formats.date_format(timezone.localtime(s), "l j F, H:i")) for s in suggestions]
+            (s.isoformat(), formats.date_format(timezone.localtime(s), when)) for s in suggestions]
 
     def clean(self):
         data = super().clean()

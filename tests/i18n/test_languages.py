@@ -219,3 +219,15 @@ def test_the_portal_shows_times_in_the_clients_own_time_zone(client, practice):
     assert "09:00" in page and "15:00" not in page
     staff = login(StaffClient(), practice.therapist)  # the next request, in the same thread
     assert "15:00" in staff.get(f"/sessions/{practice.session.code}/").content.decode()
+
+
+def test_the_times_a_client_may_move_a_session_to_are_written_as_their_language_writes_them():
+    from rapport.scheduling.forms import MoveRequestForm
+
+    at = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
+    with translation.override("es"):
+        (label,) = [text for _, text in MoveRequestForm(suggestions=[at]).fields["times"].choices]
+    with translation.override("en"):
+        (english,) = [text for _, text in MoveRequestForm(suggestions=[at]).fields["times"].choices]
+    assert "8 de diciembre" in label and label.startswith("martes")
+    assert "8 December" in english and english.startswith("Tuesday")
