@@ -69,8 +69,8 @@ def activate_for_client(request, tag: str | None, zone: str = "") -> str:
     """Serve a client's page in their language and time zone (the practice's when they have none
     or an unknown one), and remember the language for their next visit."""
     timezone.deactivate()
-    if zone_of(zone):
-        timezone.activate(zone_of(zone))  # an unknown zone on the record: the practice's
+    if found := zone_of(zone):  # an unknown zone on the record: the practice's
+        timezone.activate(found)
     code = activate(request, tag)
     if hasattr(request, "session") and request.session.get(CLIENT_LANGUAGE_KEY) != code:
         request.session[CLIENT_LANGUAGE_KEY] = code

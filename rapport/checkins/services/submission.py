@@ -238,7 +238,7 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
     if next_instrument(checkin) is None and checkin.completed_at is None:
         checkin.completed_at = at
         checkin.save(update_fields=["completed_at"])
-        _use_invitations(checkin)
+        _use_invitations(checkin.pk)
 
 
 def _complete_and_use(checkin_id: int, at: datetime) -> bool:
@@ -246,8 +246,7 @@ def _complete_and_use(checkin_id: int, at: datetime) -> bool:
     completed it. PostgreSQL: one statement (two updates in a WITH), else one per table."""
     if connection.vendor != "postgresql":
         if CheckIn.objects.filter(pk=checkin_id, completed_at__isnull=True).update(completed_at=at):
-            Invitation.objects.filter(checkin_id=checkin_id, used_at__isnull=True).update(
-                used_at=timezone.now())
+            _use_invitations(checkin_id)
             return True
         return False
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
@@ -261,8 +260,8 @@ def _complete_and_use(checkin_id: int, at: datetime) -> bool:
         return cursor.fetchone()[0] == 1
 
 
-def _use_invitations(checkin: CheckIn) -> None:
-    Invitation.objects.filter(checkin_id=checkin.pk, used_at__isnull=True).update(
+def _use_invitations(checkin_id: int) -> None:
+    Invitation.objects.filter(checkin_id=checkin_id, used_at__isnull=True).update(
         used_at=timezone.now())
 
 
