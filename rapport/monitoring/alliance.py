@@ -27,7 +27,7 @@ from rapport.monitoring._arrays import EPS, Flat, flatten, pad
 from rapport.monitoring.alliance_findings import Emit
 from rapport.monitoring.alliance_state import AllianceGroup, Scan
 from rapport.monitoring.records import AllianceSeries, EpisodeHistory, Finding
-from rapport.monitoring.variability import VariabilityPrior
+from rapport.monitoring.variability import VariabilityPrior, item_residual_variance
 
 
 def alliance_rules(
@@ -151,13 +151,8 @@ def _item_weight(st: Scan) -> np.ndarray:
 def _item_spread(g: AllianceGroup, st: Scan) -> np.ndarray:
     """Each series' item residual variance over its baseline sessions, in the total's variance
     (times the practice's item ratio), less the items' rounding variance; 0 where unusable."""
-    k = st.s_1.shape[1] - 1
-    m = np.maximum(st.s_m, 1)
-    c1 = st.s_1[:, 1:]
-    rss = (st.s_2[:, 1:].sum(axis=1) - st.s_q / k - (c1 * c1).sum(axis=1) / m
-           + c1.sum(axis=1) ** 2 / (m * k))
-    v = np.maximum(rss, 0.0) / np.maximum((m - 1) * (k - 1), 1) - th.ITEM_ROUNDING_VARIANCE
-    return np.maximum(v, 0.0) * g.prior.item_ratio
+    v = item_residual_variance(st.s_2[:, 1:].sum(axis=1), st.s_q, st.s_1[:, 1:], st.s_m)
+    return v * g.prior.item_ratio
 
 
 def _drop_distance(g: AllianceGroup, st: Scan, c: int, lvl: np.ndarray, sds: np.ndarray,

@@ -115,6 +115,20 @@ def fit_prior(series: Sequence[Sequence[float]], span: float) -> VariabilityPrio
     return VariabilityPrior(math.sqrt(s0_sq), float(d0), resolution, len(usable))
 
 
+def item_residual_variance(squares: np.ndarray, session_squares: np.ndarray, cols: np.ndarray,
+                           m: np.ndarray) -> np.ndarray:
+    """Per series, the items' two-way residual variance over its m complete sessions of k items
+    (k = cols' width), less the items' rounding variance; 0 where it cannot be told.
+    `squares`: the sum of every rating squared; `session_squares`: the sum over sessions of the
+    square of the session's item sum; `cols`: each item's sum over the sessions."""
+    k = cols.shape[1]
+    mm = np.maximum(m, 1)
+    rss = (squares - session_squares / k - (cols * cols).sum(axis=1) / mm
+           + cols.sum(axis=1) ** 2 / (mm * k))
+    v = np.maximum(rss, 0.0) / np.maximum((m - 1) * (k - 1), 1) - th.ITEM_ROUNDING_VARIANCE
+    return np.maximum(v, 0.0)
+
+
 def fit_item_ratio(series: Sequence[AllianceSeries]) -> float:
     """The practice's total variance per unit of the items' within-session residual variance
     (in the total's points squared per component point squared, so the scale factor between the
@@ -143,13 +157,10 @@ def fit_item_ratio(series: Sequence[AllianceSeries]) -> float:
             return np.bincount(o, values, minlength=c)
 
         m = per_client(np.ones(len(t)))
-        mm = np.maximum(m, 1)
         cols = np.stack([per_client(x[:, j]) for j in range(k)], axis=1)
-        rss = (per_client((x * x).sum(axis=1)) - per_client(x.sum(axis=1) ** 2) / k
-               - (cols * cols).sum(axis=1) / mm + cols.sum(axis=1) ** 2 / (mm * k))
-        v = np.maximum(np.maximum(rss, 0.0) / np.maximum((m - 1) * (k - 1), 1)
-                       - th.ITEM_ROUNDING_VARIANCE, 0.0)
-        t_ss = np.maximum(per_client(t * t) - per_client(t) ** 2 / mm, 0.0)
+        v = item_residual_variance(per_client((x * x).sum(axis=1)),
+                                   per_client(x.sum(axis=1) ** 2), cols, m)
+        t_ss = np.maximum(per_client(t * t) - per_client(t) ** 2 / np.maximum(m, 1), 0.0)
         ok = m >= th.MIN_RATINGS_FOR_PRIOR
         total_ss += float(t_ss[ok].sum())
         resid += float((v * (m - 1))[ok].sum())
