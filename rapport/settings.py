@@ -8,7 +8,7 @@ Three modes, chosen with RAPPORT_MODE:
 - ``test``: what the test suite runs; keys fixed, fast password hashing.
 
 Every secret can also come from a file: RAPPORT_SECRET_KEY_FILE, RAPPORT_ENCRYPTION_KEYS_FILE,
-RAPPORT_BLIND_INDEX_KEYS_FILE.
+RAPPORT_BLIND_INDEX_KEYS_FILE (rapport.keys reads and checks them).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from rapport import keys
 from rapport.core.proxies import parse_networks as _parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,79 +39,8 @@ def env_bool(name: str, default: bool) -> bool:
     return raw == "true"
 
 
-def env_secret(name: str) -> str:
-    """A secret from NAME, or from the file named by NAME_FILE; empty when neither is set."""
-    value = os.getenv(name, "")
-    path = os.getenv(f"{name}_FILE")
-    if not value and path:
-        value = Path(path).read_text().strip()
-    return value
-
-
-def _demo_secret(filename: str, make) -> str:
-    """Read a generated secret under var/, creating it on first use (demo mode only)."""
-    path = VAR_DIR / filename
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-SECRET_KEY = env_secret("RAPPORT_SECRET_KEY")
-ENCRYPTION_KEYS = [k.strip() for k in env_secret("RAPPORT_ENCRYPTION_KEYS").split(",") if k.strip()]
-# Keys of the blind indexes over encrypted e-mail addresses and phone numbers (rapport.core.
-# blind_index): optional, comma-separated, newest first, at least 32 characters each; when unset
-# they are derived from RAPPORT_ENCRYPTION_KEYS.
-BLIND_INDEX_KEYS = [k.strip() for k in env_secret("RAPPORT_BLIND_INDEX_KEYS").split(",") if k.strip()]
-
-if MODE == "demo":
-    from cryptography.fernet import Fernet
-    from django.core.management.utils import get_random_secret_key
-
-    SECRET_KEY = SECRET_KEY or _demo_secret("secret_key", get_random_secret_key)
-    ENCRYPTION_KEYS = ENCRYPTION_KEYS or [
-        _demo_secret("encryption_key", lambda: Fernet.generate_key().decode())
-    ]
-elif MODE == "test":
-    SECRET_KEY = SECRET_KEY or "test-secret-key-not-for-production"  # noqa: S105
-    # Two fixed Fernet keys: the first encrypts, both decrypt (tests rotate between them).
-    ENCRYPTION_KEYS = ENCRYPTION_KEYS or [
-        "cmFwcG9ydC10ZXN0LWtleS0xLS0tLS0tLS0tLS0tLS0=",
-        "cmFwcG9ydC10ZXN0LWtleS0yLS0tLS0tLS0tLS0tLS0=",
-    ]
-else:
-    missing = [
-        name
-        for name, value in (
-            ("RAPPORT_SECRET_KEY", SECRET_KEY),
-            ("RAPPORT_ENCRYPTION_KEYS", ENCRYPTION_KEYS),
-        )
-        if not value
-    ]
-    if missing:
-        raise ImproperlyConfigured(
-            f"Production mode needs {' and '.join(missing)} (or set RAPPORT_MODE=demo for a trial)."
-        )
-    # Django's own bar for a secret key (its check security.W009): at least 50 characters, at
-    # least 5 different ones, not one of its generated "insecure" placeholders.
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
-        raise ImproperlyConfigured(
-            "RAPPORT_SECRET_KEY is too weak: use at least 50 random characters (make one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
-        )
-    from cryptography.fernet import Fernet
-
-    for _index, _key in enumerate(ENCRYPTION_KEYS, start=1):
-        try:
-            Fernet(_key)
-        except (ValueError, TypeError):
-            raise ImproperlyConfigured(
-                f"RAPPORT_ENCRYPTION_KEYS: key {_index} is not a valid Fernet key (32 url-safe "
-                "base64-encoded bytes; see README, Production)."
-            ) from None
-    if any(len(_key) < 32 for _key in BLIND_INDEX_KEYS):
-        raise ImproperlyConfigured("RAPPORT_BLIND_INDEX_KEYS: every key needs at least 32 characters.")
+# The keys (SECRET_KEY, the encryption and blind-index keys), checked for the mode: rapport.keys.
+SECRET_KEY, ENCRYPTION_KEYS, BLIND_INDEX_KEYS = keys.read(MODE, VAR_DIR)
 
 DEBUG = env_bool("RAPPORT_DEBUG", default=MODE == "demo")
 

@@ -126,39 +126,51 @@ def risk_answer(evidence: dict) -> tuple[str, str, str] | None:
     return instrument.short_title, item.text, answer
 
 
+def _risk_headline(e: dict, name: str) -> str:
+    """Which answer raised the risk alert: the item's number and the client's own answer."""
+    _ = gettext
+    found = risk_answer(e)
+    if found:
+        number = re.sub(r"\D", "", str(e.get("item"))[-2:]) or ""
+        values = {"instrument": found[0], "number": number, "answer": found[2]}
+        if number:
+            return _("Risk answer on %(instrument)s item %(number)s: “%(answer)s”") % values
+        return _("Risk answer on %(instrument)s: “%(answer)s”") % values
+    return _("Risk answer on %(instrument)s") % {"instrument": name or _("a questionnaire")}
+
+
+def _off_track_headline(e: dict, name: str, subject: str, session_number: int | None) -> str:
+    """The score against the range expected by this session, on the side that is worse."""
+    _ = gettext
+    score, edge = e.get("score"), e.get("warning_beyond")
+    if score is not None and edge is not None:
+        values = {"name": name, "score": _num(score), "edge": _num(edge),
+                  "session": session_number}
+        if _lower_is_better(e.get("instrument") or subject):
+            if session_number:
+                return _("%(name)s score %(score)s – above the range expected by session "
+                         "%(session)s (up to %(edge)s)") % values
+            return _("%(name)s score %(score)s – above the range expected (up to %(edge)s)") \
+                % values
+        if session_number:
+            return _("%(name)s score %(score)s – below the range expected by session "
+                     "%(session)s (from %(edge)s)") % values
+        return _("%(name)s score %(score)s – below the range expected (from %(edge)s)") % values
+    if session_number:
+        return _("%(name)s is not improving as expected by session %(session)s") % {
+            "name": name, "session": session_number}
+    return _("%(name)s is not improving as expected") % {"name": name}
+
+
 def headline(kind: str, subject: str, evidence: Any, session_number: int | None = None) -> str:
     """One sentence saying what was found, in words a therapist uses (in the reader's language)."""
     e = evidence if isinstance(evidence, dict) else {}
     name = instrument_name(e.get("instrument") or subject) if (e.get("instrument") or subject) else ""
     _ = gettext
     if kind == "risk":
-        found = risk_answer(e)
-        if found:
-            number = re.sub(r"\D", "", str(e.get("item"))[-2:]) or ""
-            values = {"instrument": found[0], "number": number, "answer": found[2]}
-            if number:
-                return _("Risk answer on %(instrument)s item %(number)s: “%(answer)s”") % values
-            return _("Risk answer on %(instrument)s: “%(answer)s”") % values
-        return _("Risk answer on %(instrument)s") % {"instrument": name or _("a questionnaire")}
+        return _risk_headline(e, name)
     if kind == "not_on_track":
-        score, edge = e.get("score"), e.get("warning_beyond")
-        if score is not None and edge is not None:
-            values = {"name": name, "score": _num(score), "edge": _num(edge),
-                      "session": session_number}
-            if _lower_is_better(e.get("instrument") or subject):
-                if session_number:
-                    return _("%(name)s score %(score)s – above the range expected by session "
-                             "%(session)s (up to %(edge)s)") % values
-                return _("%(name)s score %(score)s – above the range expected (up to %(edge)s)") \
-                    % values
-            if session_number:
-                return _("%(name)s score %(score)s – below the range expected by session "
-                         "%(session)s (from %(edge)s)") % values
-            return _("%(name)s score %(score)s – below the range expected (from %(edge)s)") % values
-        if session_number:
-            return _("%(name)s is not improving as expected by session %(session)s") % {
-                "name": name, "session": session_number}
-        return _("%(name)s is not improving as expected") % {"name": name}
+        return _off_track_headline(e, name, subject, session_number)
     if kind == "reliable_deterioration":
         score, intake = e.get("score"), e.get("intake")
         if score is not None and intake is not None:

@@ -184,14 +184,36 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
     except ValueError as e:
         plan.refused.append(("file", str(e)))
         return plan
-    team = clients.therapists(organisation)
-    taken = clients.emails_in_use(organisation)
     done = dict(ImportedRecord.objects.filter(organisation=organisation)
                 .values_list("source_id", "client_id"))
-    # reference -> the client it becomes, or where the Patient was refused
-    patients: dict[str, clients.NewClient | Client | str] = {}
+    patients = _plan_patients(plan, entries, organisation, therapist, done)
     questionnaires = {str(r.get("url")): r for _, _, r in entries
                       if r.get("resourceType") == "Questionnaire" and r.get("url") and _valid(r)}
+    for where, full_url, resource in entries:
+        kind = resource.get("resourceType")
+        if kind == "Patient":
+            continue
+        if kind == "QuestionnaireResponse":
+            _plan_response(plan, where, full_url, resource, questionnaires, patients, client, done,
+                           organisation)
+        elif kind in ("Questionnaire", "Observation"):
+            plan.ignored.append(f"{where}: scores and questionnaires come from Rapport's own "
+                                "instrument definitions")
+        elif kind is None:
+            plan.refused.append((where, "an entry without a resource"))
+        else:
+            plan.ignored.append(f"{where}: Rapport imports Patients and QuestionnaireResponses")
+    import_goals.mark_existing(plan.goals, organisation)
+    return plan
+
+
+def _plan_patients(plan: Plan, entries, organisation, therapist,
+                   done: dict[str, Any]) -> dict[str, clients.NewClient | Client | str]:
+    """The file's Patients: each reference -> the client it becomes (new, or imported before), or
+    where the Patient was refused (so that its responses can say why they cannot go)."""
+    team = clients.therapists(organisation)
+    taken = clients.emails_in_use(organisation)
+    patients: dict[str, clients.NewClient | Client | str] = {}
     for where, full_url, resource in entries:
         if resource.get("resourceType") != "Patient":
             continue
@@ -213,26 +235,11 @@ def plan_fhir(data: Any, organisation, *, therapist=None, client: Client | None 
                                 therapist=therapist, team=team, taken=taken, source_id=source_id)
         if isinstance(outcome, str):
             plan.refused.append((where, outcome))
-            patients.update(dict.fromkeys(refs, where))  # its responses say why they cannot go
+            patients.update(dict.fromkeys(refs, where))
             continue
         plan.clients.append(outcome)
         patients.update(dict.fromkeys(refs, outcome))
-    for where, full_url, resource in entries:
-        kind = resource.get("resourceType")
-        if kind == "Patient":
-            continue
-        if kind == "QuestionnaireResponse":
-            _plan_response(plan, where, full_url, resource, questionnaires, patients, client, done,
-                           organisation)
-        elif kind in ("Questionnaire", "Observation"):
-            plan.ignored.append(f"{where}: scores and questionnaires come from Rapport's own "
-                                "instrument definitions")
-        elif kind is None:
-            plan.refused.append((where, "an entry without a resource"))
-        else:
-            plan.ignored.append(f"{where}: Rapport imports Patients and QuestionnaireResponses")
-    import_goals.mark_existing(plan.goals, organisation)
-    return plan
+    return patients
 
 
 def _valid(resource: Mapping[str, Any]) -> bool:
