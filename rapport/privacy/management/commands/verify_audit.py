@@ -1,10 +1,13 @@
-"""`rapport manage verify_audit [--checkpoint FILE]`: check the audit trail's hash chain."""
+"""`rapport manage verify_audit [--checkpoint FILE]`: check the audit trail's hash chain.
+
+It lives in privacy, not in audit, because it needs the recorded erasures (an erased event's
+masked digest is accepted only for a recorded erasure) and privacy sits above audit in the layers.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -12,6 +15,7 @@ from django_scopes import scopes_disabled
 
 from rapport.audit import chain
 from rapport.audit.models import AuditEvent
+from rapport.privacy.models import Erasure
 
 
 class Command(BaseCommand):
@@ -25,7 +29,6 @@ class Command(BaseCommand):
     def handle(self, *args, checkpoint: Path | None = None, **options):
         previous = _read_checkpoint(checkpoint) if checkpoint else None
         with scopes_disabled():
-            Erasure = apps.get_model("privacy", "Erasure")
             erasures = {str(code) for code in Erasure.objects.values_list("code", flat=True)}
             report = chain.verify(AuditEvent, erasures, previous)
         problems = list(report.problems)
