@@ -8,6 +8,7 @@ item), so scoring a response is a handful of dictionary look-ups: see `Instrumen
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -108,6 +109,10 @@ class Instrument:
 
     def __repr__(self) -> str:
         return f"<Instrument {self.id} {self.version}>"
+
+    def replace(self, **changes: Any) -> Instrument:
+        """A copy with `changes` to the arguments of __init__ (as dataclasses.replace does)."""
+        return Instrument(**{name: getattr(self, name) for name in _FIELDS} | changes)
 
     def item(self, link_id: str) -> Item:
         return self._by_id[link_id]
@@ -384,17 +389,7 @@ def _expand(template: Instrument, pairs: tuple[tuple[str, str], ...]) -> Instrum
     rules = template.scoring
     total = replace(rules.total, items=link_ids) if rules.total is not None else None
     subscales = tuple(Scale(name=k, label=k, items=(k,)) for k in link_ids)
-    return Instrument(
-        id=template.id,
-        title=template.title,
-        version=template.version,
-        items=items,
-        scoring=Scoring(total=total, subscales=subscales),
-        psychometrics=template.psychometrics,
-        alliance=template.alliance,
-        validated=template.validated,
-        respondent=template.respondent,
-        sources=template.sources,
-        definition=template.definition,
-        displays=template.displays,
-    )
+    return template.replace(items=items, scoring=Scoring(total=total, subscales=subscales))
+
+
+_FIELDS = tuple(inspect.signature(Instrument).parameters)  # what replace() copies

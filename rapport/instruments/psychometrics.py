@@ -13,7 +13,7 @@ Sources:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 Z_95 = 1.96
 
@@ -166,17 +166,7 @@ class Psychometrics:
         return is_remission(last, below=self.remission_below)
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "higher_is_better": self.higher_is_better,
-            "reliable_change": self.reliable_change,
-            "sd": self.sd,
-            "reliability": self.reliability,
-            "cutoff": self.cutoff,
-            "response_fraction": self.response_fraction,
-            "remission_below": self.remission_below,
-            "source": dict(self.source),
-            "notes": list(self.notes),
-        }
+        return {**asdict(self), "notes": list(self.notes)}
 
 
 # -- NHS Talking Therapies paired outcomes ----------------------------------------------------

@@ -169,13 +169,8 @@ def _localized(instrument: Instrument, language: str) -> Instrument:
         for item in instrument.items
     ]
     displays = [replace(d, text=texts[f"item:{d.link_id}"]) for d in instrument.displays]
-    return Instrument(
-        id=instrument.id, title=texts["title"], version=instrument.version, items=items,
-        scoring=_scoring(instrument.scoring, texts), psychometrics=instrument.psychometrics,
-        alliance=instrument.alliance, validated=instrument.validated,
-        respondent=instrument.respondent, sources=instrument.sources,
-        definition=instrument.definition, displays=displays,
-    )
+    return instrument.replace(title=texts["title"], items=items, displays=displays,
+                              scoring=_scoring(instrument.scoring, texts))
 
 
 def _scoring(scoring: Scoring, texts: dict[str, str]) -> Scoring:
