@@ -40,3 +40,20 @@ def test_the_table_reader_sees_order_and_siblings():
     text = ("| Layer | What it holds |\n| --- | --- |\n| `a`, then `b` | x |\n"
             "| `c` \\| `d` | y |\n\nafter")
     assert _readme_layers(text) == [{"a"}, {"b"}, {"c", "d"}]
+
+
+def test_every_module_of_the_package_is_placed_by_a_contract():
+    """A new app or top-level module must take its place in the layers (or be a settings module,
+    which no code imports): otherwise the contracts would not see it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (settings,) = [c["forbidden_modules"] for c in contracts if c["name"].startswith("Settings")]
+    (cores,) = [c for c in contracts if c["name"].startswith("The two cores")]
+    placed = set().union(*_contract_layers()) | {m.removeprefix("rapport.") for m in settings}
+    package = ROOT / "rapport"
+    found = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+    found |= {p.parent.name for p in package.glob("*/__init__.py")}
+    assert found == placed
+    layers = set().union(*_contract_layers()) - {"instruments", "monitoring"}
+    assert {m.removeprefix("rapport.") for m in cores["forbidden_modules"]} >= layers | {
+        m.removeprefix("rapport.") for m in settings}
