@@ -1,4 +1,5 @@
-"""Issue 15, item 4, as deployed: `rapport serve` (gunicorn, production mode) behind a reverse
+"""Issue 15, item 4, as deployed: `rapport serve` (gunicorn, production mode, started as the
+README starts it, the venv's bin not on PATH) behind a reverse
 proxy running as a process of its own (tests/security/reverse_proxy.py), clients on different
 loopback addresses (127.0.0.2, .3, ...), the proxy's own address in RAPPORT_TRUSTED_PROXIES.
 
@@ -73,8 +74,11 @@ def site(tmp_path_factory):
     clients.write_text("name,email\nSam Rivers,sam@riverside.test\n")
     rapport("manage", "import_data", "--practice", "Riverside", "--clients-csv", str(clients),
             "--therapist", "ann@riverside.test")
-    server = subprocess.Popen([sys.executable, "-m", "rapport.cli", "serve"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # As the README starts it (/opt/rapport/bin/rapport serve), with the venv's bin not on PATH
+    # (issue 15, item 9: gunicorn was looked up on PATH).
+    server = subprocess.Popen([str(Path(sys.executable).parent / "rapport"), "serve"], cwd=ROOT,
+                              env={**env, "PATH": "/usr/bin:/bin"},
+                              stdout=subprocess.DEVNULL, stderr=(var / "serve.log").open("w"))
     proxy = subprocess.Popen([sys.executable, "-m", "tests.security.reverse_proxy", "127.0.0.1",
                               str(port)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -86,7 +90,7 @@ def site(tmp_path_factory):
                     break
             except OSError:
                 pass
-            assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+            assert server.poll() is None and time.monotonic() < deadline, (var / "serve.log").read_text()
             time.sleep(0.3)
         yield proxy_port, passwords, var / "rapport.sqlite3"
     finally:
