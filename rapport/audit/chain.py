@@ -8,7 +8,8 @@ Each event has a position `seq` (1, 2, 3, ...) and a `row_hash`:
 
 The fields an erasure may mask (which client, which object, the detail) enter the chain only
 through `content_digest`, which masking leaves in place: a masked event still chains, and
-`verify` accepts a changed content digest only for an event masked by a recorded erasure. Events
+`verify` accepts a changed content digest only for an event masked by an erasure announced later
+in the chain, no more events than it announced (rapport.audit.masking). Events
 are appended under a lock (PostgreSQL: a transaction-level advisory lock; SQLite: its single
 writer), so positions are gapless and each hash follows the one before.
 
@@ -114,16 +115,39 @@ class Report:
         return not self.problems
 
 
-def _is_masked(event, erasures: set[str]) -> bool:
+# An erasure's announcement (rapport.audit.masking; the action is named here, below the apps).
+ANNOUNCEMENT = "privacy.client.erased"
+
+
+def _announcements(model) -> dict[str, tuple[int, int | None]]:
+    """Erasure code -> (seq of its announcement, how many events it says it masked)."""
+    found = {}
+    for code, seq, detail in (model.objects.filter(action=ANNOUNCEMENT, seq__isnull=False)
+                              .values_list("object_code", "seq", "detail")):
+        said = detail.get("events_masked") if isinstance(detail, dict) else None
+        found[code] = (seq, said if isinstance(said, int) else None)
+    return found
+
+
+def _masked_by(event, announced: dict[str, tuple[int, int | None]]) -> str | None:
+    """The erasure that masked this event, if one announced later in the chain did."""
     marker = event.detail.get("masked_by_erasure") if isinstance(event.detail, dict) else None
-    return (event.detail == {"masked_by_erasure": marker} and marker in erasures
-            and event.client_code is None and event.object_code == "")
+    if (event.detail == {"masked_by_erasure": marker} and marker in announced
+            and announced[marker][0] > event.seq and event.client_code is None
+            and event.object_code == ""):
+        return marker
+    return None
 
 
-def verify(model, erasure_codes: set[str], checkpoint: tuple[int, str] | None = None,
-           limit: int = 20) -> Report:
-    """Walk the whole chain; report every break (at most `limit` of them)."""
+def verify(model, checkpoint: tuple[int, str] | None = None, limit: int = 20) -> Report:
+    """Walk the whole chain; report every break (at most `limit` of them).
+
+    An event whose content changed is accepted only as an erasure's masking: marked with an
+    erasure announced later in the chain, and no more events per erasure than it announced.
+    """
     problems: list[str] = []
+    announced = _announcements(model)
+    masked: dict[str, int] = {}
     previous, expected_seq, count = GENESIS, 1, 0
     hashes_at_checkpoint = None
     unsealed = model.objects.filter(seq__isnull=True).count()
@@ -135,14 +159,21 @@ def verify(model, erasure_codes: set[str], checkpoint: tuple[int, str] | None = 
             problems.append(f"events {expected_seq} to {event.seq - 1} are missing (deleted)")
         if row_hash(previous, event) != event.row_hash:
             problems.append(f"event {event.seq} (id {event.pk}) was changed, or one before it removed")
-        elif content_digest(event) != event.content_digest and not _is_masked(event, erasure_codes):
-            problems.append(f"event {event.seq} (id {event.pk}) was changed: its content differs")
+        elif content_digest(event) != event.content_digest:
+            erasure = _masked_by(event, announced)
+            if erasure is None:
+                problems.append(f"event {event.seq} (id {event.pk}) was changed: its content differs")
+            else:
+                masked[erasure] = masked.get(erasure, 0) + 1
         if checkpoint and event.seq == checkpoint[0]:
             hashes_at_checkpoint = event.row_hash
         previous, expected_seq = event.row_hash, event.seq + 1
         if len(problems) >= limit:
             problems.append("(stopped after this many problems)")
             break
+    problems += [f"{n} events carry the mark of erasure {code}, which announced {announced[code][1]} (event "
+                 f"{announced[code][0]}): masked in its name by someone else"
+                 for code, n in masked.items() if announced[code][1] not in (None, n)][:limit]
     if checkpoint is not None:
         seq, digest = checkpoint
         if hashes_at_checkpoint is None:

@@ -4,7 +4,8 @@ Set RAPPORT_DATABASE_APP_ROLE to the application's role when running `rapport ma
 as the owner: after every migrate the application role is granted what the site needs on every
 table, and on the audit table only SELECT and INSERT (no UPDATE, DELETE, TRUNCATE or TRIGGER;
 not being the owner it cannot ALTER the table or disable its triggers). Erasure masks the trail
-through audit_mask_client, a SECURITY DEFINER function owned by the owner. See SECURITY.md.
+through audit_mask_events, a SECURITY DEFINER function owned by the owner, and only the events
+its announcement in the trail names (rapport.audit.masking). See SECURITY.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db import connections
 
 AUDIT_TABLE = "audit_auditevent"
-MASK_FUNCTION = "audit_mask_client(uuid, text[], uuid)"
+MASK_FUNCTION = "audit_mask_events(uuid, uuid, bigint[])"
 
 
 def grant_app_role(role: str, using: str = "default") -> None:

@@ -1,16 +1,19 @@
 """`rapport instruments list|describe` and `rapport score`, without Django.
 
-`rapport score ID [FILE]` streams: it reads one JSON line, writes one JSON line, and keeps
-nothing else, so a file of any length scores in constant memory. Every input line, even a blank
-or broken one, gets exactly one output line, so outputs line up with inputs (a result can be
-joined back to its input by line number; a streaming scorer cannot take back lines it already
-wrote when a later line turns out broken).
+`rapport score ID [FILE]` is all or nothing, in constant memory: it reads one JSON line at a
+time and scores it into a spool (memory up to a few MiB, then a temporary file), keeping
+nothing else. When every line was good input, the spool is copied to standard output, one JSON
+line per input line, in order (a result joins back to its input by line number). When any line
+is bad input, nothing is written on standard output: one line on standard error names the file
+and the first bad line and counts the others, and the exit code is 2.
 
 Exit codes: 0 every line scored; 2 bad input (a line that is not JSON, not an object with
-"answers", or has an answer the instrument does not accept: one line on standard error names the
-first such line and the file, and counts the others) or bad usage; 1 only when the input was
-well-formed but some responses had too many missing items for a total, or the reader of the
-output went away.
+"answers", or has an answer the instrument does not accept) or bad usage; 1 only when the input
+was good but some responses had too many missing items for a total (their lines are written,
+with `"total": null`), or the reader of the output went away.
+
+`score_stream` is the per-line engine for library callers who want every line's result as it
+is scored, bad ones included (an `errors` entry naming the line).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -32,6 +37,7 @@ USAGE = """usage:
 """
 
 _FLUSH_EVERY = 2048
+_SPOOL_IN_MEMORY = 4 * 1024 * 1024  # characters of output kept in memory before a temporary file
 _TOO_FEW = "too many missing items"  # rapport.instruments.model: a total's missing-item limit
 
 
@@ -50,14 +56,15 @@ def main(argv: list[str]) -> int:
             if len(argv) == 2 or argv[2] == "-":
                 if isinstance(sys.stdin, io.TextIOWrapper):
                     sys.stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")
-                return score_stream(instrument, sys.stdin, sys.stdout, err=sys.stderr)
+                return score_all_or_nothing(instrument, sys.stdin, sys.stdout, err=sys.stderr)
             try:
                 lines = open(argv[2], encoding="utf-8", errors="replace", newline="\n")
             except OSError as e:
                 print(f"rapport score: cannot read {argv[2]}: {e.strerror}", file=sys.stderr)
                 return 2
             with lines:
-                return score_stream(instrument, lines, sys.stdout, source=argv[2], err=sys.stderr)
+                return score_all_or_nothing(instrument, lines, sys.stdout, source=argv[2],
+                                            err=sys.stderr)
     except (UnknownInstrument, DefinitionError) as e:
         print(f"rapport: {e}", file=sys.stderr)
         return 2
@@ -202,6 +209,21 @@ def score_stream(instrument: Instrument, lines: Iterable[str], out: IO[str], *,
         out.write("\n".join(buffer))
     out.flush()
     return problems.report(source, err)
+
+
+def score_all_or_nothing(instrument: Instrument, lines: Iterable[str], out: IO[str], *,
+                         source: str = "standard input", err: IO[str] | None = None) -> int:
+    """`rapport score`: score every line into a spool, then write it to `out` only if no line
+    was bad input (exit status 0 or 1); on bad input write nothing to `out` and return 2."""
+    with tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY, mode="w+", encoding="utf-8",
+                                       newline="") as spool:
+        status = score_stream(instrument, lines, spool, source=source, err=err)  # type: ignore[arg-type]
+        if status == 2:
+            return status
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)  # type: ignore[misc]
+        out.flush()
+    return status
 
 
 class DuplicateKey(ValueError):

@@ -13,11 +13,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from django.db import connection, transaction
-from django.db.models import Case, F, Max, Q, Value, When
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from rapport.audit import masking
 from rapport.audit.models import AuditEvent
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Client, EpisodeStatus, Session
@@ -31,39 +32,6 @@ def policy_for(organisation) -> RetentionPolicy:
     """The practice's policy; until one is saved, the defaults (an unsaved row, nothing stored)."""
     policy = RetentionPolicy.objects.filter(organisation=organisation).first()
     return policy or RetentionPolicy(organisation=organisation)
-
-
-def _mask_audit_trail(client_code, object_codes: set[str], erasure: Erasure) -> int:
-    """Remove the client from the trail (the only change the trail allows; see rapport.audit.chain).
-
-    An event is masked when it names the client (client_code, an actor label "client:<code>", or
-    the code anywhere in its detail, e.g. an audit search by client) or is about one of
-    `object_codes`: the client's, episodes', sessions' and every code the erasers returned.
-    Masking keeps when, who among staff, and what action; it drops which object, which client
-    and the detail.
-    """
-    if connection.vendor == "postgresql":
-        # The application's role may not UPDATE the trail (rapport.audit.roles): this function,
-        # owned by the migrations' role, masks and does nothing else.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT audit_mask_client(%s, %s::text[], %s)",
-                           [client_code, sorted(object_codes), erasure.code])
-            return cursor.fetchone()[0]
-    label = f"client:{client_code}"
-    named = Q(client_code=client_code) | Q(actor_label=label) | Q(detail__icontains=str(client_code))
-    codes = sorted(object_codes)
-    # The object codes in batches: a long episode has thousands, more than one query should carry.
-    about = [Q(object_code__in=codes[start:start + 500]) for start in range(0, len(codes), 500)]
-    # QuerySet.update bypasses AuditEvent.save(), which refuses changes: masking is the one
-    # change the trail allows. An event masked once no longer matches (its codes are gone).
-    count = 0
-    for condition in (named, *about):
-        count += AuditEvent.objects.filter(condition).update(
-            client_code=None, object_code="",
-            actor_label=Case(When(actor_label=label, then=Value("client:erased")), default=F("actor_label")),
-            detail={"masked_by_erasure": str(erasure.code)},
-        )
-    return count
 
 
 @transaction.atomic
@@ -108,12 +76,16 @@ def erase_client(client: Client, *, request=None, by=None, trigger=Erasure.Trigg
             organisation=organisation, by=by, trigger=trigger, reason=reason,
             kept_deidentified_scores=keep, counts=counts,
         )
-        counts["audit.events_masked"] = _mask_audit_trail(client_code, object_codes, erasure)
+
+        def announce(digests: dict) -> AuditEvent:
+            return record(request, masking.ANNOUNCEMENT, erasure, organisation=organisation,
+                          actor_label=None if request else "system:retention",
+                          detail={"erasure": str(erasure.code), "trigger": trigger,
+                                  "kept_scores": keep, **digests})
+
+        counts["audit.events_masked"] = masking.mask_client(client_code, object_codes, announce)
         erasure.counts = counts
         erasure.save(update_fields=["counts"])
-        record(request, "privacy.client.erased", erasure, organisation=organisation,
-               actor_label=None if request else "system:retention",
-               detail={"erasure": str(erasure.code), "trigger": trigger, "kept_scores": keep})
     return erasure
 
 

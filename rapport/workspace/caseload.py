@@ -30,7 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from rapport.alerts.models import Alert, Severity, Status
-from rapport.care import access
+from rapport.care import access, search
 from rapport.care.models import Attendance, CareEpisode, EpisodeStatus, Session
 from rapport.checkins.models import CheckIn, Respondent, Response
 from rapport.checkins.models import When as CheckinWhen
@@ -150,7 +150,7 @@ def caseload(request: HttpRequest, now: datetime | None = None) -> list[Caseload
             row.alerts_urgent, row.alerts_warning = e.alerts_urgent, e.alerts_warning
             row.alerts_other, row.top_alert = e.alerts_other, e.top_alert
         rows.append(row)
-    rows.sort(key=lambda r: (r.rank, r.episode.client.display_name.casefold(), r.episode.pk))
+    rows.sort(key=lambda r: (r.rank, *search.name_key(r.episode.client), r.episode.pk))
     return rows
 
 

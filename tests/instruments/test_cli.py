@@ -194,7 +194,7 @@ def test_rapport_score_imports_no_django_and_no_fhir(tmp_path: Path) -> None:
     assert result.stderr.strip() == "[]"
 
 
-def test_bad_bytes_spoil_one_line_not_the_run(tmp_path: Path) -> None:
+def test_bad_bytes_are_bad_input_and_nothing_is_written(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(PHQ9_LINE.encode() + b"\n\xff\xfe{\n" + PHQ9_LINE.encode() + b"\n")
     result = subprocess.run(
@@ -205,8 +205,7 @@ def test_bad_bytes_spoil_one_line_not_the_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == f"rapport score: {path}: line 2: not valid JSON (Expecting value at column 1)\n"
-    totals = [json.loads(line)["total"] for line in result.stdout.splitlines()]
-    assert totals == [9, None, 9]
+    assert result.stdout == ""  # all or nothing: the good lines around it are not written either
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -229,7 +228,7 @@ def test_every_bad_input_exits_2_with_one_line_naming_the_file_and_line(
     status, lines, err = run(capsys, "score", "phq9", str(path))
     assert status == 2, err
     assert err.count("\n") == 1 and err.startswith(f"rapport score: {path}: {message}"), err
-    assert len(lines) == 3 and json.loads(lines[2])["total"] == 9  # the stream still lines up
+    assert lines == []  # nothing written: no result is half a file's
 
 
 def test_bad_lines_on_standard_input_are_counted_in_one_line(
@@ -237,6 +236,25 @@ def test_bad_lines_on_standard_input_are_counted_in_one_line(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{PHQ9_LINE}\nnope\n[]\n{{}}\n{PHQ9_LINE}\n"))
     status, lines, err = run(capsys, "score", "phq9")
-    assert status == 2 and len(lines) == 5
+    assert status == 2 and lines == []
     assert err == ("rapport score: standard input: line 2: not valid JSON (Expecting value at "
                    "column 1) (2 more bad lines)\n")
+
+
+def test_output_past_the_memory_spool_is_written_whole_and_in_order(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Results wait in a spool until the whole input is known good; past its memory part the
+    spool is a temporary file, so memory stays flat however long the file."""
+    import rapport.instruments.cli as score_cli
+
+    monkeypatch.setattr(score_cli, "_SPOOL_IN_MEMORY", 1000)
+    path = tmp_path / "in.jsonl"
+    answers = [{f"phq9-{n}": (n + k) % 4 for n in range(1, 10)} for k in range(3000)]
+    path.write_text("".join(json.dumps({"answers": a}) + "\n" for a in answers))
+    status, lines, err = run(capsys, "score", "phq9", str(path))
+    assert (status, err) == (0, "")
+    assert [json.loads(line)["total"] for line in lines] == [sum(a.values()) for a in answers]
+    path.write_text(path.read_text() + "oops\n")
+    status, lines, err = run(capsys, "score", "phq9", str(path))
+    assert (status, lines) == (2, []) and f"{path}: line 3001: not valid JSON" in err

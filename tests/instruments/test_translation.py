@@ -58,7 +58,7 @@ def test_the_phq2_asks_the_phq9s_first_two_questions_word_for_word_in_spanish():
 
 
 @pytest.mark.parametrize(("instrument_id", "language"), TRANSLATED)
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_the_same_answers_score_the_same_in_every_language(instrument_id, language, data):
     english = load(instrument_id)

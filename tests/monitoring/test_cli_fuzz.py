@@ -3,8 +3,10 @@
 analyze: any file with a bad row (impossible total, huge or non-integer session, bad date,
 huge field, wrong field count, ...) exits 2, writes nothing on standard output, and every
 message on standard error is one line naming the line (or the file); a file of good rows exits
-0 and writes only JSON lines. score: every input line, however broken, gets exactly one JSON
-output line, and a bad line's error names its line number; nothing raises.
+0 and writes only JSON lines. score, through `rapport score phq9 FILE`: a file with any bad
+line exits 2, writes nothing on standard output and one line on standard error naming the file
+and its first bad line; otherwise one JSON line per input line. The engine underneath
+(`score_stream`) gives every line, however broken, exactly one JSON line; nothing raises.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rapport.cli import main as rapport
 from rapport.instruments import load
 from rapport.instruments.cli import score_stream
 from rapport.monitoring.cli import HEADER, MAX_SESSION, main
@@ -147,3 +150,27 @@ def test_score_gives_one_json_line_per_input_line_and_names_bad_lines(lines):
     kinds = {"incomplete" if all(str(e).startswith("too many missing") for e in r["errors"]) else "bad"
              for r in results if r["errors"]}
     assert status == (2 if "bad" in kinds else 1 if kinds else 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(RAW_LINES, min_size=1, max_size=8))
+def test_rapport_score_exits_2_writes_nothing_and_names_the_first_bad_line(lines):
+    # Which lines are bad input, from the engine (its per-line verdicts are tested above).
+    engine = io.StringIO()
+    score_stream(load("phq9"), [line + "\n" for line in lines], engine)
+    bad = [n for n, r in enumerate(map(json.loads, engine.getvalue().splitlines()), 1)
+           if r["errors"] and not all(str(e).startswith("too many missing") for e in r["errors"])]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "in.jsonl"
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = rapport(["score", "phq9", str(path)])
+    if bad:
+        assert (code, out.getvalue()) == (2, "")
+        assert err.getvalue().count("\n") == 1
+        assert err.getvalue().startswith(f"rapport score: {path}: line {bad[0]}: ")
+    else:
+        assert code in (0, 1)
+        assert len(out.getvalue().splitlines()) == len(lines)
+        assert err.getvalue().count("\n") == (code == 1)

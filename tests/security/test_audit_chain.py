@@ -115,3 +115,30 @@ def test_a_forged_masking_is_detected(trail):
               "detail = '{\"masked_by_erasure\": \"00000000-0000-0000-0000-000000000000\"}' WHERE seq = 2")
     with pytest.raises(CommandError, match="event 2 .* its content differs"):
         _verify()
+
+
+def _mask_as_owner(event_id: int, erasure_code) -> None:
+    _as_owner("UPDATE audit_auditevent SET client_code = NULL, object_code = '', detail = %s "
+              "WHERE id = %s", [f'{{"masked_by_erasure": "{erasure_code}"}}', event_id])
+
+
+def test_a_masking_in_the_name_of_an_erasure_the_trail_never_announced_is_detected(trail, practice):
+    """The erasure table is the application's to write: a row there proves nothing."""
+    from rapport.privacy.models import Erasure
+
+    fake = Erasure.objects.create(organisation=practice.org, trigger="request",
+                                  kept_deidentified_scores=False)
+    _mask_as_owner(trail[1].pk, fake.code)
+    with pytest.raises(CommandError, match=f"event {trail[1].seq} .* its content differs"):
+        _verify()
+
+
+def test_an_erasure_reused_to_mask_another_clients_events_is_detected(trail, practice, client):
+    login(client, practice.colleague)
+    client.get(reverse("care-client", args=[practice.colleague_client.code]))
+    theirs = AuditEvent.objects.filter(client_code=practice.colleague_client.code).latest("seq")
+    erasure = erase_client(practice.client, by=practice.admin)
+    assert "intact" in _verify()
+    _mask_as_owner(theirs.pk, erasure.code)
+    with pytest.raises(CommandError, match=f"erasure {erasure.code}.*masked in its name"):
+        _verify()

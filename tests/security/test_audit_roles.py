@@ -93,10 +93,28 @@ def test_the_application_role_masks_an_erased_client_only_through_the_function(a
         cursor.execute("RESET ROLE")
     assert erasure.counts["audit.events_masked"] >= 2
     assert not AuditEvent.objects.filter(client_code=practice.client.code).exists()
-    # The function refuses to mask for an erasure that was never recorded.
-    with pytest.raises(DatabaseError, match="no erasure"):
-        _as_app(quoted, "SELECT audit_mask_client(%s, ARRAY[]::text[], %s)",
-                [practice.colleague_client.code, practice.colleague_client.code])
+
+
+def test_the_masking_function_masks_nothing_but_what_its_erasure_announced(app_role, events,
+                                                                          practice, client):
+    """A compromised application (the app role) can write erasure rows and call the function:
+    neither an erasure row of its own nor an old erasure gets another client's events masked."""
+    from rapport.privacy.models import Erasure
+
+    _, quoted = app_role
+    login(client, practice.colleague)
+    client.get(reverse("care-client", args=[practice.colleague_client.code]))
+    theirs = list(AuditEvent.objects.filter(client_code=practice.colleague_client.code)
+                  .values_list("pk", flat=True))
+    erasure = erase_client(practice.client, by=practice.admin)  # the newest event: its announcement
+    fake = Erasure.objects.create(organisation=practice.org, trigger="request",
+                                  kept_deidentified_scores=False)
+    for erasure_code in (erasure.code, fake.code):
+        with pytest.raises(DatabaseError, match="newest event, or it announced other events"):
+            _as_app(quoted, "SELECT audit_mask_events(%s, %s, %s::bigint[])",
+                    [erasure_code, practice.colleague_client.code, theirs])
+    assert AuditEvent.objects.filter(pk__in=theirs, client_code=practice.colleague_client.code).count() \
+        == len(theirs)
 
 
 def test_even_the_owner_cannot_mask_what_is_not_masked_content(events):

@@ -118,3 +118,49 @@ def test_fuzzed_backups_and_manifests_fail_cleanly(tmp_path, good_backup, capsys
     assert err.count("\n") == 1 and str(path) in err, err
     assert "Traceback" not in err
     assert _users() == 0
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql",
+                                     reason="pg_restore's path: set RAPPORT_DATABASE_URL (CI runs this)")
+
+
+@pytest.fixture
+def pg_backup(tmp_path, transactional_db):
+    """A backup of one practice, and a database that has since gained a second one: a restore
+    that wrote anything would change its row counts."""
+    make_practice("Riverside")
+    path = tmp_path / "rapport.backup"
+    backups.backup(path)
+    make_practice("Hillside")
+    return path, backups.table_counts(connection.settings_dict)
+
+
+def _damaged(path: Path, name: str, data: bytes, manifest: dict | None = None) -> Path:
+    other = path.with_name(name)
+    other.write_bytes(data)
+    Path(f"{other}.json").write_text(json.dumps(manifest) if manifest is not None
+                                     else Path(f"{path}.json").read_text())
+    return other
+
+
+@postgresql_only
+@pytest.mark.postgres
+def test_postgresql_bad_backups_are_one_line_exit_2_and_write_nothing(pg_backup, capsys):
+    path, before = pg_backup
+    data = path.read_bytes()
+    manifest = json.loads(Path(f"{path}.json").read_text())
+    miscounted = {**manifest, "tables": {**manifest["tables"], "care_client": 3}}
+    cases = {
+        "mismatch.backup": (data, miscounted),  # the issue's case: data fine, counts differ
+        "half.backup": (data[: len(data) // 2], None),
+        "tail-cut.backup": (data[: len(data) - 200], None),  # table of contents whole, data cut
+        "garbage.backup": (b"PGDMP" + bytes(range(256)) * 4, None),
+        "flipped.backup": (data[: len(data) // 2] + bytes(b ^ 0xFF for b in data[len(data) // 2:]), None),
+    }
+    for name, (content, patched) in cases.items():
+        damaged = _damaged(path, name, content, patched)
+        code, err = _restore(capsys, damaged, "--force")
+        assert code == 2, (name, err)
+        assert err.count("\n") == 1 and str(damaged) in err and "Traceback" not in err, (name, err)
+        assert backups.table_counts(connection.settings_dict) == before, name
+    assert "nothing was restored" in _restore(capsys, path.with_name("mismatch.backup"), "--force")[1]

@@ -1,8 +1,9 @@
 """The client's address behind a reverse proxy: believed only from RAPPORT_TRUSTED_PROXIES.
 
-The end-to-end tests run a real reverse proxy (a small forwarding HTTP server, as nginx with
+The end-to-end tests here run a reverse proxy (tests/security/reverse_proxy.py, as nginx with
 `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for` behaves) on loopback in front of
-the live test server; clients connect to it from different loopback addresses (127.0.0.2,
+the live test server (test_proxy_process.py runs it as a process of its own in front of
+`rapport serve`); clients connect to it from different loopback addresses (127.0.0.2,
 127.0.0.3), so each has its own real address and the proxy is the only peer the app sees.
 """
 
@@ -10,9 +11,7 @@ from __future__ import annotations
 
 import http.client
 import re
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +21,7 @@ from django_scopes import scopes_disabled
 from rapport.audit.models import AuditEvent
 from rapport.core.proxies import client_ip, parse_networks
 from rapport.portal import services
+from tests.security.reverse_proxy import serve_in_thread
 
 
 @pytest.mark.parametrize(
@@ -50,42 +50,10 @@ def test_a_malformed_proxy_list_is_refused_with_the_bad_entry_named():
         parse_networks("127.0.0.1, 10.0.0.300")
 
 
-class _Proxy(BaseHTTPRequestHandler):
-    backend: tuple[str, int]
-
-    def _forward(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-        prior = self.headers.get("X-Forwarded-For")
-        peer = self.client_address[0]
-        headers["X-Forwarded-For"] = f"{prior}, {peer}" if prior else peer
-        upstream = http.client.HTTPConnection(*self.backend, timeout=30)
-        upstream.request(self.command, self.path, body=body, headers=headers)
-        reply = upstream.getresponse()
-        data = reply.read()
-        self.send_response(reply.status)
-        for key, value in reply.getheaders():
-            if key.lower() not in ("connection", "transfer-encoding", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-        upstream.close()
-
-    do_GET = do_POST = _forward
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def proxy(live_server):
     backend = urllib.parse.urlsplit(live_server.url)
-    handler = type("Proxy", (_Proxy,), {"backend": (backend.hostname, backend.port)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve_in_thread((backend.hostname, backend.port))
     yield server.server_address[1]
     server.shutdown()
     server.server_close()

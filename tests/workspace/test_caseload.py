@@ -88,6 +88,17 @@ def test_urgent_alerts_come_first_then_warnings_then_the_rest_then_by_name(clien
     assert body.index("Zed") < body.index("Alice") < body.index("Yan") < body.index("Bea")
 
 
+def test_names_sort_as_the_search_sorts_them_accents_and_case_aside(client, practice):
+    """Names are decrypted and sorted in Python: "Álvaro" and "émile" sit among the A's and E's,
+    not after "Zoë" (as code-point order would put them)."""
+    for name in ("Zoë", "émile", "Álvaro", "bea", "Dan"):
+        new_episode(practice, name)
+    login(client, practice.therapist)
+    names = [r.episode.client.name for r in client.get(URL).context["rows"]]
+    ours = [n for n in names if n in ("Zoë", "émile", "Álvaro", "bea", "Dan")]
+    assert ours == ["Álvaro", "bea", "Dan", "émile", "Zoë"]
+
+
 def test_directions_follow_each_measure(client, practice):
     episode, sessions = new_episode(practice, "Dana", past=2)
     submit(practice, episode, sessions[0], "phq9", phq9(15))

@@ -1,8 +1,4 @@
-"""`rapport manage verify_audit [--checkpoint FILE]`: check the audit trail's hash chain.
-
-It lives in privacy, not in audit, because it needs the recorded erasures (an erased event's
-masked digest is accepted only for a recorded erasure) and privacy sits above audit in the layers.
-"""
+"""`rapport manage verify_audit [--checkpoint FILE]`: check the audit trail's hash chain."""
 
 from __future__ import annotations
 
@@ -15,7 +11,6 @@ from django_scopes import scopes_disabled
 
 from rapport.audit import chain
 from rapport.audit.models import AuditEvent
-from rapport.privacy.models import Erasure
 
 
 class Command(BaseCommand):
@@ -29,8 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, checkpoint: Path | None = None, **options):
         previous = _read_checkpoint(checkpoint) if checkpoint else None
         with scopes_disabled():
-            erasures = {str(code) for code in Erasure.objects.values_list("code", flat=True)}
-            report = chain.verify(AuditEvent, erasures, previous)
+            report = chain.verify(AuditEvent, previous)
         problems = list(report.problems)
         role = settings.DATABASE_APP_ROLE
         if role and connection.vendor == "postgresql":
