@@ -17,8 +17,8 @@ from rapport import instruments
 from rapport.accounts.models import Role
 from rapport.audit.services import record
 from rapport.care import access
-from rapport.checkins.forms import InstrumentForm
 from rapport.checkins import rules
+from rapport.checkins.forms import InstrumentForm
 from rapport.checkins.models import CheckIn, Respondent, Response, When
 from rapport.checkins.services.answers import (
     InvalidAnswers,
