@@ -101,6 +101,7 @@ FORMS = {
     "portal-intake": ("client", {
         "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
         "reminders": text, "hope": text,
+        "time_zone": st.one_of(text, st.sampled_from(["", "America/New_York", "Etc/GMT+3"])),
         "slots": st.one_of(text, st.sampled_from(["0-morning", "6-evening", "7-morning", "0-night"]))}),
     "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
     "api-tokens": ("admin", {**dict.fromkeys(["name", "user", "days"], text),
