@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from rapport.care.models import EpisodeStatus, Session
 from rapport.demo.generator import DEMO_PASSWORD
 from rapport.scheduling.models import Availability
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_therapist_journey import (
     ADMIN,
     THERAPIST,
@@ -80,6 +80,12 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
     page.goto(f"{base}/episodes/{episode.code}/book/")
     expect(page.get_by_text("Tuesday 17:00–21:00")).to_be_visible()
     check(page)
+    # The time and the video link are fields like the others: full width, a thumb's height.
+    page.set_viewport_size(PHONE["viewport"])
+    for field in (page.get_by_label("Time", exact=True), page.get_by_label("Video link")):
+        box = field.bounding_box()
+        assert box["height"] >= 44 and box["width"] > 300, box
+    page.set_viewport_size(DESKTOP["viewport"])
     today = timezone.localdate()
     tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
     page.get_by_label("Date", exact=True).fill(tuesday.isoformat())
@@ -105,6 +111,12 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
                  "/practice/webhooks/"):
         assert page.goto(base + path).ok, path
         check(page)
+    # The practice's check-in schedule fits a phone: nothing to scroll sideways to reach.
+    page.goto(base + "/practice/settings/")
+    page.set_viewport_size(PHONE["viewport"])
+    assert page.evaluate("(() => { const w = document.querySelector('#schedule .table-wrap');"
+                         " return w.scrollWidth - w.clientWidth; })()") == 0
+    page.set_viewport_size(DESKTOP["viewport"])
     member = f"/practice/staff/{therapist.code}/"
     _reauth(page, base, ADMIN, member)
     check(page)
