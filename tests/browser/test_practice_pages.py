@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
@@ -31,15 +30,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _reauth(page, base, email, path):
-    from rapport.accounts.models import User
+    from rapport.accounts.models import AuthenticatorDevice, User
 
     user = User.objects.get(email=email)
-    TOTPDevice.objects.filter(user=user).update(last_t=-1)  # as if in the next 30-second window
+    AuthenticatorDevice.objects.filter(user=user).update(last_t=-1)  # as if in the next 30-second window
     page.goto(base + "/account/confirm/?next=" + path)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_label("Code").fill(_code(user))
     page.get_by_role("button", name="Confirm").click()
-    page.wait_for_url(re.compile(re.escape(path)))
+    page.wait_for_url(lambda url: "/account/confirm/" not in url)  # (its ?next= holds the path too)
+    assert page.url.endswith(path), page.url
 
 
 def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, axe_check, demo):  # noqa: F811
@@ -119,6 +119,8 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
     page.set_viewport_size(DESKTOP["viewport"])
     member = f"/practice/staff/{therapist.code}/"
     _reauth(page, base, ADMIN, member)
+    page.get_by_role("heading", name="Caseload").wait_for()  # the member's page, not the confirmation
     check(page)
     assert page.goto(base + member + "caseload/").ok
+    page.get_by_role("heading", name=re.compile("Reassign caseload")).wait_for()
     check(page)
