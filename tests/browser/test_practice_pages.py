@@ -5,7 +5,7 @@ a weekly series booked through the form at a time the client marked convenient i
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from rapport.care.models import EpisodeStatus, Session
 from rapport.demo.generator import DEMO_PASSWORD
-from rapport.scheduling.models import Availability
+from rapport.scheduling.models import Availability, MoveStatus, RescheduleRequest
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_therapist_journey import (
     ADMIN,
@@ -73,7 +73,6 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
     phone.get_by_role("button", name="Save").click()
     phone.get_by_role("heading", name=re.compile("Hello")).wait_for()
     axe_check(phone)
-    phone.context.close()
 
     # The therapist books a weekly series on a Tuesday evening and sees the client's times.
     _log_in(page, base, THERAPIST)
@@ -103,6 +102,34 @@ def test_the_new_pages_and_a_booking_at_a_convenient_time(live_server, desktop, 
                  "/schedule/feed/", "/clients/new/", f"/sessions/{booked.code}/"):
         assert page.goto(base + path).ok, path
         check(page)
+
+    # The client asks to move the first session; the therapist proposes another time; the
+    # client sees the proposal on the portal's home page (on the phone) and accepts it.
+    phone.goto(f"{base}/portal/sessions/{booked.code}/move/")
+    phone.get_by_label("Work or study").check()
+    phone.locator('input[name="times"]').first.check()
+    phone.get_by_role("button", name="Send the request").click()
+    phone.get_by_text("your therapist will answer soon").wait_for()
+    with scopes_disabled():
+        move = RescheduleRequest.objects.get(session=booked)
+    page.goto(f"{base}/schedule/requests/{move.code}/")
+    page.get_by_label("Date", exact=True).fill((tuesday + timedelta(days=1)).isoformat())
+    page.get_by_label("Time", exact=True).fill("07:00")
+    page.get_by_role("button", name="Propose this time").click()
+    page.wait_for_load_state()
+    with scopes_disabled():
+        assert RescheduleRequest.objects.get(pk=move.pk).status == MoveStatus.PROPOSED
+    phone.goto(base + "/portal/")
+    expect(phone.get_by_text("Your therapist proposes")).to_be_visible()
+    axe_check(phone)
+    phone.get_by_role("button", name="Accept the new time").click()
+    phone.wait_for_load_state()
+    axe_check(phone)
+    phone.context.close()
+    with scopes_disabled():
+        booked.refresh_from_db()
+    wednesday_7 = timezone.make_aware(datetime.combine(tuesday + timedelta(days=1), time(7)))
+    assert booked.scheduled_at == wednesday_7
 
     # The administrator's pages.
     page.context.clear_cookies()
