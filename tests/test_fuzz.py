@@ -84,7 +84,9 @@ FORMS = {
                                                   "hours_before", "quiet_from", "quiet_until",
                                                   "checkin_invitations", "checkin_hours_before",
                                                   "followup_hours", "duty_name", "duty_email",
-                                                  "duty_phone", "escalate_after_minutes"], text)),
+                                                  "duty_phone", "escalate_after_minutes", "on-0",
+                                                  "every-0", "new-instrument", "new-when", "new-every"],
+                                                 text) | {"action": st.sampled_from(["", "schedule"])}),
     "practice-staff-invite": ("admin", {"email": st.one_of(text, st.emails()), "name": text,
                                         "role": st.one_of(text, st.sampled_from(["admin", "therapist"]))}),
     "practice-staff-member": ("admin", {
@@ -99,6 +101,7 @@ FORMS = {
     "portal-intake": ("client", {
         "accept": text, "preferred_channel": st.one_of(text, st.sampled_from(["email", "text"])),
         "reminders": text, "hope": text,
+        "time_zone": st.one_of(text, st.sampled_from(["", "America/New_York", "Etc/GMT+3"])),
         "slots": st.one_of(text, st.sampled_from(["0-morning", "6-evening", "7-morning", "0-night"]))}),
     "scheduling-feed-settings": ("therapist", {"action": st.one_of(text, st.sampled_from(["create", "revoke"]))}),
     "api-tokens": ("admin", {**dict.fromkeys(["name", "user", "days"], text),

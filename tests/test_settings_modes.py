@@ -84,3 +84,29 @@ def test_production_refuses_a_malformed_trusted_proxy(tmp_path):
                         "RAPPORT_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, tmp_path)
     assert result.returncode != 0
     assert "RAPPORT_TRUSTED_PROXIES: 'proxy.internal'" in result.stderr
+
+
+MESSAGING = ("import rapport.settings as s; print(s.EMAIL_BACKEND, s.SMS_BACKEND, sorted(s.ANYMAIL.items()), "
+             "'anymail' in s.INSTALLED_APPS)")
+
+
+def _messaging(env: dict, tmp_path) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    clean.update({"RAPPORT_MODE": "demo", "RAPPORT_VAR_DIR": str(tmp_path), **env})
+    result = subprocess.run([sys.executable, "-c", MESSAGING], env=clean, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().split(maxsplit=2)
+
+
+def test_the_demo_prints_text_messages_and_anymail_is_off_unless_named(tmp_path):
+    email, sms, rest = _messaging({}, tmp_path)
+    assert sms == "rapport.core.sms.ConsoleBackend"
+    assert not email.startswith("anymail.") and rest == "[] False"
+
+
+def test_an_email_providers_api_through_anymail_takes_its_settings_from_the_environment(tmp_path):
+    email, _sms, rest = _messaging({"RAPPORT_EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+                                    "RAPPORT_ANYMAIL_POSTMARK_SERVER_TOKEN": "token-1"}, tmp_path)
+    assert email == "anymail.backends.postmark.EmailBackend"
+    assert rest == "[('POSTMARK_SERVER_TOKEN', 'token-1')] True"  # the app that reads them is installed

@@ -6,8 +6,10 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -15,8 +17,9 @@ from rapport import instruments
 from rapport.accounts.models import Role
 from rapport.audit.services import record
 from rapport.care import access
+from rapport.checkins import rules
 from rapport.checkins.forms import InstrumentForm
-from rapport.checkins.models import DEFAULT_RULES, CheckIn, Respondent, Response, When
+from rapport.checkins.models import CheckIn, Respondent, Response, When
 from rapport.checkins.services.answers import (
     InvalidAnswers,
 )
@@ -28,7 +31,6 @@ from rapport.checkins.services.invitations import (
 )
 from rapport.checkins.services.schedule import CANCELLED, plan_session, schedule_for
 from rapport.checkins.services.submission import Source, submit
-from rapport.core.templatetags.instruments import instrument_name
 
 
 def qr_svg(url: str) -> str:
@@ -129,10 +131,6 @@ def reflection(request: HttpRequest, code) -> HttpResponse:
                   {"session": session, "instrument": instrument, "form": form, "existing": existing})
 
 
-WHEN_CHOICES = [("before", _("Before each session")), ("after", _("After each session")),
-                ("intake", _("At intake")), ("discharge", _("At discharge"))]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def schedule(request: HttpRequest, code) -> HttpResponse:
@@ -141,57 +139,22 @@ def schedule(request: HttpRequest, code) -> HttpResponse:
     may_edit = request.user == episode.therapist or Role.ADMIN in request.roles
     current = schedule_for(episode)
     known = instruments.instrument_ids()
-    rows = []
-    seen = set()
-    for rule in [*current.rules, *DEFAULT_RULES]:
-        key = (rule["instrument"], rule["when"])
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append({"instrument": rule["instrument"], "when": rule["when"],
-                     "when_label": dict(WHEN_CHOICES).get(rule["when"], rule["when"]),
-                     "every": rule.get("every", 1), "on": rule in current.rules
-                     or any((r["instrument"], r["when"]) == key for r in current.rules)})
+    shown = rules.rows(current.rules)
     errors = []
     if request.method == "POST":
         if not may_edit:
             return render(request, "403.html", status=403)
-        rules = []
-        for n, row in enumerate(rows):
-            if request.POST.get(f"on-{n}") == "yes":
-                every = request.POST.get(f"every-{n}", "1")
-                if not every.isdigit() or not 1 <= int(every) <= 52:
-                    errors.append(f"{instrument_name(row['instrument'])} ({row['when_label']}): "
-                                  "'every' must be a whole "
-                                  "number from 1 to 52.")
-                    continue
-                rules.append({"instrument": row["instrument"], "when": row["when"],
-                              "every": int(every)})
-        new_id = request.POST.get("new-instrument", "")
-        if new_id:
-            new_when = request.POST.get("new-when", "")
-            new_every = request.POST.get("new-every", "1")
-            if new_id not in known or new_when not in dict(WHEN_CHOICES):
-                errors.append(_("Choose a questionnaire and when to ask it."))
-            elif not new_every.isdigit() or not 1 <= int(new_every) <= 52:
-                errors.append("'Every' must be a whole number from 1 to 52.")
-            else:
-                rules.append({"instrument": new_id, "when": new_when, "every": int(new_every)})
+        chosen, errors = rules.posted(request.POST, shown, known)
         if not errors:
-            from django.db import transaction
-            from django.utils import timezone
-
             with transaction.atomic():
-                current.rules = rules
+                current.rules = chosen
                 current.updated_at = timezone.now()
                 current.save(update_fields=["rules", "updated_at"])
-                record(request, "checkins.schedule.changed", episode, detail={"rules": rules})
+                record(request, "checkins.schedule.changed", episode, detail={"rules": chosen})
             messages.success(request, _("Schedule saved. It applies to check-ins not yet planned."))
             return redirect("checkins-schedule", episode.code)
-    for n, row in enumerate(rows):
-        row["n"] = n
     record(request, "checkins.schedule.viewed", episode)
     return render(request, "checkins/schedule.html", {
-        "episode": episode, "rows": rows, "may_edit": may_edit, "errors": errors,
-        "known": known, "when_choices": WHEN_CHOICES,
+        "episode": episode, "rows": shown, "may_edit": may_edit, "errors": errors,
+        "known": known, "when_choices": rules.WHEN_CHOICES,
     })

@@ -9,8 +9,10 @@ made only the first time, so a resent form creates neither twice.
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -32,6 +34,9 @@ PARTS = {  # parts of the day a client can tick: (as in "Monday mornings", from,
     "evening": (_("evenings"), time(17), time(21)),
 }
 # Translators: a day and a part of it, as in "Monday mornings" (Spanish: "lunes por la mañana").
+# IANA names of places ("Europe/Madrid"), not the aliases kept for old systems ("Etc/GMT+3").
+ZONES = sorted(z for z in available_timezones()
+               if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
 SLOTS = [(f"{day.value}-{part}", format_lazy(_("{day} {part}"), day=day.label, part=label[0]))
          for day in Weekday for part, label in PARTS.items()]
 
@@ -42,6 +47,11 @@ class IntakeForm(forms.Form):
     preferred_channel = forms.ChoiceField(label=_("How should we reach you?"), choices=Channel.choices,
                                           widget=forms.RadioSelect)
     reminders = forms.BooleanField(label=_("Remind me before sessions and check-ins"), required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"), required=False,
+        help_text=_("Reminders never come at night where you are, and times are shown in it."),
+        choices=[("", format_lazy(_("The practice's ({zone})"), zone=settings.TIME_ZONE)),
+                 *[(zone, zone.replace("_", " ")) for zone in ZONES]])
     slots = forms.MultipleChoiceField(label=_("Times that suit you"), choices=SLOTS, required=False,
                                       widget=forms.CheckboxSelectMultiple)
     hope = forms.CharField(label=_("What do you hope will change? (this becomes a first goal to agree "
@@ -88,12 +98,14 @@ def complete(request: HttpRequest, client: Client, data: dict, statement) -> Non
                                instruments=[PREFERENCES])
     client.preferred_channel = data["preferred_channel"]
     client.reminders_opt_out = not data["reminders"]
+    client.time_zone = data["time_zone"]
     client.intake_completed_at = client.intake_completed_at or timezone.now()
-    client.save(update_fields=["preferred_channel", "reminders_opt_out", "intake_completed_at"])
+    client.save(update_fields=["preferred_channel", "reminders_opt_out", "time_zone", "intake_completed_at"])
     record(request, "portal.intake.completed" if first_time else "portal.intake.updated", client,
            client=client, actor_label=f"client:{client.code}",
            detail={"slots": len(data["slots"]), "reminders": data["reminders"],
-                   "channel": data["preferred_channel"], "goal": bool(data["hope"].strip())})
+                   "channel": data["preferred_channel"], "time_zone": data["time_zone"],
+                   "goal": bool(data["hope"].strip())})
 
 
 @transaction.atomic

@@ -28,7 +28,8 @@ def intake_page(request: HttpRequest) -> HttpResponse:
                    if (slot.starts, slot.ends) == (starts, ends)]
     form = intake.IntakeForm(request.POST or None, client=client, needs_consent=statement is not None,
                              initial={"preferred_channel": client.preferred_channel,
-                                      "reminders": not client.reminders_opt_out, "slots": ticked})
+                                      "reminders": not client.reminders_opt_out, "slots": ticked,
+                                      "time_zone": client.time_zone})
     if request.method == "POST" and request.POST.get("action") == "preferences":
         return _update_preferences(request, client)
     if request.method == "POST" and form.is_valid():

@@ -52,7 +52,7 @@ def invite(request: HttpRequest, *, email: str, name: str, role: str) -> User:
     if user is None:
         user = User.objects.create_user(email, None, name=name)  # no usable password until set
     if Membership.objects.filter(organisation=organisation, user=user, role=role).exists():
-        raise StaffError(f"{user.email} already has that role here.")
+        raise StaffError(_("%(email)s already has that role here.") % {"email": user.email})
     Membership.objects.create(organisation=organisation, user=user, role=role)
     record(request, "practice.staff.invited", user, organisation=organisation,
            detail={"email": email, "role": role})
@@ -78,13 +78,13 @@ def set_roles(request: HttpRequest, user: User, roles: set[str]) -> None:
     organisation = request.organisation
     before = roles_of(user, organisation)
     if not roles:
-        raise StaffError("Choose at least one role (or deactivate the person instead).")
+        raise StaffError(_("Choose at least one role (or deactivate the person instead)."))
     if Role.ADMIN in before and Role.ADMIN not in roles:
         admins = Membership.objects.filter(organisation=organisation, role=Role.ADMIN).exclude(user=user)
         if not admins.filter(user__is_active=True).exists():
-            raise StaffError("The practice needs at least one administrator: make someone else one first.")
+            raise StaffError(_("The practice needs at least one administrator: make someone else one first."))
     if Role.THERAPIST in before and Role.THERAPIST not in roles and active_caseload(user, organisation).exists():
-        raise StaffError("They still treat clients: reassign their caseload before removing the therapist role.")
+        raise StaffError(_("They still treat clients: reassign their caseload before removing the therapist role."))
     Membership.objects.filter(organisation=organisation, user=user).exclude(role__in=roles).delete()
     for role in roles - before:
         Membership.objects.create(organisation=organisation, user=user, role=role)
@@ -98,9 +98,9 @@ def set_roles(request: HttpRequest, user: User, roles: set[str]) -> None:
 def set_supervision(request: HttpRequest, supervisor: User, therapists: list[User]) -> None:
     organisation = request.organisation
     if therapists and Role.SUPERVISOR not in roles_of(supervisor, organisation):
-        raise StaffError("Give them the supervisor role first.")
+        raise StaffError(_("Give them the supervisor role first."))
     if supervisor in therapists:
-        raise StaffError("Nobody supervises themselves.")
+        raise StaffError(_("Nobody supervises themselves."))
     before = set(Supervision.objects.filter(organisation=organisation, supervisor=supervisor)
                  .values_list("therapist__email", flat=True))
     Supervision.objects.filter(organisation=organisation, supervisor=supervisor).exclude(
@@ -124,13 +124,13 @@ def reassign(request: HttpRequest, episode: CareEpisode, therapist: User) -> Non
 def deactivate(request: HttpRequest, user: User) -> None:
     organisation = request.organisation
     if user == request.user:
-        raise StaffError("You cannot deactivate yourself.")
+        raise StaffError(_("You cannot deactivate yourself."))
     if active_caseload(user, organisation).exists():
-        raise StaffError("They still treat clients: reassign their caseload first.")
+        raise StaffError(_("They still treat clients: reassign their caseload first."))
     if Role.ADMIN in roles_of(user, organisation):
         others = Membership.objects.filter(organisation=organisation, role=Role.ADMIN).exclude(user=user)
         if not others.exists():
-            raise StaffError("The practice needs at least one administrator.")
+            raise StaffError(_("The practice needs at least one administrator."))
     Membership.objects.filter(organisation=organisation, user=user).delete()
     Supervision.objects.filter(organisation=organisation, supervisor=user).delete()
     Supervision.objects.filter(organisation=organisation, therapist=user).delete()
@@ -145,7 +145,7 @@ def deactivate(request: HttpRequest, user: User) -> None:
 @transaction.atomic
 def reset_two_factor(request: HttpRequest, user: User) -> int:
     if user == request.user:
-        raise StaffError("Reset your own two-factor login from another administrator's account.")
+        raise StaffError(_("Reset your own two-factor login from another administrator's account."))
     removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
     record(request, "practice.staff.two_factor_reset", user, organisation=request.organisation,
            detail={"devices_removed": removed})

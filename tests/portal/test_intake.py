@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -11,6 +11,7 @@ from rapport.audit.models import AuditEvent
 from rapport.care.models import Client
 from rapport.checkins.models import CheckIn, Consent
 from rapport.goals.models import Goal
+from rapport.scheduling import delivery
 from rapport.scheduling.models import Availability
 from tests.portal.test_portal import log_in
 
@@ -59,6 +60,8 @@ def test_intake_without_consent_or_with_an_unknown_time_stores_nothing(client, p
     assert "Select a valid choice" in page
     page = client.post(reverse("portal-intake"), {**ANSWERS, "preferred_channel": "text"}).content.decode()
     assert "We have no mobile number for you" in page
+    page = client.post(reverse("portal-intake"), {**ANSWERS, "time_zone": "Mars/Olympus_Mons"}).content.decode()
+    assert "Select a valid choice" in page
     with scopes_disabled():
         assert not Availability.objects.exists()
         assert not Goal.objects.filter(episode=practice.episode).exists()
@@ -71,3 +74,24 @@ def test_the_therapist_sees_the_times_when_booking(client, practice):
     client.force_login(practice.therapist)
     page = client.get(reverse("scheduling-book", args=[practice.episode.code])).content.decode()
     assert "Monday 08:00–12:00" in page and "Wednesday 17:00–21:00" in page
+
+
+def test_the_client_gives_their_time_zone_and_reminders_keep_its_quiet_hours(client, practice):
+    log_in(client, practice)
+    page = client.get(reverse("portal-intake")).content.decode()
+    assert "Your time zone" in page and '<option value="America/New_York">America/New York</option>' in page
+    assert client.post(reverse("portal-intake"), {**ANSWERS, "time_zone": "America/New_York"}).status_code == 302
+    with scopes_disabled():
+        c = Client.objects.get(pk=practice.client.pk)
+        event = AuditEvent.objects.get(client_code=c.code, action="portal.intake.completed")
+    assert c.time_zone == "America/New_York" and event.detail["time_zone"] == "America/New_York"
+    assert 'value="America/New_York" selected' in client.get(reverse("portal-intake")).content.decode()
+    # Quiet hours (21:00-08:00 by default) where the client is, not where the practice is.
+    with scopes_disabled():
+        policy = delivery.policy_for(practice.org)
+    ten, eleven_pm = datetime(2026, 10, 6, 10, tzinfo=UTC), datetime(2026, 10, 6, 23, tzinfo=UTC)
+    assert delivery.in_quiet_hours(ten, policy, delivery.client_zone(c))  # 06:00 in New York
+    assert not delivery.in_quiet_hours(eleven_pm, policy, delivery.client_zone(c))  # 19:00 there
+    client.post(reverse("portal-intake"), {**ANSWERS, "time_zone": ""})  # back to the practice's
+    with scopes_disabled():
+        assert Client.objects.get(pk=practice.client.pk).time_zone == ""

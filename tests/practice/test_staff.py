@@ -115,3 +115,12 @@ def test_another_practices_staff_are_hidden(client, practice, other_practice):
     as_admin(client, practice)
     for name in ("practice-staff-member", "practice-staff-reassign"):
         assert client.get(reverse(name, args=[other_practice.therapist.code])).status_code == 404
+
+
+def test_a_refusal_is_in_the_administrators_language(client, practice):
+    User.objects.filter(pk=practice.admin.pk).update(language="es")
+    as_admin(client, practice)
+    refused = client.post(reverse("practice-staff-member", args=[practice.therapist.code]),
+                          {"action": "deactivate"})
+    assert refused.status_code == 400
+    assert "Todavía atiende a clientes: reasigne primero sus casos." in refused.content.decode()
