@@ -66,13 +66,13 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
     record(request, "alerts.alert.viewed", alert, client=alert.episode.client,
            detail={"preferences": len(client_preferences)} if repair_guide else None)
     steps = alert.steps.select_related("by")
-    updates = [(u, evidence_rows(u.evidence)) for u in alert.updates.all()]
+    updates = [(u, evidence_rows(u.evidence, alert.kind)) for u in alert.updates.all()]
     return render(
         request,
         "alerts/detail.html",
         {
             "alert": alert,
-            "evidence": evidence_rows(alert.evidence),
+            "evidence": evidence_rows(alert.evidence, alert.kind),
             "risk_answer": risk_answer(alert.evidence) if alert.kind == "risk" else None,
             "why": why(alert.kind, alert.evidence or {}, gettext),
             "steps": steps,
