@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from rapport import instruments
 from rapport.alerts.suggestions import COMPONENT_LABELS
-from rapport.monitoring.explain import dropout_reason
+from rapport.monitoring.explain import dropout_reason, why
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
@@ -101,6 +101,15 @@ def _and(names: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     return gettext("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def why_sentence(kind: str, evidence: Any) -> str | None:
+    """Why the finding fired, in the client's own numbers and the reader's language; a part of
+    the relationship by its name ("active listening"), not its key ("listening")."""
+    e = dict(evidence) if isinstance(evidence, dict) else {}
+    if e.get("component"):
+        e["component"] = _part(e["component"]).capitalize()
+    return why(kind, e, gettext)
 
 
 def _lower_is_better(instrument_id: Any) -> bool:

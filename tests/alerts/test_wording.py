@@ -104,3 +104,11 @@ def test_the_practice_s_prior_spread_is_its_number_and_z_is_read_for_its_kind():
     assert rows["Distance from the usual level, in standard deviations"] == "-9.1"
     rows = dict(evidence_rows(RAISED_BY_MONITORING["not_on_track"], "not_on_track"))
     assert rows["Distance from the expected score, in expected spreads"] == "1.5"
+
+
+def test_a_part_of_the_relationship_is_named_in_the_sentence_too():
+    from rapport.alerts.wording import why_sentence
+
+    sentence = why_sentence("component_drop", {"component": "listening", "score": 3, "usual": 8,
+                                               "drop": 5, "threshold": 3})
+    assert sentence == "Active listening 3 this session against a usual 8: down 5, at least 3."
