@@ -30,6 +30,7 @@ ANSWER = "More than half the days"
 COMMENT = "I felt rushed today and I did not say how bad the nights are"
 CRISIS_ACTION = "Contact the client today to check on their safety."
 DUTY = "duty@riverside.test"
+PHONE_NUMBER = "+44 7700 900456"
 
 
 @pytest.fixture
@@ -41,6 +42,8 @@ def risk(transactional_db):
     with scope(organisation=practice.org):
         UrgentSettings.objects.create(organisation=practice.org, duty_email=DUTY,
                                       duty_phone="+44 7700 900123", escalate_after_minutes=30)
+        practice.client.phone, practice.client.emergency_contact = PHONE_NUMBER, "Sam (sister) 07700 900789"
+        practice.client.save()
         episode, session = practice.episode, practice.session
         before, after = (CheckIn.objects.create(
             organisation=practice.org, episode=episode, session=session, when=when,
@@ -93,6 +96,9 @@ def test_the_therapist_sees_the_risk_answer_the_comment_and_what_to_do(risk, des
     page.locator(".urgent-banner a").first.click()  # the alert: what to do now
     page.get_by_role("heading", name="What might help").wait_for()
     expect(page.locator(".suggestions li", has_text=CRISIS_ACTION)).to_be_visible()
+    # The client and their emergency contact are a tap away.
+    assert page.get_by_role("link", name=PHONE_NUMBER).get_attribute("href") == "tel:+447700900456"
+    assert page.get_by_role("link", name="07700 900789").get_attribute("href") == "tel:07700900789"
     assert page.locator(".critical-items").inner_text() == (
         f"The client answered “{ANSWER}” to the PHQ-9 question “{ITEM_9}”.")
     clean(axe_check(page))

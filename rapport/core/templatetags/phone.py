@@ -33,3 +33,9 @@ def tel_links(text: str) -> str:
         linked = NUMBER.sub(_link, escape(paragraph)).replace("\n", "<br>")
         out.append(f"<p>{linked}</p>")
     return mark_safe("\n".join(out))  # noqa: S308 - built from escaped text and format_html
+
+
+@register.filter(needs_autoescape=False)
+def tel_inline(text: str) -> str:
+    """One line (a client's phone, their emergency contact) with its numbers tap-to-call."""
+    return mark_safe(NUMBER.sub(_link, escape(str(text or ""))))  # noqa: S308 - escaped first
