@@ -143,3 +143,26 @@ def test_the_new_pages_pass_axe_on_a_desktop_and_a_phone(risk, desktop, live_ser
     with scope(organisation=risk.org):
         risk.episode.refresh_from_db()
         assert risk.episode.closing_summary.text == "We worked on sleep.\nCall us any time."
+
+
+def test_a_phone_banner_lists_three_urgent_alerts_the_risk_answer_first(risk, desktop, live_server):
+    """Not a screenful of banner above every page on a phone: the risk answer, two more, and a
+    link to the rest; a desktop lists them all."""
+    from tests.alerts.conftest import make_alert
+
+    for i in range(4):
+        make_alert(risk, kind="not_on_track", severity="urgent", key=f"not_on_track:{i}",
+                   evidence={"instrument": "phq9", "score": 20, "warning_beyond": 14})
+    page = desktop
+    _as(page, live_server, risk.therapist)
+    page.goto(live_server.url + reverse("care-caseload"))
+    items = page.locator(".urgent-banner li")
+    assert [items.nth(i).is_visible() for i in range(5)] == [True] * 5
+    expect(page.locator(".urgent-more")).to_be_hidden()
+    page.set_viewport_size(PHONE["viewport"])
+    assert [items.nth(i).is_visible() for i in range(5)] == [True] * 3 + [False] * 2
+    assert "Risk answer on PHQ-9 item 9" in items.first.inner_text()
+    more = page.get_by_role("link", name="2 more: all open alerts")
+    expect(more).to_be_visible()
+    more.click()
+    page.get_by_role("heading", name="Open alerts").wait_for()
