@@ -148,3 +148,25 @@ def test_the_trail_names_people_not_codes(client, practice):
     assert f"{practice.client.name} (client)" in body
     assert "Rapport (automatic)" in body
     assert str(practice.client.code) not in body and "client:" not in body
+
+
+def test_the_trail_speaks_the_reader_s_language(client, practice):
+    """Who acted is worded in the administrator's language, the command line included."""
+    from django_scopes import scope
+
+    from rapport.audit.services import record
+
+    with scope(organisation=[practice.org]):
+        record(None, "checkins.checkin.opened", practice.episode, client=practice.client,
+               organisation=practice.org, actor_label=f"client:{practice.client.code}")
+        record(None, "alerts.alert.notified", practice.episode, organisation=practice.org,
+               actor_label="system")
+        record(None, "accounts.staff.added", practice.therapist, organisation=practice.org,
+               actor_label="cli")
+    practice.admin.language = "es"
+    practice.admin.save()
+    login(client, practice.admin)
+    body = re.sub(r"<[^>]+>", " ", client.get(reverse("audit-trail")).content.decode())
+    assert f"{practice.client.name} (cliente)" in body
+    assert "Rapport (automático)" in body and "La línea de órdenes del servidor" in body
+    assert "(client)" not in body and " cli " not in body

@@ -12,7 +12,8 @@ BANNER_LIMIT = 10
 
 
 def urgent_alerts(request: HttpRequest) -> dict:
-    """`urgent_alerts`: the user's urgent alerts not yet acknowledged, newest first.
+    """`urgent_alerts`: the user's urgent alerts not yet acknowledged, risk answers first, then
+    newest first.
 
     Lazy, and one query when a page renders the banner (plus the supervision lookup for a
     supervisor). Nothing for anonymous visitors (the client portal), for staff who have not yet
@@ -30,7 +31,7 @@ def urgent_alerts(request: HttpRequest) -> dict:
             alerts_for(request)
             .urgent_unacknowledged()
             .select_related("episode__client")
-            .order_by("-opened_at", "-id")[: BANNER_LIMIT + 1]
+            .by_priority()[: BANNER_LIMIT + 1]
         )
 
     return {"urgent_alerts": SimpleLazyObject(load), "urgent_alerts_limit": BANNER_LIMIT}

@@ -68,11 +68,13 @@ class AlertQuerySet(models.QuerySet):
         return self.filter(severity=Severity.URGENT, status=Status.OPEN)
 
     def by_priority(self):
-        """Urgent first, then warnings, then info; newest first within a severity."""
+        """A risk answer first, then the other urgent alerts, then warnings, then info; newest
+        first within each (a client at risk is not listed below six scores off track)."""
         rank = models.Case(
-            models.When(severity=Severity.URGENT, then=0),
-            models.When(severity=Severity.WARNING, then=1),
-            default=2,
+            models.When(severity=Severity.URGENT, kind=Kind.RISK, then=0),
+            models.When(severity=Severity.URGENT, then=1),
+            models.When(severity=Severity.WARNING, then=2),
+            default=3,
         )
         return self.alias(rank=rank).order_by("rank", "-opened_at", "-id")
 

@@ -7,18 +7,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from rapport.alerts import services
 from rapport.alerts.access import alerts_for, get_alert_for
 from rapport.alerts.forms import StepForm
-from rapport.alerts.wording import evidence_rows, risk_answer
+from rapport.alerts.wording import evidence_rows, risk_answer, why_sentence
 from rapport.audit.services import record
 from rapport.care.access import require_admin
 from rapport.checkins import preferences
-from rapport.monitoring.explain import why
 
 
 @require_safe
@@ -66,15 +64,15 @@ def alert_detail(request: HttpRequest, code) -> HttpResponse:
     record(request, "alerts.alert.viewed", alert, client=alert.episode.client,
            detail={"preferences": len(client_preferences)} if repair_guide else None)
     steps = alert.steps.select_related("by")
-    updates = [(u, evidence_rows(u.evidence)) for u in alert.updates.all()]
+    updates = [(u, evidence_rows(u.evidence, alert.kind)) for u in alert.updates.all()]
     return render(
         request,
         "alerts/detail.html",
         {
             "alert": alert,
-            "evidence": evidence_rows(alert.evidence),
+            "evidence": evidence_rows(alert.evidence, alert.kind),
             "risk_answer": risk_answer(alert.evidence) if alert.kind == "risk" else None,
-            "why": why(alert.kind, alert.evidence or {}, gettext),
+            "why": why_sentence(alert.kind, alert.evidence),
             "steps": steps,
             "updates": updates,
             "form": form,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from rapport import instruments
 from rapport.alerts.suggestions import COMPONENT_LABELS
+from rapport.monitoring.explain import dropout_reason, why
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
@@ -67,7 +68,16 @@ LABELS = {
     "min_drop": _("Smallest fall that counts on this scale"),
     "sd_prior": _("Usual spread of this practice's clients"),
     "unrated_sessions_before": _("Sessions without a rating just before"),
+    "previous_rated_session": _("The rated session before"),
+    "base_rate": _("Usual chance for clients in general"),
+    "warning_at": _("A warning from"),
+    "best_gain": _("Largest rise over these ratings"),
+    "scale_max": _("Top of the rating scale"),
 }
+# The same key read differently for one kind of finding (its "z" is against the expected
+# score, not the client's usual level).
+KIND_LABELS = {("not_on_track", "z"): _("Distance from the expected score, in expected spreads")}
+PROBABILITIES = frozenset({"probability", "base_rate", "warning_at"})
 
 
 def instrument_name(instrument_id: Any) -> str:
@@ -91,6 +101,15 @@ def _and(names: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     return gettext("%(first)s and %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def why_sentence(kind: str, evidence: Any) -> str | None:
+    """Why the finding fired, in the client's own numbers and the reader's language; a part of
+    the relationship by its name ("active listening"), not its key ("listening")."""
+    e = dict(evidence) if isinstance(evidence, dict) else {}
+    if e.get("component"):
+        e["component"] = _part(e["component"]).capitalize()
+    return why(kind, e, gettext)
 
 
 def _lower_is_better(instrument_id: Any) -> bool:
@@ -216,7 +235,7 @@ def _value(key: str, value: Any) -> str | None:
         return "—"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
-    if key == "probability" and isinstance(value, int | float):
+    if key in PROBABILITIES and isinstance(value, int | float):
         return gettext("about %(chance)s in 100") % {"chance": round(value * 100)}
     if isinstance(value, str):
         if UUID.match(value):
@@ -227,12 +246,34 @@ def _value(key: str, value: Any) -> str | None:
     if isinstance(value, list | tuple):
         shown = [v for v in (_value(key, x) for x in value) if v]
         return ", ".join(shown) or "—"
+    if isinstance(value, dict):  # never a Python dict as text: its numbers, labelled
+        return ", ".join(f"{_label(k).lower()} {v}" for k, v in
+                         ((k, _value(str(k), x)) for k, x in value.items()
+                          if str(k) not in HIDDEN) if v is not None) or "—"
     return _num(value)
 
 
-def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
+def _label(key: str, kind: str | None = None) -> str:
+    label = KIND_LABELS.get((kind, key)) or LABELS.get(key)
+    return str(label or key.replace("_", " ").replace("-", " ").capitalize())
+
+
+def _reason_rows(reasons: list) -> list[tuple[str, str]]:
+    """Each reason behind a drop-out risk as a row: what it is, and how much it weighs."""
+    rows = []
+    for reason in reasons:
+        if isinstance(reason, dict):
+            ratio = reason.get("odds_ratio")
+            weight = (gettext("odds × %(ratio)s") % {"ratio": _num(ratio)}
+                      if isinstance(ratio, int | float) else "—")
+            rows.append((dropout_reason(reason, gettext), weight))
+    return rows
+
+
+def evidence_rows(evidence: Any, kind: str | None = None) -> list[tuple[str, str]]:
     """The evidence as (what, value) rows for the numbers table; a group of parts (components)
-    becomes one row ("trust 3, empathy 4, ..."), identifiers are left out."""
+    becomes one row ("trust 3, empathy 4, ..."), the reasons behind a drop-out risk one row
+    each, the practice's prior spread its number; identifiers are left out."""
     if not isinstance(evidence, dict):
         return []
     rows = []
@@ -240,7 +281,12 @@ def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
         key = str(key)
         if key in HIDDEN:
             continue
-        label = str(LABELS.get(key) or key.replace("_", " ").replace("-", " ").capitalize())
+        label = _label(key, kind)
+        if key == "reasons" and isinstance(value, list):
+            rows += _reason_rows(value)
+            continue
+        if key == "sd_prior" and isinstance(value, dict):
+            value = value.get("sd")
         if isinstance(value, dict):
             shown = ", ".join(f"{_part(k)} {_value(k, v)}" for k, v in value.items()
                               if _value(k, v) is not None)

@@ -88,6 +88,15 @@ class Client(models.Model):
     def display_name(self) -> str:
         return self.preferred_name or self.name
 
+    @property
+    def listed_name(self) -> str:
+        """The name in a list of clients, where two may share a first name (two Viktors): the
+        full name, and the name they go by when it is not part of it ("Alexandra Ruiz (Sasha)")."""
+        preferred = (self.preferred_name or "").strip()
+        if not preferred or preferred in self.name.split() or preferred == self.name:
+            return self.name
+        return f"{self.name} ({preferred})"
+
 
 class EpisodeStatus(models.TextChoices):
     ACTIVE = "active", _("Active")

@@ -37,6 +37,40 @@ def _alliance(kind: str, e: Mapping[str, Any], _: Callable[[str], str]) -> str:
     return text + "."
 
 
+def dropout_reason(reason: Mapping[str, Any], gettext: Callable[[str], str] = _same) -> str:
+    """One reason behind a drop-out risk (`DropoutReason.to_dict()`), in words."""
+    _, r = gettext, reason
+    code = str(r.get("code", ""))
+    try:
+        if code == "no_show":
+            return _("Sessions missed without notice: %(count)s") % {"count": int(r["count"])}
+        if code == "late_cancellation":
+            return _("Sessions cancelled late: %(count)s") % {"count": int(r["count"])}
+        if code == "missed_checkins":
+            return _("Check-ins not answered: %(missed)s of the last %(due)s") % {
+                "missed": int(r["missed"]), "due": int(r["due"])}
+        if code == "low_early_alliance":
+            return _("Low relationship ratings in the first sessions (average %(mean)s; "
+                     "%(cutoff)s or lower is low)") % {"mean": _n(r["mean"]),
+                                                       "cutoff": _n(r["cutoff"])}
+        if code == "unrepaired_rupture":
+            return _("A drop in the relationship not yet repaired (since session %(session)s)") \
+                % {"session": int(r["since_session"])}
+    except (KeyError, TypeError, ValueError):
+        pass
+    return code.replace("_", " ").capitalize() or _("Another reason")
+
+
+def _dropout(e: Mapping[str, Any], _: Callable[[str], str]) -> str:
+    reasons = [dropout_reason(r, _) for r in e.get("reasons") or () if isinstance(r, Mapping)]
+    text = _("About %(chance)s in 100, against about %(base)s in 100 for clients in general") % {
+        "chance": round(float(e["probability"]) * 100), "base": round(float(e["base_rate"]) * 100)}
+    if reasons:
+        text += _(", because of: %(reasons)s") % {"reasons": "; ".join(r[0].lower() + r[1:]
+                                                                     for r in reasons)}
+    return text + "."
+
+
 def why(kind: str, evidence: Mapping[str, Any],
         gettext: Callable[[str], str] = _same) -> str | None:
     e, _ = evidence, gettext
@@ -54,6 +88,8 @@ def why(kind: str, evidence: Mapping[str, Any],
                      "%(change)s, at least the reliable change of %(rc)s.") % {
                 "score": _n(e["score"]), "intake": _n(e["intake"]),
                 "change": _n(e["change"]), "rc": _n(e["reliable_change"])}
+        if kind == "dropout_risk" and "probability" in e and "base_rate" in e:
+            return _dropout(e, _)
         if kind == "component_drop" and "usual" in e:
             return _("%(part)s %(score)s this session against a usual %(usual)s: down "
                      "%(drop)s, at least %(threshold)s.") % {

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from rapport.accounts.twofactor import reauth_redirect
 from rapport.audit.forms import AuditFilterForm
@@ -46,19 +47,18 @@ def _filtered(request: HttpRequest):
 
 
 def _who(event: AuditEvent, names: dict[str, str]) -> str:
-    """The actor in words: a staff member's name, the client's name (for the administrators who
-    read the trail), Rapport itself, or someone not logged in."""
+    """The actor in words (in the reader's language): a staff member's name, the client's name
+    (for the administrators who read the trail), Rapport itself, the command line, or someone
+    not logged in."""
     label = event.actor_label or ""
     if event.actor is not None:
         return f"{event.actor.name} ({event.actor.email})"
     if label.startswith("client:"):
         name = names.get(label.removeprefix("client:"))
-        return f"{name} (client)" if name else "An erased client"
-    if label == "system":
-        return "Rapport (automatic)"
-    if label == "anonymous":
-        return "Someone not logged in"
-    return label.removeprefix("user:")
+        return gettext("%(name)s (client)") % {"name": name} if name else gettext("An erased client")
+    words = {"system": gettext("Rapport (automatic)"), "anonymous": gettext("Someone not logged in"),
+             "cli": gettext("The command line on the server")}
+    return words.get(label) or label.removeprefix("user:")
 
 
 @login_required
@@ -69,7 +69,8 @@ def trail(request: HttpRequest) -> HttpResponse:
     for event in page:
         # An erased client's events keep their code but no longer resolve to a name.
         code = str(event.client_code or "")
-        event.client_label = names.get(code) or (f"An erased client (#{code[:8]})" if code else "")
+        event.client_label = names.get(code) or (
+            gettext("An erased client (#%(code)s)") % {"code": code[:8]} if code else "")
         event.who = _who(event, names)
     record(request, "audit.trail.viewed", organisation=request.organisation, detail={"filters": filters})
     query = request.GET.copy()

@@ -54,6 +54,8 @@ def week(request: HttpRequest, code) -> HttpResponse:
         "owner": owner, "days": days, "monday": monday, "sunday": monday + timedelta(days=6),
         "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
         "today": timezone.localdate(), "is_own": owner == request.user,
+        # Moving and booking are for the treating therapist and admins (a supervisor reads).
+        "can_schedule": owner == request.user or Role.ADMIN in request.roles,
         "others": access.calendar_owners(request).exclude(pk=owner.pk),
         "pending_moves": RescheduleRequest.objects.filter(
             session__episode__in=access.bookable_episodes(request),

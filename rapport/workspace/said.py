@@ -138,9 +138,26 @@ def client_responses(queryset) -> list[Response]:
     return [r for r in rows if r.pk not in replaced]
 
 
+def in_measure_order(responses: list[Response]) -> list[Response]:
+    """The answers as they came, except that the measures every page lists in one order (PHQ-9
+    before GAD-7, `instruments.display_order`) take that order within each check-in, whichever
+    the practice's schedule asked first; everything else keeps its place."""
+    out = list(responses)
+    slots: dict[Any, list[int]] = {}
+    for i, r in enumerate(out):
+        if r.instrument_id in instruments.SHOWN_FIRST:
+            slots.setdefault(r.checkin_id or ("alone", r.pk), []).append(i)
+    for places in slots.values():
+        by_id = {out[i].instrument_id: out[i] for i in places}
+        if len(by_id) == len(places):  # one answer per measure in the check-in
+            for i, instrument_id in zip(places, instruments.display_order(list(by_id)), strict=True):
+                out[i] = by_id[instrument_id]
+    return out
+
+
 def blocks(responses: list[Response], *, free_text: bool) -> list[Block]:
     goals = goal_titles(responses) if free_text else {}
-    out = [block(r, free_text=free_text, goals=goals) for r in responses]
+    out = [block(r, free_text=free_text, goals=goals) for r in in_measure_order(responses)]
     return [b for b in out if b is not None]
 
 

@@ -16,16 +16,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from rapport import monitoring as mon
 from rapport.alerts.models import Alert
 from rapport.alerts.suggestions import COMPONENT_LABELS, COMPONENT_SHORT, COMPONENTS
+from rapport.alerts.wording import why_sentence
 from rapport.care.models import Attendance, CareEpisode, Session
 from rapport.core.charts import Band, HeatRow, Line, Mark, heat_strips, pair, session_chart
 from rapport.monitoring import thresholds as th
-from rapport.monitoring.explain import why
 from rapport.workspace.measures import (
     CLIENT_ALLIANCE,
     Measure,
@@ -318,7 +317,7 @@ def episode_story(request: HttpRequest, episode: CareEpisode, *, clinical: bool)
         for a in alerts:  # "Not on track: GAD-7" tells two such alerts apart
             m = measure(a.subject) if a.subject else None
             a.subject_label = m.label if m and m.kind == "outcome" else ""
-            a.why = why(a.kind, a.evidence or {}, gettext)  # in the client's own numbers
+            a.why = why_sentence(a.kind, a.evidence)  # in the client's own numbers
         goals = _goals(episode, number_of)
     return EpisodeStory(
         _outcome_stories(data.history, data.sessions, trajectories, horizon),

@@ -20,6 +20,7 @@ from rapport.checkins import preferences
 from rapport.checkins.models import Response
 from rapport.checkins.services.schedule import session_number
 from rapport.notes.models import ClosingSummary
+from rapport.scheduling import access as scheduling_access
 from rapport.scheduling import delivery, rescheduling
 from rapport.workspace import caseload as caseloads
 from rapport.workspace import said, story
@@ -43,7 +44,11 @@ def client_detail(request: HttpRequest, code) -> HttpResponse:
     client = access.get_client_for(request, code)
     episodes = access.episodes_for(request).filter(client=client).select_related("therapist")
     record(request, "care.client.viewed", client, client=client)
-    return render(request, "workspace/client_detail.html", {"client": client, "episodes": episodes})
+    # Inviting and recording times are for the treating therapist and admins: a supervisor
+    # reading the page is not offered links that would answer "not found".
+    may_book = scheduling_access.bookable_episodes(request).filter(client=client).exists()
+    return render(request, "workspace/client_detail.html", {"client": client, "episodes": episodes,
+                                                            "may_book": may_book})
 
 
 @login_required

@@ -88,3 +88,35 @@ def test_the_banner_costs_one_query(practice, django_assert_num_queries):
         with django_assert_num_queries(1):
             assert len(context["urgent_alerts"]) == 1
             assert context["urgent_alerts"][0].episode.client.display_name
+
+
+def test_a_risk_answer_heads_the_banner_and_the_list_even_when_older(client, practice):
+    """Six scores off track raised after it do not push a client at risk down the banner."""
+    risk = make_alert(practice, kind="risk", severity="urgent", key="risk:phq9:1",
+                      evidence={"instrument": "phq9", "item": "phq9-9", "value": 2})
+    later = [make_alert(practice, kind="not_on_track", severity="urgent", key=f"not_on_track:{i}",
+                        evidence={"instrument": "phq9", "score": 20, "warning_beyond": 14})
+             for i in ("phq9", "gad7")]
+    login(client, practice.therapist)
+    for url in (reverse("care-caseload"), reverse("alerts-list")):
+        body = client.get(url).content.decode()
+        banner = body[body.index(BANNER):]
+        links = [banner.index(reverse("alerts-detail", args=[a.code])) for a in [risk, *later]]
+        assert links[0] == min(links), url
+    listed = client.get(reverse("alerts-list")).content.decode().split("</section>", 1)[1]
+    at = [listed.index(reverse("alerts-detail", args=[a.code])) for a in [risk, *later]]
+    assert at[0] == min(at)
+
+
+def test_a_phone_lists_three_and_links_the_rest(client, practice):
+    """Five urgent alerts: all five in the page (a desktop shows them), and the link a phone
+    shows after its first three says how many more there are."""
+    alerts = [make_alert(practice, kind="not_on_track", severity="urgent", key=f"not_on_track:{i}",
+                         evidence={"instrument": "phq9", "score": 20, "warning_beyond": 14})
+              for i in range(5)]
+    login(client, practice.therapist)
+    body = client.get(reverse("care-caseload")).content.decode()
+    banner = body[body.index(BANNER):body.index("</section>", body.index(BANNER))]
+    assert all(reverse("alerts-detail", args=[a.code]) in banner for a in alerts)
+    assert 'class="urgent-more"' in banner and "2 more: all open alerts" in banner
+    # What a phone shows of it: tests/browser/test_risk_answer.py

@@ -54,3 +54,61 @@ def test_the_numbers_are_labelled_and_groups_are_one_row():
     assert rows["Weakest part"] == "mutual respect"
     assert rows["This client's usual level"] == "80"
     assert not any("z" == label.lower() or "band" in label.lower() for label in rows)
+
+
+def _monitoring_evidence():
+    """Evidence as the monitoring core writes it (not written by hand): a drop-out risk with
+    its reasons, and a rupture's basis with the practice's prior spread."""
+    from rapport.monitoring.alliance_findings import basis
+    from rapport.monitoring.dropout import DropoutReason, DropoutRisk
+    from rapport.monitoring.variability import VariabilityPrior
+
+    risk = DropoutRisk(0.45, (DropoutReason("no_show", 0.69, {"count": 1}),
+                              DropoutReason("missed_checkins", 0.5, {"missed": 2, "due": 4}),
+                              DropoutReason("unrepaired_rupture", 0.69,
+                                            {"instrument": "relationship-checkin",
+                                             "since_session": 5})), 8)
+    prior = VariabilityPrior(sd=6.5, weight=4, resolution=1.4, episodes=0)
+    rupture = basis("relationship-checkin", 31.4, 83.9, 5.8, 4, 5.7, prior, [1, 2, 3, 4, 5], 4)
+    return {"dropout_risk": risk.to_dict(), "rupture": rupture}
+
+
+@pytest.mark.parametrize("kind", ["dropout_risk", "rupture"])
+def test_real_evidence_reads_as_words_not_python(kind):
+    rows = evidence_rows(_monitoring_evidence()[kind], kind)
+    for label, value in rows:
+        for text in (label, value):
+            assert not any(c in text for c in "{}[]_") and "': " not in text, (label, value)
+            assert "relationship-checkin" not in text
+
+
+def test_a_dropout_risk_says_its_reasons():
+    evidence = _monitoring_evidence()["dropout_risk"]
+    rows = dict(evidence_rows(evidence, "dropout_risk"))
+    assert rows["Sessions missed without notice: 1"] == "odds × 2"
+    assert rows["Check-ins not answered: 2 of the last 4"] == "odds × 1.6"
+    assert rows["A drop in the relationship not yet repaired (since session 5)"] == "odds × 2"
+    assert rows["Usual chance for clients in general"] == "about 20 in 100"
+    assert rows["A warning from"] == "about 40 in 100"
+    from rapport.monitoring.explain import why
+
+    assert why("dropout_risk", evidence) == (
+        "About 45 in 100, against about 20 in 100 for clients in general, because of: sessions "
+        "missed without notice: 1; check-ins not answered: 2 of the last 4; a drop in the "
+        "relationship not yet repaired (since session 5).")
+
+
+def test_the_practice_s_prior_spread_is_its_number_and_z_is_read_for_its_kind():
+    rows = dict(evidence_rows(_monitoring_evidence()["rupture"], "rupture"))
+    assert rows["Usual spread of this practice's clients"] == "6.5"
+    assert rows["Distance from the usual level, in standard deviations"] == "-9.1"
+    rows = dict(evidence_rows(RAISED_BY_MONITORING["not_on_track"], "not_on_track"))
+    assert rows["Distance from the expected score, in expected spreads"] == "1.5"
+
+
+def test_a_part_of_the_relationship_is_named_in_the_sentence_too():
+    from rapport.alerts.wording import why_sentence
+
+    sentence = why_sentence("component_drop", {"component": "listening", "score": 3, "usual": 8,
+                                               "drop": 5, "threshold": 3})
+    assert sentence == "Active listening 3 this session against a usual 8: down 5, at least 3."

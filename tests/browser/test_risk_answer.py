@@ -30,6 +30,7 @@ ANSWER = "More than half the days"
 COMMENT = "I felt rushed today and I did not say how bad the nights are"
 CRISIS_ACTION = "Contact the client today to check on their safety."
 DUTY = "duty@riverside.test"
+PHONE_NUMBER = "+44 7700 900456"
 
 
 @pytest.fixture
@@ -41,6 +42,8 @@ def risk(transactional_db):
     with scope(organisation=practice.org):
         UrgentSettings.objects.create(organisation=practice.org, duty_email=DUTY,
                                       duty_phone="+44 7700 900123", escalate_after_minutes=30)
+        practice.client.phone, practice.client.emergency_contact = PHONE_NUMBER, "Sam (sister) 07700 900789"
+        practice.client.save()
         episode, session = practice.episode, practice.session
         before, after = (CheckIn.objects.create(
             organisation=practice.org, episode=episode, session=session, when=when,
@@ -82,18 +85,28 @@ def test_the_therapist_sees_the_risk_answer_the_comment_and_what_to_do(risk, des
     for size in (None, PHONE["viewport"]):
         if size:
             page.set_viewport_size(size)
-        critical = page.locator(".critical-items, .flag-risk").first
+        # The item in its published wording with the client's answer, highlighted as critical
+        # (first in its questionnaire, not one row among nine), and the comment in their words.
+        critical = page.locator(".said .critical-items")
         expect(critical).to_be_visible()
-        text = page.locator("main").inner_text()
-        assert ITEM_9 in text and ANSWER in text  # the item in its published wording
-        assert COMMENT in text  # the client's own words after the session
-        axe_check(page)
+        assert critical.locator("li").all_inner_texts() == [f"{ITEM_9} {ANSWER}"]
+        expect(page.locator(".said q.client-words", has_text=COMMENT)).to_be_visible()
+        clean(axe_check(page))
     page.set_viewport_size({"width": 1280, "height": 900})
     page.locator(".urgent-banner a").first.click()  # the alert: what to do now
     page.get_by_role("heading", name="What might help").wait_for()
-    text = page.locator("main").inner_text()
-    assert CRISIS_ACTION in text and ITEM_9 in text and ANSWER in text
-    axe_check(page)
+    expect(page.locator(".suggestions li", has_text=CRISIS_ACTION)).to_be_visible()
+    # The client and their emergency contact are a tap away.
+    assert page.get_by_role("link", name=PHONE_NUMBER).get_attribute("href") == "tel:+447700900456"
+    assert page.get_by_role("link", name="07700 900789").get_attribute("href") == "tel:07700900789"
+    assert page.locator(".critical-items").inner_text() == (
+        f"The client answered “{ANSWER}” to the PHQ-9 question “{ITEM_9}”.")
+    clean(axe_check(page))
+
+
+def clean(results) -> None:
+    """Axe clean: no violation at all, of any impact (the shared check fails on serious ones)."""
+    assert not results["violations"], [(v["id"], v["impact"]) for v in results["violations"]]
 
 
 def test_the_new_pages_pass_axe_on_a_desktop_and_a_phone(risk, desktop, live_server, axe_check):
@@ -130,3 +143,26 @@ def test_the_new_pages_pass_axe_on_a_desktop_and_a_phone(risk, desktop, live_ser
     with scope(organisation=risk.org):
         risk.episode.refresh_from_db()
         assert risk.episode.closing_summary.text == "We worked on sleep.\nCall us any time."
+
+
+def test_a_phone_banner_lists_three_urgent_alerts_the_risk_answer_first(risk, desktop, live_server):
+    """Not a screenful of banner above every page on a phone: the risk answer, two more, and a
+    link to the rest; a desktop lists them all."""
+    from tests.alerts.conftest import make_alert
+
+    for i in range(4):
+        make_alert(risk, kind="not_on_track", severity="urgent", key=f"not_on_track:{i}",
+                   evidence={"instrument": "phq9", "score": 20, "warning_beyond": 14})
+    page = desktop
+    _as(page, live_server, risk.therapist)
+    page.goto(live_server.url + reverse("care-caseload"))
+    items = page.locator(".urgent-banner li")
+    assert [items.nth(i).is_visible() for i in range(5)] == [True] * 5
+    expect(page.locator(".urgent-more")).to_be_hidden()
+    page.set_viewport_size(PHONE["viewport"])
+    assert [items.nth(i).is_visible() for i in range(5)] == [True] * 3 + [False] * 2
+    assert "Risk answer on PHQ-9 item 9" in items.first.inner_text()
+    more = page.get_by_role("link", name="2 more: all open alerts")
+    expect(more).to_be_visible()
+    more.click()
+    page.get_by_role("heading", name="Open alerts").wait_for()

@@ -70,3 +70,22 @@ def test_the_loader_keeps_display_items_and_refuses_an_empty_one():
     definition["item"][0]["text"] = " "
     with pytest.raises(instruments.DefinitionError, match="display text"):
         instruments.parse(definition)
+
+
+def test_what_is_asked_before_a_session_does_not_say_today():
+    """A before-session check-in may be answered days ahead (the invitation goes out two days
+    before), so nothing asked before a session speaks of "today" (nor "hoy" in Spanish):
+    the preparation asks about the next session. The after-session check-in may."""
+    import re
+    from pathlib import Path
+
+    from rapport.checkins.models import DEFAULT_RULES
+    from rapport.instruments import LIBRARY_DIR
+
+    ahead = {r["instrument"] for r in DEFAULT_RULES if r["when"] in ("before", "intake")}
+    assert {"session-prep", "phq9", "gad7", "cnip"} <= ahead
+    for instrument_id in ahead:
+        text = (Path(LIBRARY_DIR) / f"{instrument_id}.json").read_text()
+        assert not re.search(r"\b(today|hoy)\b", text, re.I), instrument_id
+    after = (Path(LIBRARY_DIR) / "relationship-checkin.json").read_text()
+    assert re.search(r"\btoday\b", after)  # the check itself finds the word where it is

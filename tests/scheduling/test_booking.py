@@ -256,3 +256,29 @@ def test_availability_is_recorded_and_removed(client, practice):
     client.post(url, {"remove": str(slot.pk)})
     with scopes_disabled():
         assert not Availability.objects.filter(client=practice.client).exists()
+
+
+def test_a_supervisor_is_offered_no_link_they_may_not_follow(practice):
+    """A supervisor reads a supervisee's week and client but does not book, move or invite:
+    every link and button they are shown opens for them; the therapist and an admin see them."""
+    from tests.conftest import StaffClient
+
+    with scopes_disabled():
+        session = Session.objects.create(organisation=practice.org, episode=practice.episode,
+                                         scheduled_at=datetime(2026, 10, 6, 14, tzinfo=UTC))
+    week = reverse("scheduling-week", args=[practice.therapist.code])
+    client_page = reverse("care-client", args=[practice.client.code])
+    move = reverse("scheduling-session", args=[session.code])
+    times = reverse("scheduling-availability", args=[practice.client.code])
+    invite = reverse("practice-invite", args=[practice.client.code])
+    for user, offered in ((practice.supervisor, False), (practice.therapist, True),
+                          (practice.admin, True)):
+        http = StaffClient()
+        http.force_login(user)
+        week_page = http.get(week, {"week": "2026-10-08"}).content.decode()
+        assert "Riverside Client" in week_page
+        assert (move in week_page) is offered
+        detail = http.get(client_page).content.decode()
+        assert (times in detail) is offered and (invite in detail) is offered
+        for url in (move, times):
+            assert http.get(url).status_code == (200 if offered else 404)

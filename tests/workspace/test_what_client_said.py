@@ -3,6 +3,8 @@ the client's comments and preparation for those who read clinical text, the C-NI
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django_scopes import scope
@@ -104,3 +106,27 @@ def test_a_corrected_answer_shows_the_correction_only(client, answered):
     html = page(client, "care-session", answered.session.code)
     assert "a correction of an earlier answer" in html
     assert 'class="critical-items"' not in html  # the corrected PHQ-9 has item 9 at 0
+
+
+def test_phq9_comes_before_gad7_whichever_the_schedule_asked_first(client, practice):
+    """One measure order on every page: a practice whose schedule asks GAD-7 first still reads
+    PHQ-9 first on the session and episode pages (as in the portal, the charts, the caseload);
+    the preparation keeps its place before them."""
+    from tests.workspace.conftest import gad7
+
+    with scope(organisation=[practice.org]):
+        episode, session = practice.episode, practice.session
+        before = CheckIn.objects.create(organisation=practice.org, episode=episode, session=session,
+                                        when=When.BEFORE, respondent=Respondent.CLIENT,
+                                        instruments=["session-prep", "gad7", "phq9"])
+        for instrument_id, answers in (("session-prep", {"focus": "Work", "since-last": 5}),
+                                       ("gad7", gad7(9)), ("phq9", phq9(12))):
+            submission.submit(episode=episode, instrument_id=instrument_id, checkin=before,
+                              answers=answers)
+    login(client, practice.therapist)
+    for name, code in (("care-session", session.code), ("care-episode", episode.code)):
+        body = page(client, name, code)
+        said = body[body.index('id="said-title"'):]
+        headings = re.findall(r'<h3 id="said-\d+">([^<]*)', said)
+        assert [h.strip() for h in headings][:3] == ["Getting ready for your session", "PHQ-9",
+                                                      "GAD-7"], name

@@ -1,5 +1,5 @@
 """`{% load phone %}{{ text|tel_links }}`: a practice's crisis text, with every phone number a
-tap-to-call link (paragraphs as with `linebreaks`)."""
+tap-to-call link (paragraphs as with `linebreaks`); `tel_inline` for one line of text."""
 
 import re
 
@@ -37,3 +37,9 @@ def tel_links(text: str) -> SafeString:
     return format_html_join("\n", "<p>{}</p>", (
         (format_html_join(BREAK, "{}", ((_line(line),) for line in paragraph.split("\n"))),)
         for paragraph in paragraphs))
+
+
+@register.filter
+def tel_inline(text: str) -> SafeString:
+    """One line (a client's phone, their emergency contact) with its numbers tap-to-call."""
+    return _line(str(text or "").replace("\n", " "))
