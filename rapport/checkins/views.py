@@ -6,8 +6,12 @@ the view opens its organisation's scope and renders inside it.
 
 from __future__ import annotations
 
+import functools
+
+from django.contrib.messages import get_messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -218,13 +222,28 @@ def _any_risk(checkin: CheckIn) -> bool:
 
 def _done(request, checkin: CheckIn, risk: bool | None = None) -> HttpResponse:
     """The thank-you page (with the crisis resources after a risk answer); `risk` when the
-    caller knows it, else it is read."""
+    caller knows it, else it is read.
+
+    Without a risk answer, a client (nobody logged in) with no message waiting gets the page
+    rendered once per practice and language: it holds nothing of theirs, and rendering it
+    cost a tenth of a check-in's answer."""
     if risk is None:
         risk = _any_risk(checkin)
     organisation = checkin.episode.organisation
+    if not risk and not request.user.is_authenticated and not len(get_messages(request)):
+        return HttpResponse(_thanks(organisation.pk, organisation.name, translation.get_language()))
     crisis = practice_settings(organisation).shown_crisis_resources if risk else ""
     return render(request, "checkins/done.html",
                   {"organisation": organisation, "risk": risk, "crisis": crisis})
+
+
+@functools.lru_cache(maxsize=512)
+def _thanks(organisation_id: int, name: str, language: str) -> str:
+    """The thank-you page as an anonymous visitor sees it (no request: no context processor
+    adds anything), for one practice (its name is part of the key) in one language."""
+    with translation.override(language):
+        return render_to_string("checkins/done.html",
+                                {"organisation": {"name": name}, "risk": False})
 
 
 # -- the therapist's side --------------------------------------------------------------------
