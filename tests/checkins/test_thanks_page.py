@@ -13,6 +13,7 @@ from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from rapport.checkins import views
+from rapport.checkins.models import Invitation
 from tests.checkins.conftest import PHQ9_MILD, accept_consent, make_checkin, make_link, phq9_post
 from tests.conftest import login
 
@@ -78,3 +79,23 @@ def test_someone_logged_in_gets_their_own_page(practice, web, monkeypatch):
     login(web, practice.therapist)
     monkeypatch.setattr(views, "_thanks", shared)
     assert "your answers have been sent" in _answer(web, practice)
+
+
+def test_the_browser_that_finished_is_thanked_again_and_keeps_no_session(practice, web):
+    """What the browser finished lives in a signed cookie: reopening the used link thanks it
+    again; no session is kept on the server for answering a link; a forged cookie is ignored."""
+    from django.contrib.sessions.models import Session
+
+    accept_consent(practice)
+    link = make_link(practice, make_checkin(practice, instruments=("phq9",)))
+    web.get(link)
+    web.post(link, {**phq9_post(PHQ9_MILD), "csrfmiddlewaretoken": web.cookies["csrftoken"].value})
+    again = web.get(link)
+    assert again.status_code == 200 and b"your answers have been sent" in again.content
+    assert not Session.objects.exists() and "sessionid" not in web.cookies
+    stranger = type(web)()
+    with scopes_disabled():
+        (code,) = Invitation.objects.filter(token_hash__isnull=False).values_list("code", flat=True)
+    stranger.cookies[views.DONE_COOKIE] = str(code)  # the right code, unsigned
+    forged = stranger.get(link)
+    assert forged.status_code == 410 and b"already been used" in forged.content
