@@ -22,7 +22,8 @@ preparation of its value) and run them with fresh values:
   `{name}` in a join, `where` or `extra` is the quoted table of `tables[name]` or of a part's
   model named in lower case.
 - `insert(obj)`: a new row, as `Model.save()` would insert it, for append-only models whose
-  own `save()` calls it (no model signals are sent).
+  own `save()` calls it (no model signals are sent); `insert_sql(obj)` the same statement to
+  run inside a larger one.
 
 Only for statements whose shape never changes; anything else should use the ORM.
 """
@@ -120,11 +121,23 @@ def _sql(joined: Joined, vendor: str) -> str:
 def insert(obj: Model) -> None:
     """INSERT a new instance as `Model.save()` does (each field's `pre_save` and database
     preparation, the primary key read back) with the statement written once per process."""
-    fields, sql, returning = _insert_sql(type(obj), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, values = insert_sql(obj)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+        inserted(obj, cursor.fetchone()[0] if _insert_sql(type(obj), connection.vendor)[2]
+                 else cursor.lastrowid)
+
+
+def insert_sql(obj: Model) -> tuple[str, list]:
+    """The INSERT of a new instance and its values, to run or to put in a larger statement (a
+    PostgreSQL WITH); it returns the primary key where the database can (then give it to
+    `inserted`)."""
+    fields, sql, _returning = _insert_sql(type(obj), connection.vendor)
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def inserted(obj: Model, pk) -> None:
+    """Mark an instance stored under `pk`, as `Model.save()` leaves it."""
     obj.pk = pk
     obj._state.adding, obj._state.db = False, connection.alias
 
