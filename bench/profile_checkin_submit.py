@@ -49,6 +49,16 @@ def _timing_waits() -> dict:
     return waited
 
 
+def _floor_cpu(http, count: int) -> float:
+    """CPU per request of the benchmark's floor view, posted by the same client (ms)."""
+    for n in range(10):
+        http.post("/bench/floor/", {"x": f"warm {n}"})
+    cpu = time.process_time()
+    for n in range(count):
+        http.post("/bench/floor/", {"x": f"row {n}"})
+    return (time.process_time() - cpu) / count * 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
@@ -106,11 +116,14 @@ def main() -> int:
         post(n, token)
     count = half - 20
     wall = (time.perf_counter() - start) / count * 1000
+    submit_cpu = (time.process_time() - cpu) / count * 1000
     print(f"\nWithout the profiler, per submission ({count}): {wall:.1f} ms, of which "
           f"{waited['seconds'] / count * 1000:.1f} ms waiting for PostgreSQL "
-          f"({waited['calls'] / count:.0f} waits) and "
-          f"{(time.process_time() - cpu) / count * 1000:.1f} ms of this process's CPU")
+          f"({waited['calls'] / count:.0f} waits) and {submit_cpu:.1f} ms of this process's CPU")
     waited["stop"]()
+    floor_cpu = _floor_cpu(http, count)
+    print(f"The floor (bench/checkin_bench_urls.py), same client: {floor_cpu:.1f} ms of CPU per "
+          f"request; CPU ratio submission/floor {submit_cpu / floor_cpu:.1f}")
     profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     start = time.perf_counter()
     profile.enable()

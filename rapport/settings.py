@@ -211,6 +211,10 @@ IDLE_TIMEOUT_MINUTES = int(os.getenv("RAPPORT_IDLE_TIMEOUT_MINUTES", "30"))
 SESSION_COOKIE_AGE = IDLE_TIMEOUT_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A client's language (chosen on a check-in link or their portal) is remembered in Django's
+# language cookie, not in a session: answering a link creates no session (rapport.core.i18n).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # The Content Security Policy: no inline scripts or styles, nothing from other origins.
 CONTENT_SECURITY_POLICY = (
@@ -221,7 +225,7 @@ CONTENT_SECURITY_POLICY = (
 
 if MODE == "production":
     SESSION_COOKIE_SECURE = env_bool("RAPPORT_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("RAPPORT_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP

@@ -66,7 +66,7 @@ def test_a_broker_that_refuses_a_task_loses_nothing(db, settings):
 
     app.conf.task_always_eager = False
     try:
-        with mock.patch.object(tasks.send_email, "delay", side_effect=OSError("no broker")):
+        with mock.patch.object(tasks.send_email, "apply_async", side_effect=OSError("no broker")):
             tasks.queue_email("Subject", "Body", ["a@example.org"])
     finally:
         app.conf.task_always_eager = True
@@ -115,3 +115,44 @@ def test_worker_and_scheduler_commands_run_celery_in_process(db, monkeypatch):
     worker, beat = started
     assert worker[0] == "worker" and worker[-2:] == ["--concurrency", "2"]
     assert beat[0] == "beat" and "--schedule" in beat
+
+
+class _Task:
+    """A task as enqueue_soon sees it, on a broker (not eager), recording what it publishes."""
+
+    name = "tests.sweep"
+
+    def __init__(self):
+        self.app = mock.Mock()
+        self.app.conf.task_always_eager = False
+        self.published = []
+
+    def apply_async(self, args, kwargs, **options):
+        self.published.append((args, options))
+
+
+def test_enqueue_soon_serves_a_burst_with_one_message_that_starts_after_it(monkeypatch):
+    task, clock = _Task(), [1000.0]
+    monkeypatch.setattr(tasks, "_soon", {})
+    monkeypatch.setattr(tasks.time, "time", lambda: clock[0])
+    for step in (0.0, 0.05, 0.1, 0.19):  # within the first message's wait, less the margin
+        clock[0] = 1000.0 + step
+        tasks.enqueue_soon(task, 0, delay=0.25, margin=0.05)
+    assert task.published == [((0,), {"countdown": 0.25})]
+    clock[0] = 1000.21  # the queued one starts too soon to read this caller's commit
+    tasks.enqueue_soon(task, 0, delay=0.25, margin=0.05)
+    tasks.enqueue_soon(task, 1, delay=0.25, margin=0.05)  # other arguments: their own message
+    assert task.published == [((0,), {"countdown": 0.25})] * 2 + [((1,), {"countdown": 0.25})]
+
+
+def test_enqueue_soon_records_a_refused_message(db, monkeypatch):
+    task = _Task()
+    monkeypatch.setattr(tasks, "_soon", {})
+
+    def refuse(args, kwargs, **options):
+        raise ConnectionError("broker down")
+
+    task.apply_async = refuse
+    tasks.enqueue_soon(task, 0)
+    (failure,) = TaskFailure.objects.all()
+    assert failure.task_name == "tests.sweep" and "broker down" in failure.error

@@ -7,10 +7,12 @@ A new response also updates its episode's findings, on a worker, soon after it i
 
 `response_stored` is sent inside the transaction that stores the response. The receiver counts
 the response for its episode in that same transaction (`pending.mark`, one statement), so the
-count commits or rolls back with the response; once the transaction commits it queues the
-refresh task (`rapport.alerts.tasks.refresh_episode_findings`), unless one is queued already
-and not yet started (see rapport.alerts.pending). A task that finds the episode up to date, or
-another worker on it, stops at once (two short statements).
+count commits or rolls back with the response; once the transaction commits, unless a refresh
+is queued already and not yet started (see rapport.alerts.pending), it has the sweep
+`refresh_pending_findings` queued within half a second (one broker message per web process
+for a burst of responses: `rapport.core.tasks.enqueue_soon`), which queues the refresh task
+(`rapport.alerts.tasks.refresh_episode_findings`) of every episode behind. A task that finds
+the episode up to date, or another worker on it, stops at once (two short statements).
 
 - the client's answers are safely stored whatever happens next: the recompute runs on a worker,
   is retried with backoff when it fails, and an episode left behind (a worker killed, a refresh
@@ -66,21 +68,17 @@ def raise_risk_alert(sender, response: Response, score=None, request=None, **kwa
 @receiver(response_stored, sender=Response, dispatch_uid="rapport.alerts.response_stored")
 def refresh_after_response(sender, response: Response, **kwargs) -> None:
     """Count the response for its episode and, unless a refresh is queued already and not yet
-    started (this transaction's own included), queue one after the commit."""
-    from rapport.alerts.tasks import refresh_episode_findings
-    from rapport.core.tasks import enqueue
-
+    started (this transaction's own included), have one queued soon after the commit."""
     if pending.mark(response.episode_id, response.organisation_id):
-        transaction.on_commit(_QueueRefresh(response.episode_id, refresh_episode_findings,
-                                            enqueue), robust=True)
+        transaction.on_commit(_queue_refresh, robust=True)
 
 
-class _QueueRefresh:
-    """The commit callback that queues an episode's refresh (named in Django's log)."""
+def _queue_refresh() -> None:
+    """Queue the sweep that queues a refresh for every episode behind, half a second from now,
+    unless one this process queued starts later than that already (it reads this transaction's
+    count too): one broker message per process per half second in a burst, not one per
+    response. The sweep's periodic run catches a message lost on the way."""
+    from rapport.alerts.tasks import refresh_pending_findings
+    from rapport.core.tasks import enqueue_soon
 
-    def __init__(self, episode_id: int, task, enqueue) -> None:
-        self.episode_id, self.task, self.enqueue = episode_id, task, enqueue
-        self.__qualname__ = f"queue_refresh(episode {episode_id})"
-
-    def __call__(self) -> None:
-        self.enqueue(self.task, self.episode_id)
+    enqueue_soon(refresh_pending_findings, 0, delay=0.5)

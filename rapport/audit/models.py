@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from rapport.core import statements
+
 
 class AuditEventError(Exception):
     """Raised on an attempt to change or delete an audit event."""
@@ -52,7 +54,7 @@ class AuditEvent(models.Model):
         # No savepoint: an event that cannot be appended fails the whole transaction anyway.
         with transaction.atomic(savepoint=False):
             chain.seal(self, AuditEvent)  # takes the append lock first
-            super().save(*args, **kwargs)
+            statements.insert(self)  # as Model.save() would, its INSERT written once
 
     def delete(self, *args, **kwargs):
         raise AuditEventError("audit events are append-only")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from rapport.core import statements
 from rapport.core.fields import EncryptedTextField
 
 # The practice defaults a new episode's schedule starts from. "before": answered by the client
@@ -302,7 +303,7 @@ class Response(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ResponseError("responses are immutable; store a correction that supersedes it")
-        super().save(*args, **kwargs)
+        statements.insert(self)  # as Model.save() would, its INSERT written once per process
 
     @property
     def free_text_answers(self) -> dict:

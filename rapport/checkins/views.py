@@ -6,8 +6,13 @@ the view opens its organisation's scope and renders inside it.
 
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -31,7 +36,9 @@ from rapport.checkins.services.invitations import (
 from rapport.checkins.services.submission import Source, next_instrument, submit
 from rapport.core import i18n
 
-DONE_KEY = "rapport_checkins_done"  # invitation codes finished in this browser session
+# The invitations finished in this browser (a signed cookie that ends with the browser session:
+# answering a link keeps no session on the server).
+DONE_COOKIE = "rapport_checkins_done"
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,11 +52,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         with scope(organisation=[invitation.organisation]):
             # The person who just finished, or a retry of their last tap whose reply was lost
             # (a dropped connection, another browser session): thank them again.
-            if str(invitation.code) in request.session.get(DONE_KEY, []) or _resent(
-                request, invitation.checkin
-            ):
-                _remember_done(request, invitation)
-                return _done(request, invitation.checkin)
+            if str(invitation.code) in _finished(request) or _resent(request, invitation.checkin):
+                return _remember_done(request, invitation, _done(request, invitation.checkin))
     if state.status != "ok":
         status = 404 if state.status == "invalid" else 410
         return render(request, "checkins/link_problem.html", {"status": state.status}, status=status)
@@ -68,10 +72,19 @@ def _resent(request: HttpRequest, checkin: CheckIn) -> bool:
         checkin=checkin, submission_token=token).exists()
 
 
-def _remember_done(request: HttpRequest, invitation) -> None:
-    done = request.session.get(DONE_KEY, [])
+def _finished(request: HttpRequest) -> list[str]:
+    value = request.get_signed_cookie(DONE_COOKIE, default="", salt=DONE_COOKIE)
+    return value.split(",") if value else []
+
+
+def _remember_done(request: HttpRequest, invitation, response: HttpResponse) -> HttpResponse:
+    """`response`, remembering in the browser that it finished this invitation (the last ten)."""
+    done = _finished(request)
     if str(invitation.code) not in done:
-        request.session[DONE_KEY] = [*done[-9:], str(invitation.code)]
+        response.set_signed_cookie(
+            DONE_COOKIE, ",".join([*done[-9:], str(invitation.code)]), salt=DONE_COOKIE,
+            secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax")
+    return response
 
 
 def choose_language(request: HttpRequest, client, language: str) -> None:
@@ -154,9 +167,8 @@ def _answer(request: HttpRequest, invitation, token: str) -> HttpResponse:
                                   status=410)
                 return redirect("checkins-answer", token)
         if checkin.is_complete:
-            _remember_done(request, invitation)
-            return _done(request, checkin,
-                         (risk or submission.response.is_risk) if submission.created else None)
+            risk = (risk or submission.response.is_risk) if submission.created else None
+            return _remember_done(request, invitation, _done(request, checkin, risk))
         if submission.response.is_risk:
             return _support(request, invitation.organisation, token)
         return redirect("checkins-answer", token)
@@ -218,13 +230,28 @@ def _any_risk(checkin: CheckIn) -> bool:
 
 def _done(request, checkin: CheckIn, risk: bool | None = None) -> HttpResponse:
     """The thank-you page (with the crisis resources after a risk answer); `risk` when the
-    caller knows it, else it is read."""
+    caller knows it, else it is read.
+
+    Without a risk answer, a client (nobody logged in) with no message waiting gets the page
+    rendered once per practice and language: it holds nothing of theirs, and rendering it
+    cost a tenth of a check-in's answer."""
     if risk is None:
         risk = _any_risk(checkin)
     organisation = checkin.episode.organisation
+    if not risk and not request.user.is_authenticated and not len(get_messages(request)):
+        return HttpResponse(_thanks(organisation.pk, organisation.name, translation.get_language()))
     crisis = practice_settings(organisation).shown_crisis_resources if risk else ""
     return render(request, "checkins/done.html",
                   {"organisation": organisation, "risk": risk, "crisis": crisis})
+
+
+@functools.lru_cache(maxsize=512)
+def _thanks(organisation_id: int, name: str, language: str) -> str:
+    """The thank-you page as an anonymous visitor sees it (no request: no context processor
+    adds anything), for one practice (its name is part of the key) in one language."""
+    with translation.override(language):
+        return render_to_string("checkins/done.html",
+                                {"organisation": {"name": name}, "risk": False})
 
 
 # -- the therapist's side --------------------------------------------------------------------

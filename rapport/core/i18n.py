@@ -52,11 +52,6 @@ def speaking(tag: str | None, zone: str | None = None):
         yield
 
 
-# The language a client's pages were last served in, kept in their browser's session so that the
-# pages before they are known (the portal's login) speak it too.
-CLIENT_LANGUAGE_KEY = "rapport_client_language"
-
-
 def activate(request, tag: str | None) -> str:
     """Serve the rest of this request in `tag`'s language; returns the code."""
     code = supported(tag)
@@ -72,9 +67,22 @@ def activate_for_client(request, tag: str | None, zone: str = "") -> str:
     if found := zone_of(zone):  # an unknown zone on the record: the practice's
         timezone.activate(found)
     code = activate(request, tag)
-    if hasattr(request, "session") and request.session.get(CLIENT_LANGUAGE_KEY) != code:
-        request.session[CLIENT_LANGUAGE_KEY] = code
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != code:
+        request.remember_language = code  # LanguageMiddleware sets the cookie on the reply
     return code
+
+
+def remember(request, response) -> None:
+    """Set Django's language cookie to the language a client's page chose (activate_for_client),
+    so that their next anonymous page (the portal's login, a link) opens in it. A cookie, not
+    the session: answering a check-in link keeps no session on the server."""
+    code = getattr(request, "remember_language", None)
+    if code:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE)
 
 
 def instrument(instrument_id: str):

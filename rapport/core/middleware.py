@@ -56,8 +56,8 @@ class LanguageMiddleware:
     """Serve each page in its reader's language.
 
     A signed-in staff member reads in the language on their account; anyone else gets the
-    language their client pages were last served in (kept in the session), else the browser's
-    preference among settings.LANGUAGES. The client's pages (portal, check-in link)
+    language their client pages were last served in (Django's language cookie, set by
+    `rapport.core.i18n.remember`), else the browser's preference among settings.LANGUAGES. The client's pages (portal, check-in link)
     switch to the language on the client's record themselves (`rapport.core.i18n.activate`).
     """
 
@@ -69,11 +69,10 @@ class LanguageMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and getattr(user, "language", ""):
             i18n.activate(request, user.language)
-        else:
-            session = getattr(request, "session", None)
-            remembered = session.get(i18n.CLIENT_LANGUAGE_KEY) if session is not None else None
-            i18n.activate(request, remembered or translation.get_language_from_request(request))
+        else:  # a client's language remembered in the language cookie, else the browser's
+            i18n.activate(request, translation.get_language_from_request(request))
         response = self.get_response(request)
+        i18n.remember(request, response)
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -136,8 +137,39 @@ def _failed(sender=None, task_id=None, exception=None, args=None, kwargs=None, e
 def enqueue(task, *args, **kwargs) -> None:
     """Queue `task` now; if the broker refuses, record it as failed (with its inputs) rather
     than lose it, and log why."""
+    _publish(task, args, kwargs)
+
+
+# enqueue_soon: per task and arguments, when the one this process queued last starts.
+_soon: dict[tuple, float] = {}
+_soon_lock = threading.Lock()
+
+
+def enqueue_soon(task, *args, delay: float = 0.25, margin: float = 0.05) -> None:
+    """Queue `task(*args)` to start in `delay` seconds, unless one this process queued already
+    starts at least `margin` seconds from now: that one then serves this call too.
+
+    For a task that acts on whatever is committed when it starts (a sweep), called after the
+    caller's commit: a burst of calls costs one message every `delay` seconds per process
+    instead of one each. Publishing a message costs a web process about as much CPU as the
+    rest of a check-in's answer. `margin` covers clock differences between the web and worker
+    machines; what a lost or early start misses is left to the task's periodic run. Eager
+    (tests): queued, and so run, at every call.
+    """
+    if getattr(task.app.conf, "task_always_eager", False):
+        _publish(task, args, {})
+        return
+    key, now = (task.name, *args), time.time()
+    with _soon_lock:
+        if _soon.get(key, 0.0) - margin > now:
+            return
+        _soon[key] = now + delay
+    _publish(task, args, {}, countdown=delay)
+
+
+def _publish(task, args, kwargs, **options) -> None:
     try:
-        task.delay(*args, **kwargs)
+        task.apply_async(args, kwargs, **options)
     except Exception as exc:
         if getattr(task.app.conf, "task_always_eager", False):
             raise  # eager (tests): the task itself failed, and says so

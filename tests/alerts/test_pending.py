@@ -191,22 +191,25 @@ def test_the_daily_refresh_fans_out_per_practice_in_chunks(practice, other_pract
 def test_a_burst_queues_one_task_until_a_worker_starts_it(practice, sessions, recomputes,
                                                           monkeypatch,
                                                           django_capture_on_commit_callbacks):
-    """Each response commits on its own; while the first one's task waits in the queue, the
-    others queue none (one task per episode in the queue, not one per response). Once a worker
-    starts that task, the next response queues a new one."""
+    """Each response commits on its own; while the first one's sweep waits in the queue, the
+    others queue none (one message per episode in the queue, not one per response). Once a
+    worker starts the episode's refresh, the next response queues a new one."""
     from rapport.core import tasks as core_tasks
 
     queued = []
-    monkeypatch.setattr(core_tasks, "enqueue", lambda task, *args: queued.append(args))
+    monkeypatch.setattr(core_tasks, "_publish",
+                        lambda task, args, kwargs, **options: queued.append((task.name, args)))
+    sweep = ("rapport.alerts.tasks.refresh_pending_findings", (0,))
     for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
         with django_capture_on_commit_callbacks(execute=True):
             submit(practice, s, level)
-    assert queued == [(practice.episode.pk,)]
+    assert queued == [sweep]
+    assert pending.behind() == [practice.episode.pk]  # what the sweep queues a refresh for
     assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
     assert state(practice.episode).done == 4 and state(practice.episode).queued_at is None
     with django_capture_on_commit_callbacks(execute=True):
         submit(practice, sessions[4], 2)
-    assert queued == [(practice.episode.pk,), (practice.episode.pk,)]
+    assert queued == [sweep, sweep]
     assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
     assert recomputes == [practice.episode.pk, practice.episode.pk]
 

@@ -60,8 +60,9 @@ def fault(request, monkeypatch):
         monkeypatch.setattr(submission, "record", record)
     elif step == "risk alert":
         monkeypatch.setattr(alert_receivers, "raise_alert", after(alert_receivers.raise_alert))
-    elif step == "check-in completion":
-        monkeypatch.setattr(submission, "_complete_if_done", after(submission._complete_if_done))
+    elif step == "check-in completion":  # a one-questionnaire check-in on PostgreSQL: stored,
+        # completed and its link used in one statement, which succeeds before the fault
+        monkeypatch.setattr(submission, "_store_completing", after(submission._store_completing))
     else:
         response_stored.connect(failing_receiver, dispatch_uid="tests.concurrency.fault")
 

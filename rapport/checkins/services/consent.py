@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -67,14 +67,6 @@ def needs_consent(client: Client) -> ConfidentialityStatement | None:
     elif statement.accepted:
         return None
     return statement
-
-
-def consented_now(client_id) -> Exists:
-    """An expression: the client (`client_id`, e.g. an OuterRef) has accepted the current
-    version of their practice's statement. For reading it with another row, in one query."""
-    current = (ConfidentialityStatement.objects.filter(organisation_id=OuterRef("organisation_id"))
-               .order_by("-version").values("version")[:1])
-    return Exists(Consent.objects.filter(client_id=client_id, version=Subquery(current)))
 
 
 def accept_statement(client: Client, statement: ConfidentialityStatement,

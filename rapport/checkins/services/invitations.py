@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -21,13 +20,16 @@ from django.utils.translation import gettext as _
 from rapport.audit.services import record
 from rapport.checkins.models import (
     CheckIn,
+    ConfidentialityStatement,
+    Consent,
     Draft,
     Invitation,
     Respondent,
     When,
 )
-from rapport.checkins.services.consent import consented_now, practice_settings
+from rapport.checkins.services.consent import practice_settings
 from rapport.core import i18n
+from rapport.core.statements import Joined, Part
 from rapport.core.tasks import queue_email
 
 log = logging.getLogger(__name__)
@@ -125,20 +127,32 @@ _CLIENT_PRIVATE = ("name", "preferred_name", "email", "phone", "date_of_birth",
 
 
 @functools.cache
-def _link_query() -> QuerySet:
-    """The link's query but its token: its joins and subqueries cost more CPU to build than
-    the database takes to run them, so they are built once per process (each call filters a
-    copy; nothing is evaluated here). Built without any scope: the link itself is the key."""
-    from django_scopes import scopes_disabled
+def _link_query() -> Joined:
+    """The link's statement: the invitation with its practice, check-in, episode, client (but
+    the encrypted columns) and session, whether the client has accepted the practice's current
+    confidentiality statement, and whether the check-in has drafts. Written once per process
+    (rapport.core.statements): built by the ORM on every answer, it cost more CPU than the whole
+    rest of a submission. Read without any scope: the link itself is the key."""
+    from rapport.accounts.models import Organisation
+    from rapport.care.models import CareEpisode, Client, Session
 
-    with scopes_disabled():
-        return (
-            Invitation.objects.select_related(
-                "organisation", "checkin__episode__client", "checkin__session")
-            .defer(*(f"checkin__episode__client__{name}" for name in _CLIENT_PRIVATE))
-            .annotate(consented=consented_now(OuterRef("checkin__episode__client_id")),
-                      has_drafts=Exists(Draft.objects.filter(checkin_id=OuterRef("checkin_id"))))
-        )
+    return Joined(
+        Part(Invitation, "i"),
+        Part(Organisation, "o", "JOIN {organisation} o ON o.id = i.organisation_id"),
+        Part(CheckIn, "c", "JOIN {checkin} c ON c.id = i.checkin_id"),
+        Part(CareEpisode, "e", "JOIN {careepisode} e ON e.id = c.episode_id"),
+        Part(Client, "k", "JOIN {client} k ON k.id = e.client_id", defer=_CLIENT_PRIVATE),
+        Part(Session, "s", "LEFT JOIN {session} s ON s.id = c.session_id"),
+        where="i.token_hash = %s",
+        extra=(
+            # consented_now: a consent to the latest version of the client's practice's statement
+            "EXISTS (SELECT 1 FROM {consent} a WHERE a.client_id = e.client_id AND a.version = "
+            "(SELECT st.version FROM {statement} st WHERE st.organisation_id = a.organisation_id "
+            "ORDER BY st.version DESC LIMIT 1))",
+            "EXISTS (SELECT 1 FROM {draft} d WHERE d.checkin_id = c.id)",
+        ),
+        tables={"consent": Consent, "statement": ConfidentialityStatement, "draft": Draft},
+    )
 
 
 def resolve_token(token: str) -> LinkState:
@@ -151,16 +165,19 @@ def resolve_token(token: str) -> LinkState:
         return LinkState("expired")
     except signing.BadSignature:
         return LinkState("invalid")
-    invitation = _link_query().filter(token_hash=_hash(token)).first()
-    if invitation is None:
+    found = _link_query().first([_hash(token)])
+    if found is None:
         return LinkState("invalid")
+    (invitation, organisation, checkin, episode, client, session), (consented, drafts) = found
     # The check-in, its episode and client belong to the invitation's practice: one row serves
-    # them all (three joins fewer on every answer).
-    checkin = invitation.checkin
-    checkin.has_drafts = invitation.has_drafts  # none: submitting deletes none (submission.py)
-    for row in (checkin, checkin.episode, checkin.episode.client):
-        if row.organisation_id == invitation.organisation_id:
-            row.organisation = invitation.organisation
+    # them all, read as the ORM's select_related would have set them.
+    invitation.organisation, invitation.checkin = organisation, checkin
+    checkin.episode, checkin.session, episode.client = episode, session, client
+    for row in (checkin, episode, client):
+        if row.organisation_id == organisation.pk:
+            row.organisation = organisation
+    invitation.consented = bool(consented)
+    checkin.has_drafts = bool(drafts)  # none: submitting deletes none (submission.py)
     if invitation.used_at is not None or invitation.checkin.completed_at is not None:
         return LinkState("used", invitation)
     if invitation.expires_at <= timezone.now():

@@ -41,6 +41,7 @@ from rapport.checkins.services.answers import (
     split_answers,
 )
 from rapport.checkins.signals import response_stored
+from rapport.core import statements
 
 
 @dataclass
@@ -179,15 +180,19 @@ def _store(response: Response, instrument, score, *, request: HttpRequest | None
 
 def _write(response: Response, instrument, score, *, request: HttpRequest | None,
            actor_label: str | None) -> None:
-    response.save()  # first: a duplicate fails here, before anything else is written
     checkin, supersedes = response.checkin, response.supersedes
-    if checkin is not None:
-        # A check-in read through its link knows whether it has drafts (resolve_token): most
-        # have none, and the statement is spared. A draft saved since by another tab of the
-        # same link is left, as one saved after this statement would be.
-        if getattr(checkin, "has_drafts", True):
-            Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
-        _complete_if_done(checkin, response.submitted_at, instrument.id)
+    if (connection.vendor == "postgresql" and checkin is not None
+            and checkin.instruments == [instrument.id]):
+        _store_completing(response)  # one statement
+    else:
+        response.save()  # first: a duplicate fails here, before anything else is written
+        if checkin is not None:
+            # A check-in read through its link knows whether it has drafts (resolve_token):
+            # most have none, and the statement is spared. A draft saved since by another tab
+            # of the same link is left, as one saved after this statement would be.
+            if getattr(checkin, "has_drafts", True):
+                Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
+            _complete_if_done(checkin, response.submitted_at, instrument.id)
     # The audit event comes after the other writes: appending to the audit chain holds its lock
     # until the commit, and answers stored at once wait for each other only that long.
     episode = response.episode
@@ -222,10 +227,12 @@ def _existing(token, checkin: CheckIn | None, instrument_id: str) -> Response | 
 
 def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> None:
     if checkin.instruments == [instrument_id]:
-        # The check-in's only questionnaire was answered: complete it (the condition keeps the
-        # first completion when two are stored at once) and use up its links.
-        if _complete_and_use(checkin.pk, at):
+        # The check-in's only questionnaire was answered (elsewhere than on PostgreSQL, where
+        # _store_completing does this in the INSERT's statement): complete it (the condition
+        # keeps the first completion when two are stored at once) and use up its links.
+        if CheckIn.objects.filter(pk=checkin.pk, completed_at__isnull=True).update(completed_at=at):
             checkin.completed_at = at
+            _use_invitations(checkin.pk)
         else:
             checkin.refresh_from_db(fields=["completed_at"])
         return
@@ -241,23 +248,31 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
         _use_invitations(checkin.pk)
 
 
-def _complete_and_use(checkin_id: int, at: datetime) -> bool:
-    """Complete the check-in if it is not yet, and then use up its links; True if this call
-    completed it. PostgreSQL: one statement (two updates in a WITH), else one per table."""
-    if connection.vendor != "postgresql":
-        if CheckIn.objects.filter(pk=checkin_id, completed_at__isnull=True).update(completed_at=at):
-            _use_invitations(checkin_id)
-            return True
-        return False
+def _store_completing(response: Response) -> None:
+    """PostgreSQL, the answer to a check-in's only questionnaire: the response stored, its
+    drafts deleted, the check-in completed (unless it is already: the condition keeps the first
+    completion) and its links used up, in one statement. A duplicate fails it whole."""
+    checkin = response.checkin
+    insert, values = statements.insert_sql(response)
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH done AS (UPDATE {checkins} SET completed_at = %s "  # noqa: S608 - model tables
+            f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
+            f"drafts AS (DELETE FROM {Draft._meta.db_table} WHERE checkin_id = %s "
+            "AND instrument_id = %s), "
+            f"done AS (UPDATE {checkins} SET completed_at = %s "
             "WHERE id = %s AND completed_at IS NULL RETURNING id), "
             f"used AS (UPDATE {invitations} SET used_at = %s "
             "WHERE checkin_id IN (SELECT id FROM done) AND used_at IS NULL) "
-            "SELECT count(*) FROM done", [at, checkin_id, timezone.now()])
-        return cursor.fetchone()[0] == 1
+            "SELECT (SELECT id FROM stored), (SELECT count(*) FROM done)",
+            [*values, checkin.pk, response.instrument_id, response.submitted_at, checkin.pk,
+             timezone.now()])
+        pk, completed = cursor.fetchone()
+    statements.inserted(response, pk)
+    if completed:
+        checkin.completed_at = response.submitted_at
+    else:
+        checkin.refresh_from_db(fields=["completed_at"])
 
 
 def _use_invitations(checkin_id: int) -> None:
