@@ -93,10 +93,35 @@ def _locked_head_sql(model) -> tuple[str, tuple]:
     return f"SELECT pg_advisory_xact_lock(%s); {sql}", (LOCK_KEY, *params)
 
 
-def seal(event, model) -> None:
+def after_statement(sql: str, params: list) -> tuple[str, list]:
+    """PostgreSQL: a caller's statement followed, in the same round trip, by the append lock
+    and the head's read (the lock is held until the transaction ends). Run the query, read the
+    statement's own result, then `head_after(cursor)`, and give that head to `record`: a
+    round trip fewer for a statement that is always followed by an event."""
+    from rapport.audit.models import AuditEvent
+
+    lock_and_head, head_params = _locked_head_sql(AuditEvent)
+    return f"{sql}; {lock_and_head}", [*params, *head_params]
+
+
+@dataclass(frozen=True)
+class Head:
+    """The chain's head read under the lock by `head_after` (`last` None: no event yet)."""
+
+    last: tuple[int, str] | None
+
+
+def head_after(cursor) -> Head:
+    cursor.nextset()  # the lock's result
+    cursor.nextset()
+    return Head(cursor.fetchone())
+
+
+def seal(event, model, head: Head | None = None) -> None:
     """Give an unsaved event its position and hashes, taking the append lock (held until the
-    transaction ends). Call in a transaction."""
-    last = _head(model)
+    transaction ends), or after `head`, read under the lock already by `head_after`. Call in a
+    transaction."""
+    last = _head(model) if head is None else head.last
     seq, previous = last if last else (0, GENESIS)
     event.seq = seq + 1
     event.content_digest = content_digest(event)

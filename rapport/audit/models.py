@@ -53,7 +53,8 @@ class AuditEvent(models.Model):
 
         # No savepoint: an event that cannot be appended fails the whole transaction anyway.
         with transaction.atomic(savepoint=False):
-            chain.seal(self, AuditEvent)  # takes the append lock first
+            # Takes the append lock first, unless `record(head=...)` says it is held already.
+            chain.seal(self, AuditEvent, getattr(self, "_chain_head", None))
             statements.insert(self)  # as Model.save() would, its INSERT written once
 
     def delete(self, *args, **kwargs):

@@ -21,8 +21,12 @@ def record(
     organisation: Any = None,
     actor_label: str | None = None,
     detail: dict | None = None,
+    head=None,
 ) -> AuditEvent:
-    """Append one event: who (from the request), what (action and object), about which client."""
+    """Append one event: who (from the request), what (action and object), about which client.
+
+    `head`: the chain's head, read under its lock in this transaction with the caller's own
+    statement (`chain.after_statement`, `chain.head_after`)."""
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
     if actor_label is None:
@@ -41,7 +45,7 @@ def record(
         organisation = getattr(obj, "organisation", None) or getattr(client, "organisation", None)
     if client is None:
         client = getattr(obj, "client", None)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         organisation=organisation,
         actor=actor,
         actor_label=actor_label,
@@ -52,3 +56,6 @@ def record(
         ip_address=client_ip(request),
         detail=detail or {},
     )
+    event._chain_head = head
+    event.save()
+    return event

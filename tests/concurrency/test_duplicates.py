@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import Client as HttpClient
@@ -15,6 +16,7 @@ from django_scopes import scope
 
 from rapport.alerts.models import Alert
 from rapport.audit.models import AuditEvent
+from rapport.care.models import Session
 from rapport.checkins.models import Response
 from rapport.checkins.services import submission
 from tests.checkins.conftest import accept_consent, make_link
@@ -190,3 +192,40 @@ def test_two_steps_of_one_check_in_at_once_complete_it(practice, all_past_the_lo
     assert sorted(r.instrument_id for r in responses) == ["phq9", "session-prep"]
     checkin.refresh_from_db()
     assert checkin.completed_at is not None
+
+
+def test_different_checkins_at_once_keep_the_audit_chain_whole(practice):
+    """Eight clients' links answered at once (each answer's statement also takes the audit
+    chain's lock and reads its head) while staff actions append events the usual way: every
+    answer is stored with its one event, and the chain stays gapless and intact."""
+    from rapport.audit import chain
+    from rapport.audit.services import record
+
+    accept_consent(practice)
+    with scope(organisation=[practice.org]):  # one before-session check-in per session
+        sessions = [Session.objects.create(
+            organisation=practice.org, episode=practice.episode,
+            scheduled_at=practice.session.scheduled_at + timedelta(days=7 * (n + 1)))
+            for n in range(N // 2)]
+    links = [make_link(practice, phq9_checkin(practice, session=s)) for s in sessions]
+
+    def work(i, barrier):
+        barrier.wait()
+        if i % 2:  # a staff action's event, appended by record() alone
+            with scope(organisation=[practice.org]):
+                return record(None, "care.episode.viewed", practice.episode,
+                              actor_label="system").seq
+        page = HttpClient().post(links[i // 2], phq9_form(PHQ9_MILD, str(uuid.uuid4())))
+        return page.status_code
+
+    results, errors = at_once(N, work)
+
+    assert errors == []
+    assert [results[i] for i in range(0, N, 2)] == [200] * (N // 2)
+    with scope(organisation=[practice.org]):
+        assert Response.objects.count() == N // 2
+        assert AuditEvent.objects.filter(action="checkins.response.submitted").count() == N // 2
+        report = chain.verify(AuditEvent)
+        seqs = sorted(AuditEvent.objects.values_list("seq", flat=True))
+    assert report.intact, report.problems
+    assert seqs == list(range(1, len(seqs) + 1))

@@ -128,8 +128,8 @@ _CLIENT_PRIVATE = ("name", "preferred_name", "email", "phone", "date_of_birth",
 
 @functools.cache
 def _link_query() -> Joined:
-    """The link's statement: the invitation with its practice, check-in, episode, client (but
-    the encrypted columns) and session, whether the client has accepted the practice's current
+    """The link's statement: the invitation with its practice, check-in, episode and client (but
+    their encrypted columns) and session, whether the client has accepted the practice's current
     confidentiality statement, and whether the check-in has drafts. Written once per process
     (rapport.core.statements): built by the ORM on every answer, it cost more CPU than the whole
     rest of a submission. Read without any scope: the link itself is the key."""
@@ -140,7 +140,8 @@ def _link_query() -> Joined:
         Part(Invitation, "i"),
         Part(Organisation, "o", "JOIN {organisation} o ON o.id = i.organisation_id"),
         Part(CheckIn, "c", "JOIN {checkin} c ON c.id = i.checkin_id"),
-        Part(CareEpisode, "e", "JOIN {careepisode} e ON e.id = c.episode_id"),
+        Part(CareEpisode, "e", "JOIN {careepisode} e ON e.id = c.episode_id",
+             defer=("presenting_concerns",)),  # encrypted, and not needed to answer
         Part(Client, "k", "JOIN {client} k ON k.id = e.client_id", defer=_CLIENT_PRIVATE),
         Part(Session, "s", "LEFT JOIN {session} s ON s.id = c.session_id"),
         where="i.token_hash = %s",

@@ -22,6 +22,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from rapport.audit import chain
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
 from rapport.checkins.models import (
@@ -180,10 +181,10 @@ def _store(response: Response, instrument, score, *, request: HttpRequest | None
 
 def _write(response: Response, instrument, score, *, request: HttpRequest | None,
            actor_label: str | None) -> None:
-    checkin, supersedes = response.checkin, response.supersedes
+    checkin, supersedes, head = response.checkin, response.supersedes, None
     if (connection.vendor == "postgresql" and checkin is not None
             and checkin.instruments == [instrument.id]):
-        _store_completing(response)  # one statement
+        head = _store_completing(response)  # one round trip, the audit chain's head with it
     else:
         response.save()  # first: a duplicate fails here, before anything else is written
         if checkin is not None:
@@ -209,6 +210,7 @@ def _write(response: Response, instrument, score, *, request: HttpRequest | None
             "flags": list(score.flags),
             "supersedes": str(supersedes.code) if supersedes else None,
         },
+        head=head,
     )
     response_stored.send(sender=Response, response=response, score=score, request=request)
 
@@ -248,15 +250,17 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
         _use_invitations(checkin.pk)
 
 
-def _store_completing(response: Response) -> None:
+def _store_completing(response: Response) -> chain.Head:
     """PostgreSQL, the answer to a check-in's only questionnaire: the response stored, its
     drafts deleted, the check-in completed (unless it is already: the condition keeps the first
-    completion) and its links used up, in one statement. A duplicate fails it whole."""
+    completion) and its links used up, in one statement (a duplicate fails it whole); then, in
+    the same round trip, the audit chain's lock taken and its head read, for the event that
+    follows (as `record` would take them next)."""
     checkin = response.checkin
     insert, values = statements.insert_sql(response)
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
+        cursor.execute(*chain.after_statement(
             f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
             f"drafts AS (DELETE FROM {Draft._meta.db_table} WHERE checkin_id = %s "
             "AND instrument_id = %s), "
@@ -266,13 +270,15 @@ def _store_completing(response: Response) -> None:
             "WHERE checkin_id IN (SELECT id FROM done) AND used_at IS NULL) "
             "SELECT (SELECT id FROM stored), (SELECT count(*) FROM done)",
             [*values, checkin.pk, response.instrument_id, response.submitted_at, checkin.pk,
-             timezone.now()])
+             timezone.now()]))
         pk, completed = cursor.fetchone()
+        head = chain.head_after(cursor)
     statements.inserted(response, pk)
     if completed:
         checkin.completed_at = response.submitted_at
     else:
         checkin.refresh_from_db(fields=["completed_at"])
+    return head
 
 
 def _use_invitations(checkin_id: int) -> None:
