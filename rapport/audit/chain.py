@@ -93,14 +93,12 @@ def _locked_head_sql(model) -> tuple[str, tuple]:
     return f"SELECT pg_advisory_xact_lock(%s); {sql}", (LOCK_KEY, *params)
 
 
-def after_statement(sql: str, params: list) -> tuple[str, list]:
+def after_statement(model, sql: str, params: list) -> tuple[str, list]:
     """PostgreSQL: a caller's statement followed, in the same round trip, by the append lock
     and the head's read (the lock is held until the transaction ends). Run the query, read the
     statement's own result, then `head_after(cursor)`, and give that head to `record`: a
     round trip fewer for a statement that is always followed by an event."""
-    from rapport.audit.models import AuditEvent
-
-    lock_and_head, head_params = _locked_head_sql(AuditEvent)
+    lock_and_head, head_params = _locked_head_sql(model)
     return f"{sql}; {lock_and_head}", [*params, *head_params]
 
 

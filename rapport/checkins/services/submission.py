@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from rapport.audit import chain
+from rapport.audit.models import AuditEvent
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
 from rapport.checkins.models import (
@@ -261,7 +262,7 @@ def _store_completing(response: Response) -> chain.Head:
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(*chain.after_statement(
-            f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
+            AuditEvent, f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
             f"drafts AS (DELETE FROM {Draft._meta.db_table} WHERE checkin_id = %s "
             "AND instrument_id = %s), "
             f"done AS (UPDATE {checkins} SET completed_at = %s "
