@@ -262,8 +262,10 @@ class PendingRefresh(models.Model):
     each response), `done` is the count the latest completed refresh had read. A refresh is due
     while requested > done, so a burst of responses coalesces into one recompute, and a refresh
     lost with a dying worker is still due afterwards. `claimed_until`: a worker is on it.
-    `queued_at`: a refresh task was queued then and no worker has started it yet, so the
-    responses stored meanwhile queue none of their own (one task per episode in the queue).
+    `queued_at`: a refresh was asked for then and no worker has started it yet, so the
+    responses stored meanwhile ask for none of their own (one task per episode in the queue);
+    `sent_at`: its task was put on the queue then (by `refresh_marked_findings`, the sweep that
+    follows responses), so no later sweep queues it again.
     """
 
     episode = models.OneToOneField("care.CareEpisode", on_delete=models.CASCADE,
@@ -275,6 +277,7 @@ class PendingRefresh(models.Model):
     requested_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organisation="organisation")
 

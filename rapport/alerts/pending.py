@@ -1,9 +1,10 @@
 """An episode's findings refresh, off the request path: coalesced per episode and crash-safe.
 
 - `mark(episode_id, organisation_id)` runs inside the transaction that stores a response and
-  counts one more response to read (`PendingRefresh.requested`); unless a refresh is queued
-  already and no worker has started it (`queued_at`), the caller queues one once the
-  transaction commits. So the queue holds one task per episode, not one per response: after a
+  counts one more response to read (`PendingRefresh.requested`); unless a refresh is asked for
+  already and no worker has started it (`queued_at`), the caller has one queued once the
+  transaction commits: by the sweep `take_unsent` serves, which queues each episode's task
+  once (`sent_at`) however many web processes asked for a sweep. So the queue holds one task per episode, not one per response: after a
   burst, a new episode's refresh (and its alert) waits behind a few tasks, not hundreds.
 - `refresh(episode_id)` (the worker's task) claims the episode, reads how many responses are
   stored, recomputes the findings from everything committed, and records that count as done.
@@ -80,7 +81,7 @@ def refresh(episode_id: int) -> str:
         # One statement: the queued task has started (responses counted from now on queue
         # their own), and the episode is claimed if it is due and no live worker holds it.
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        row.update(queued_at=None, claimed_until=Case(
+        row.update(queued_at=None, sent_at=None, claimed_until=Case(
             When(free & Q(requested__gt=F("done")), then=Value(until)),
             default=F("claimed_until")))
         # Read the count before the responses: every response it counts is committed (each is
@@ -102,6 +103,19 @@ def refresh(episode_id: int) -> str:
         PendingRefresh.objects.filter(pk=episode_id, done__lt=requested).update(done=requested)
         PendingRefresh.objects.filter(pk=episode_id).update(claimed_until=None)
         return "again" if _due().filter(episode_id=episode_id).exists() else "done"
+
+
+def take_unsent(limit: int = 10_000) -> list[int]:
+    """Episodes asked for a refresh whose task is not on the queue yet, marked sent: each is
+    returned once (by one sweep), until a worker starts its refresh. Marked before it is
+    queued: a task lost between the two is found by `behind` like any lost task."""
+    now = timezone.now()
+    with scopes_disabled(), transaction.atomic():
+        ids = list(PendingRefresh.objects.select_for_update(skip_locked=True)
+                   .filter(queued_at__isnull=False, sent_at__isnull=True)
+                   .order_by("queued_at").values_list("episode_id", flat=True)[:limit])
+        PendingRefresh.objects.filter(pk__in=ids).update(sent_at=now)
+    return ids
 
 
 def behind(older_than: timedelta = timedelta(0), limit: int = 10_000) -> list[int]:

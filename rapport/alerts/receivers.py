@@ -9,9 +9,9 @@ A new response also updates its episode's findings, on a worker, soon after it i
 the response for its episode in that same transaction (`pending.mark`, one statement), so the
 count commits or rolls back with the response; once the transaction commits, unless a refresh
 is queued already and not yet started (see rapport.alerts.pending), it has the sweep
-`refresh_pending_findings` queued within a quarter second (one broker message per web process
+`refresh_marked_findings` queued within a quarter second (one broker message per web process
 for a burst of responses: `rapport.core.tasks.enqueue_soon`), which queues the refresh task
-(`rapport.alerts.tasks.refresh_episode_findings`) of every episode behind. A task that finds
+(`rapport.alerts.tasks.refresh_episode_findings`) of every episode asked for, once each. A task that finds
 the episode up to date, or another worker on it, stops at once (two short statements).
 
 - the client's answers are safely stored whatever happens next: the recompute runs on a worker,
@@ -74,11 +74,11 @@ def refresh_after_response(sender, response: Response, **kwargs) -> None:
 
 
 def _queue_refresh() -> None:
-    """Queue the sweep that queues a refresh for every episode behind, a quarter of a second
-    from now, unless one this process queued starts later than that already (it reads this
-    transaction's count too): one broker message per process per quarter second in a burst,
-    not one per response. The sweep's periodic run catches a message lost on the way."""
-    from rapport.alerts.tasks import refresh_pending_findings
+    """Queue the sweep that queues the refresh of every episode asked for, a quarter of a
+    second from now, unless one this process queued starts later than that already (it reads
+    this transaction's mark too): one broker message per process per quarter second in a
+    burst, not one per response. `refresh_pending_findings` catches a message lost on the way."""
+    from rapport.alerts.tasks import refresh_marked_findings
     from rapport.core.tasks import enqueue_soon
 
-    enqueue_soon(refresh_pending_findings, 0)
+    enqueue_soon(refresh_marked_findings)

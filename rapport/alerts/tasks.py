@@ -32,6 +32,16 @@ def refresh_episode_findings(episode_id: int) -> str:
 
 
 @shared_task(**RETRY)
+def refresh_marked_findings() -> int:
+    """Queue the refresh of every episode whose responses asked for one since its last refresh
+    started, once each (queued by the web processes a quarter second after responses)."""
+    episodes = pending.take_unsent()
+    for episode_id in episodes:
+        enqueue(refresh_episode_findings, episode_id)
+    return len(episodes)
+
+
+@shared_task(**RETRY)
 def refresh_pending_findings(older_than_seconds: float = STALE.total_seconds()) -> int:
     """Queue a refresh for every episode left behind (periodic, and at every worker start)."""
     episodes = pending.behind(timedelta(seconds=older_than_seconds))

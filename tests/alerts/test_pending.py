@@ -199,17 +199,21 @@ def test_a_burst_queues_one_task_until_a_worker_starts_it(practice, sessions, re
     queued = []
     monkeypatch.setattr(core_tasks, "_publish",
                         lambda task, args, kwargs, **options: queued.append((task.name, args)))
-    sweep = ("rapport.alerts.tasks.refresh_pending_findings", (0,))
+    sweep = ("rapport.alerts.tasks.refresh_marked_findings", ())
+    refresh = ("rapport.alerts.tasks.refresh_episode_findings", (practice.episode.pk,))
     for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
         with django_capture_on_commit_callbacks(execute=True):
             submit(practice, s, level)
     assert queued == [sweep]
-    assert pending.behind() == [practice.episode.pk]  # what the sweep queues a refresh for
+    assert tasks.refresh_marked_findings() == 1 and queued == [sweep, refresh]
+    assert tasks.refresh_marked_findings() == 0  # queued once, however many sweeps follow
+    queued.clear()
     assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
     assert state(practice.episode).done == 4 and state(practice.episode).queued_at is None
     with django_capture_on_commit_callbacks(execute=True):
         submit(practice, sessions[4], 2)
-    assert queued == [sweep, sweep]
+    assert queued == [sweep]
+    assert tasks.refresh_marked_findings() == 1 and queued == [sweep, refresh]
     assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
     assert recomputes == [practice.episode.pk, practice.episode.pk]
 
