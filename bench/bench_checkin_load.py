@@ -87,8 +87,9 @@ second, web server CPU per submission (floor), alert latency p50/p95/max:
     before: 6.4/6.7  71/s 11.5 ms (1.6);  5.7/5.9 80/s 10.0 (1.6);  5.7/5.6 63/s 12.3 (2.1);
             alerts 69-97 / 89-147 / 94-197 ms
     after:  3.1/3.0 155/s 4.2 (1.4);  4.1/4.1 149/s 4.1 (1.1);  3.3/3.2 123/s 5.1 (1.7);
-            alerts 322-324 / 332-337 / 341-756 ms (the refresh waits a quarter second for
-            the sweep that serves a burst)
+            alerts 322-324 / 332-337 / 341-756 ms in the last two (the refresh waits a
+            quarter second for the sweep that serves a burst; the first run predates
+            sent_at, and its first alert waited 3 s behind episodes queued again)
   Twice the submissions per second and 40-45% of the web server's CPU, but not <= 3 on every
   run: the floor moves as much as the submission (409-610/s in those runs). What is left is
   round trips, not Python: six statements and a commit's WAL flush against the floor's one
