@@ -142,6 +142,17 @@ class StaffClient(HttpClient):
         session.save()
 
 
+@pytest.fixture(autouse=True)
+def _eager_tasks_may_be_awaited():
+    """Celery runs an eager task under a process-wide "no waiting for results" flag that it
+    saves and restores around each task; two threads running eager tasks at once (the
+    concurrency tests' submissions) can leave it set, and a later test's `.get()` in the same
+    process would then refuse to run. Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def client(db) -> StaffClient:
     return StaffClient()
