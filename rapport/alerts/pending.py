@@ -105,17 +105,20 @@ def refresh(episode_id: int) -> str:
         return "again" if _due().filter(episode_id=episode_id).exists() else "done"
 
 
-def take_unsent(limit: int = 10_000) -> list[int]:
+def take_unsent() -> list[int]:
     """Episodes asked for a refresh whose task is not on the queue yet, marked sent: each is
     returned once (by one sweep), until a worker starts its refresh. Marked before it is
-    queued: a task lost between the two is found by `behind` like any lost task."""
-    now = timezone.now()
-    with scopes_disabled(), transaction.atomic():
-        ids = list(PendingRefresh.objects.select_for_update(skip_locked=True)
-                   .filter(queued_at__isnull=False, sent_at__isnull=True)
-                   .order_by("queued_at").values_list("episode_id", flat=True)[:limit])
-        PendingRefresh.objects.filter(pk__in=ids).update(sent_at=now)
-    return ids
+    queued: a task lost between the two is found by `behind` like any lost task.
+
+    One UPDATE: a row a storing transaction holds (a response of the episode being stored
+    now) is waited for, not passed over, so the sweep after a burst leaves nothing unsent."""
+    table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET sent_at = %s "  # noqa: S608 - table name from the model
+            "WHERE queued_at IS NOT NULL AND sent_at IS NULL RETURNING episode_id", [now])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def behind(older_than: timedelta = timedelta(0), limit: int = 10_000) -> list[int]:
