@@ -13,7 +13,7 @@ from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from rapport.checkins import views
-from rapport.checkins.models import Invitation
+from rapport.checkins.models import CheckIn, Invitation, Respondent, When
 from tests.checkins.conftest import PHQ9_MILD, accept_consent, make_checkin, make_link, phq9_post
 from tests.conftest import login
 
@@ -99,3 +99,23 @@ def test_the_browser_that_finished_is_thanked_again_and_keeps_no_session(practic
     stranger.cookies[views.DONE_COOKIE] = str(code)  # the right code, unsigned
     forged = stranger.get(link)
     assert forged.status_code == 410 and b"already been used" in forged.content
+
+
+def test_a_link_to_a_checkin_without_a_session_resolves_and_is_answered(practice, web):
+    """The link's statement joins the session with a LEFT JOIN: none gives None, not a row of
+    nulls, and the answer is stored and thanked (rapport.core.statements.Joined)."""
+    from rapport.checkins.services.invitations import resolve_token
+
+    accept_consent(practice)
+    with scope(organisation=[practice.org]):
+        checkin = CheckIn.objects.create(
+            organisation=practice.org, episode=practice.episode, session=None,
+            when=When.BEFORE, respondent=Respondent.CLIENT, instruments=["phq9"])
+    link = make_link(practice, checkin)
+    state = resolve_token(link.split("/")[2])
+    assert state.status == "ok" and state.invitation.checkin.session is None
+    assert state.invitation.checkin.episode.client.code == practice.client.code
+    web.get(link)
+    page = web.post(link, {**phq9_post(PHQ9_MILD),
+                           "csrfmiddlewaretoken": web.cookies["csrftoken"].value})
+    assert b"your answers have been sent" in page.content
