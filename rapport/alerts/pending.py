@@ -4,8 +4,9 @@
   counts one more response to read (`PendingRefresh.requested`); unless a refresh is asked for
   already and no worker has started it (`queued_at`), the caller has one queued once the
   transaction commits: by the sweep `take_unsent` serves, which queues each episode's task
-  once (`sent_at`) however many web processes asked for a sweep. So the queue holds one task per episode, not one per response: after a
-  burst, a new episode's refresh (and its alert) waits behind a few tasks, not hundreds.
+  once (`sent_at`) however many web processes asked for a sweep. So the queue holds one task
+  per episode, not one per response: after a burst, a new episode's refresh (and its alert)
+  waits behind a few tasks, not hundreds.
 - `refresh(episode_id)` (the worker's task) claims the episode, reads how many responses are
   stored, recomputes the findings from everything committed, and records that count as done.
   Responses stored meanwhile leave it behind again: it answers "again" and the task queues

@@ -46,15 +46,16 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_code}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, head=None, **kwargs):
+        """Append the event (`head`: the chain's head read under its lock by the caller, see
+        `rapport.audit.services.record`)."""
         if self.pk is not None:
             raise AuditEventError("audit events are append-only")
         from rapport.audit import chain
 
         # No savepoint: an event that cannot be appended fails the whole transaction anyway.
         with transaction.atomic(savepoint=False):
-            # Takes the append lock first, unless `record(head=...)` says it is held already.
-            chain.seal(self, AuditEvent, getattr(self, "_chain_head", None))
+            chain.seal(self, AuditEvent, head)  # takes the append lock first, unless held
             statements.insert(self)  # as Model.save() would, its INSERT written once
 
     def delete(self, *args, **kwargs):

@@ -56,6 +56,5 @@ def record(
         ip_address=client_ip(request),
         detail=detail or {},
     )
-    event._chain_head = head
-    event.save()
+    event.save(head=head)
     return event

@@ -57,8 +57,9 @@ class LanguageMiddleware:
 
     A signed-in staff member reads in the language on their account; anyone else gets the
     language their client pages were last served in (Django's language cookie, set by
-    `rapport.core.i18n.remember`), else the browser's preference among settings.LANGUAGES. The client's pages (portal, check-in link)
-    switch to the language on the client's record themselves (`rapport.core.i18n.activate`).
+    `rapport.core.i18n.remember`), else the browser's preference among settings.LANGUAGES.
+    The client's pages (portal, check-in link) switch to the language on the client's record
+    themselves (`rapport.core.i18n.activate`).
     """
 
     def __init__(self, get_response):

@@ -124,7 +124,7 @@ def insert(obj: Model) -> None:
     sql, values = insert_sql(obj)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        inserted(obj, cursor.fetchone()[0] if _insert_sql(type(obj), connection.vendor)[2]
+        inserted(obj, cursor.fetchone()[0] if connection.features.can_return_columns_from_insert
                  else cursor.lastrowid)
 
 
@@ -132,7 +132,7 @@ def insert_sql(obj: Model) -> tuple[str, list]:
     """The INSERT of a new instance and its values, to run or to put in a larger statement (a
     PostgreSQL WITH); it returns the primary key where the database can (then give it to
     `inserted`)."""
-    fields, sql, _returning = _insert_sql(type(obj), connection.vendor)
+    fields, sql = _insert_sql(type(obj), connection.vendor)
     return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
@@ -143,11 +143,11 @@ def inserted(obj: Model, pk) -> None:
 
 
 @functools.cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[list, str, bool]:
+def _insert_sql(model: type[Model], vendor: str) -> tuple[list, str]:
     q, meta = connection.ops.quote_name, model._meta
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
     returning = connection.features.can_return_columns_from_insert
     sql = (f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - names from the model
            f"VALUES ({', '.join(['%s'] * len(fields))})"
            + (f" RETURNING {q(meta.pk.column)}" if returning else ""))
-    return fields, sql, returning
+    return fields, sql

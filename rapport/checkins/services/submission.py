@@ -233,11 +233,11 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
         # The check-in's only questionnaire was answered (elsewhere than on PostgreSQL, where
         # _store_completing does this in the INSERT's statement): complete it (the condition
         # keeps the first completion when two are stored at once) and use up its links.
-        if CheckIn.objects.filter(pk=checkin.pk, completed_at__isnull=True).update(completed_at=at):
-            checkin.completed_at = at
+        completed = CheckIn.objects.filter(pk=checkin.pk, completed_at__isnull=True).update(
+            completed_at=at)
+        if completed:
             _use_invitations(checkin.pk)
-        else:
-            checkin.refresh_from_db(fields=["completed_at"])
+        _completed(checkin, at, completed)
         return
     # Lock the check-in first: two steps of it stored at once (the portal and a link) would each
     # see only their own answer and neither would complete it. Under the lock the second one
@@ -275,11 +275,17 @@ def _store_completing(response: Response) -> chain.Head:
         pk, completed = cursor.fetchone()
         head = chain.head_after(cursor)
     statements.inserted(response, pk)
-    if completed:
-        checkin.completed_at = response.submitted_at
+    _completed(checkin, response.submitted_at, completed)
+    return head
+
+
+def _completed(checkin: CheckIn, at: datetime, by_this_answer: bool) -> None:
+    """Bring the check-in in hand up to date: completed at `at` by this answer, or else (by
+    another answer stored at the same moment) as the database has it."""
+    if by_this_answer:
+        checkin.completed_at = at
     else:
         checkin.refresh_from_db(fields=["completed_at"])
-    return head
 
 
 def _use_invitations(checkin_id: int) -> None:
