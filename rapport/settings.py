@@ -134,6 +134,11 @@ DATABASES = {
 # PostgreSQL: the application's own role, granted after each migrate (run as the owner) what the
 # site needs and, on the audit trail, only SELECT and INSERT (rapport.audit.roles).
 DATABASE_APP_ROLE = os.getenv("RAPPORT_DATABASE_APP_ROLE", "")
+if "postgresql" in DATABASES["default"]["ENGINE"] and env_bool("RAPPORT_DATABASE_PREPARED", True):
+    # The hot path's statements (rapport.core.statements) are prepared at their first run on each
+    # connection; nothing else is (Django's cursors bind parameters on the client). Off behind a
+    # pooler in transaction mode that cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the demo's readers and writers overlap; a busy timeout instead of "database is locked".

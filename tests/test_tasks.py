@@ -4,6 +4,7 @@ outgoing email task, the worker and scheduler commands (tasks run eagerly here).
 from __future__ import annotations
 
 import json
+import time
 from unittest import mock
 
 import pytest
@@ -156,3 +157,40 @@ def test_enqueue_soon_records_a_refused_message(db, monkeypatch):
     tasks.enqueue_soon(task, 0)
     (failure,) = TaskFailure.objects.all()
     assert failure.task_name == "tests.sweep" and "broker down" in failure.error
+
+
+def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledged():
+    """A task taken by a worker that died waits for the visibility timeout, not in the queue:
+    /healthz still counts it."""
+    import os
+    import uuid
+
+    import kombu
+    import redis
+
+    from rapport.core import broker
+    from rapport.core.tasks import SENT_AT
+
+    url = os.getenv("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.getenv("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true ({url}): {exc}")
+        pytest.skip(f"needs Redis at {url} (RAPPORT_TEST_REDIS_URL): {exc}")
+    queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
+    with kombu.Connection(url) as connection:
+        channel = connection.default_channel
+        try:
+            producer = connection.Producer()
+            for age in (40, 10):  # published in this order: the older one is taken first
+                producer.publish({}, routing_key=queue, declare=[kombu.Queue(queue)],
+                                 headers={SENT_AT: time.time() - age})
+            assert 39 <= broker._oldest_redis(connection, queue) < 45
+            taken = channel.basic_get(queue, no_ack=False)  # a worker takes it, and dies
+            assert channel.client.llen(queue) == 1
+            assert 39 <= broker._oldest_redis(connection, queue) < 45
+            taken.ack()
+            assert 9 <= broker._oldest_redis(connection, queue) < 15
+        finally:
+            channel.client.delete(queue)

@@ -31,6 +31,7 @@ from django_scopes import scope
 
 from rapport import instruments
 from rapport import monitoring as mon
+from rapport.alerts.reads import Read
 from rapport.alerts.services import SyncResult, sync_findings
 from rapport.alerts.suggestions import ALLIANCE_KINDS, COMPONENTS
 from rapport.care.models import Attendance, CareEpisode, Session
@@ -204,17 +205,26 @@ class EpisodeData:
     response_codes: frozenset = field(default_factory=frozenset)  # the responses read
 
 
+# The reads of `build_history`, written once per process (rapport.alerts.reads says why).
+_SESSIONS = Read(("s.*",), "FROM {s} s WHERE s.episode_id = %s AND s.organisation_id = %s "
+                 "ORDER BY s.scheduled_at, s.id", (("s", Session),))
+_RESPONSES = Read(tuple(f"r.{name}" for name in RESPONSE_FIELDS),
+                  "FROM {r} r WHERE r.episode_id = %s AND r.organisation_id = %s "
+                  "ORDER BY r.submitted_at, r.id", (("r", Response),))
+_CHECKINS = Read(("c.session_id", "c.completed_at", "s.scheduled_at"),
+                 "FROM {c} c JOIN {s} s ON s.id = c.session_id WHERE c.episode_id = %s "
+                 "AND c.organisation_id = %s AND c.respondent = %s ORDER BY c.created_at, c.id",
+                 (("c", CheckIn), ("s", Session)))
+CHECKIN_FIELDS = ("session_id", "completed_at", "session__scheduled_at")
+
+
 def build_history(episode: CareEpisode) -> EpisodeData:
     """The episode's `EpisodeHistory` from its sessions, responses and check-ins (3 queries)."""
-    sessions = list(Session.objects.filter(episode=episode).order_by("scheduled_at", "id"))
-    responses = list(
-        Response.objects.filter(episode=episode).order_by("submitted_at", "id")
-        .values(*RESPONSE_FIELDS)
-    )
-    checkins = list(
-        CheckIn.objects.filter(episode=episode, respondent="client", session__isnull=False)
-        .values("session_id", "completed_at", "session__scheduled_at")
-    )
+    where = [episode.pk, episode.organisation_id]
+    sessions = _SESSIONS.instances(Session, where)
+    responses = [dict(zip(RESPONSE_FIELDS, row, strict=True)) for row in _RESPONSES.rows(where)]
+    checkins = [dict(zip(CHECKIN_FIELDS, row, strict=True))
+                for row in _CHECKINS.rows([*where, "client"])]
     history, by_number = history_from_rows(str(episode.code), sessions, responses, checkins)
     return EpisodeData(history, by_number, frozenset(r["code"] for r in responses))
 

@@ -264,8 +264,8 @@ class PendingRefresh(models.Model):
     lost with a dying worker is still due afterwards. `claimed_until`: a worker is on it.
     `queued_at`: a refresh was asked for then and no worker has started it yet, so the
     responses stored meanwhile ask for none of their own (one task per episode in the queue);
-    `sent_at`: its task was put on the queue then (by `refresh_marked_findings`, the sweep that
-    follows responses), so no later sweep queues it again.
+    `sent_at`: a sweep took it then (`refresh_marked_findings`, which follows responses, and
+    refreshes it or queues its task), so no later sweep takes it again.
     """
 
     episode = models.OneToOneField("care.CareEpisode", on_delete=models.CASCADE,

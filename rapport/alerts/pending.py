@@ -24,16 +24,20 @@ already read (the episode was up to date). The row's lock orders the statements.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from rapport.alerts.models import PendingRefresh
-from rapport.care.models import CareEpisode, EpisodeStatus
+from rapport.care.models import CareEpisode, Client, EpisodeStatus
+from rapport.core import statements
+from rapport.core.fields import EncryptedDateField, EncryptedTextField
+from rapport.core.statements import Joined, Part
 
 
 def _claim() -> timedelta:
@@ -50,7 +54,7 @@ def mark(episode_id: int, organisation_id: int) -> bool:
     """
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:  # prepared: it runs with every response stored
         cursor.execute(
             f"INSERT INTO {table} (episode_id, organisation_id, requested, done, requested_at, "  # noqa: S608 - table name from the model
             "queued_at) VALUES (%s, %s, 1, 0, %s, %s) ON CONFLICT (episode_id) DO UPDATE SET "
@@ -76,34 +80,82 @@ def refresh(episode_id: int) -> str:
     from rapport.alerts.findings import refresh_episode
 
     now = timezone.now()
-    until = now + _claim()
-    with scopes_disabled():
-        row = PendingRefresh.objects.filter(pk=episode_id)
-        # One statement: the queued task has started (responses counted from now on queue
-        # their own), and the episode is claimed if it is due and no live worker holds it.
-        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        row.update(queued_at=None, sent_at=None, claimed_until=Case(
-            When(free & Q(requested__gt=F("done")), then=Value(until)),
-            default=F("claimed_until")))
-        # Read the count before the responses: every response it counts is committed (each is
-        # counted in its own storing transaction), so the recompute below reads at least these.
-        requested, done, claimed = (row.values_list("requested", "done", "claimed_until")
-                                    .first() or (0, 0, None))
-        if claimed != until:
-            return "busy" if claimed is not None and claimed >= now and requested > done \
-                else "clean"
-        try:
-            episode = CareEpisode.objects.select_related("organisation", "client").get(pk=episode_id)
-            # Findings are for episodes in progress (see findings.refresh_all).
-            if episode.status == EpisodeStatus.ACTIVE:
-                with scope(organisation=episode.organisation_id), transaction.atomic():
-                    refresh_episode(episode)
-        except BaseException:
+    requested, claimed, busy = _start(episode_id, now, now + _claim())
+    if not claimed:
+        return "busy" if busy else "clean"
+    try:
+        episode = _episode(episode_id)
+        # Findings are for episodes in progress (see findings.refresh_all).
+        if episode is not None and episode.status == EpisodeStatus.ACTIVE:
+            with scope(organisation=episode.organisation_id), transaction.atomic():
+                refresh_episode(episode)
+    except BaseException:
+        with scopes_disabled():
             PendingRefresh.objects.filter(pk=episode_id).update(claimed_until=None)
-            raise
-        PendingRefresh.objects.filter(pk=episode_id, done__lt=requested).update(done=requested)
-        PendingRefresh.objects.filter(pk=episode_id).update(claimed_until=None)
-        return "again" if _due().filter(episode_id=episode_id).exists() else "done"
+        raise
+    return "again" if _finish(episode_id, requested) else "done"
+
+
+def _start(episode_id: int, now, until) -> tuple[int, bool, bool]:
+    """One statement: the queued task has started (responses counted from now on queue their
+    own), and the episode is claimed until `until` if it is due and no live worker holds it.
+    Returns the responses counted (every one is committed: each is counted in its own storing
+    transaction, which holds the row until it commits, so the recompute reads at least these),
+    whether this worker claimed it, and whether a live worker holds it with responses due."""
+    table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+    now, until = (connection.ops.adapt_datetimefield_value(t) for t in (now, until))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET queued_at = NULL, sent_at = NULL, claimed_until = CASE WHEN "  # noqa: S608 - table name from the model
+            "(claimed_until IS NULL OR claimed_until < %s) AND requested > done THEN %s "
+            "ELSE claimed_until END WHERE episode_id = %s RETURNING requested, "
+            "claimed_until = %s, claimed_until >= %s AND requested > done",
+            [now, until, episode_id, until, now],
+        )
+        row = cursor.fetchone()
+    return (0, False, False) if row is None else (row[0], bool(row[1]), bool(row[2]))
+
+
+def _finish(episode_id: int, requested: int) -> bool:
+    """One statement: record the responses read as done and release the episode. Returns
+    whether responses counted meanwhile leave it behind (they are committed before this
+    statement can change the row, so the holder's final check sees them)."""
+    table = connection.ops.quote_name(PendingRefresh._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET done = CASE WHEN done < %s THEN %s ELSE done END, "  # noqa: S608 - table name from the model
+            "claimed_until = NULL WHERE episode_id = %s RETURNING requested > done",
+            [requested, requested, episode_id],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+@functools.cache
+def _episode_read() -> Joined:
+    """The episode with its practice and client (but their encrypted columns, which a refresh
+    never reads), in one statement written once per process (rapport.core.statements)."""
+    from rapport.accounts.models import Organisation
+
+    def encrypted(model) -> tuple[str, ...]:
+        return tuple(f.name for f in model._meta.concrete_fields
+                     if isinstance(f, EncryptedTextField | EncryptedDateField))
+
+    return Joined(
+        Part(CareEpisode, "e", defer=encrypted(CareEpisode)),
+        Part(Organisation, "o", "JOIN {organisation} o ON o.id = e.organisation_id"),
+        Part(Client, "k", "JOIN {client} k ON k.id = e.client_id", defer=encrypted(Client)),
+        where="e.id = %s",
+    )
+
+
+def _episode(episode_id: int) -> CareEpisode | None:
+    found = _episode_read().first([episode_id])
+    if found is None:
+        return None
+    (episode, organisation, client), _ = found
+    episode.organisation, episode.client = organisation, client
+    return episode
 
 
 def take_unsent() -> list[int]:

@@ -10,10 +10,10 @@ the response for its episode in that same transaction (`pending.mark`, one state
 count commits or rolls back with the response; once the transaction commits, unless a refresh
 is queued already and not yet started (see rapport.alerts.pending), it has the sweep
 `refresh_marked_findings` queued within a quarter second (one broker message per web process
-for a burst of responses: `rapport.core.tasks.enqueue_soon`), which queues the refresh task
-(`rapport.alerts.tasks.refresh_episode_findings`) of every episode asked for, once each. A
-task that finds the episode up to date, or another worker on it, stops at once (two short
-statements).
+for a burst of responses: `rapport.core.tasks.enqueue_soon`), which refreshes every episode
+asked for, once each: the first few itself, the others in a task each
+(`rapport.alerts.tasks.refresh_episode_findings`) that other workers share. A refresh that
+finds the episode up to date, or another worker on it, stops at once (one short statement).
 
 - the client's answers are safely stored whatever happens next: the recompute runs on a worker,
   is retried with backoff when it fails, and an episode left behind (a worker killed, a refresh

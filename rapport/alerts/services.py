@@ -6,6 +6,7 @@ system (the incremental update after a stored response, the `refresh_findings` c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from rapport.alerts import reads
 from rapport.alerts.evidence import EvidenceError as EvidenceError  # raise_alert raises it
 from rapport.alerts.evidence import clean_evidence
 from rapport.alerts.models import (
@@ -46,30 +48,25 @@ def _actor(request: HttpRequest | None):
 
 
 def _audit(request: HttpRequest | None, action: str, alert: Alert, detail: dict) -> None:
-    record(
-        request,
-        action,
-        alert,
-        client=alert.episode.client,
-        organisation=alert.organisation,
-        actor_label=None if _actor(request) else "system",
-        detail=detail,
-    )
+    record(request, action, alert, client=alert.episode.client, organisation=alert.organisation,
+           actor_label=None if _actor(request) else "system", detail=detail)
 
 
 def _refresh(alert: Alert, *, severity: str, evidence: dict, ongoing: bool,
              request: HttpRequest | None, key: str | None = None,
-             touch_unchanged: bool = True, session_number: int | None = None) -> bool:
+             touch_unchanged: bool = True, session_number: int | None = None,
+             previous: dict | None = None) -> bool:
     """Re-detection: newer evidence, last seen now; severity only ever rises while unresolved.
 
     Returns whether anything but `last_seen_at` changed (and was audited). With
     touch_unchanged=False an unchanged alert is not saved: the caller bumps last_seen_at in bulk.
+    `previous` is the alert's latest evidence when the caller has read it (None: read here).
     """
     changed = []
     if key is not None and key != alert.key:
         alert.key = key
         changed.append("key")
-    if evidence != alert.latest_evidence:
+    if evidence != (alert.latest_evidence if previous is None else previous):
         # Never written over: the alert keeps what it was raised with, the newer evidence is a
         # dated update shown as such.
         AlertUpdate.objects.create(organisation_id=alert.organisation_id, alert=alert,
@@ -271,7 +268,7 @@ def _rank(severity: str) -> int:
     return SEVERITY_RANK[Severity(severity)]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a transaction, its failure fails that one too
 def sync_findings(
     episode: CareEpisode,
     findings: Iterable[Any],
@@ -314,34 +311,38 @@ class _Sync:
         self.episode, self.request, self.sessions = episode, request, sessions
         self.result = SyncResult()
         self.untouched: list[int] = []
-        # One sync per episode at a time (a no-op on SQLite, whose writers are serialised anyway).
-        CareEpisode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
+        # One sync per episode at a time; the alerts read once it is held include the last sync's.
+        reads.lock_episode(episode)
         self.by_key: dict[str, Alert] = {}
         self.by_topic: dict[str, Alert] = {}
         self.resolved: dict[str, Alert] = {}
-        for alert in Alert.objects.filter(episode=episode).exclude(kind__in=IGNORED_KINDS).order_by(
-            "opened_at", "id"
-        ):
+        self.read = reads.alerts_of(episode)
+        for alert in self.read:
             alert.episode = episode
             if alert.is_resolved:
                 self.resolved[alert.key] = alert
             else:
                 self.by_key[alert.key] = alert
                 self.by_topic.setdefault(topic(alert.kind, alert.subject), alert)
-        self.noted = set(
-            AlertStep.objects.filter(alert__episode=episode)
-            .exclude(finding_key="")
-            .values_list("finding_key", flat=True)
-        )
+        # Alert id -> its latest evidence: one statement, not one per alert refreshed.
+        self.evidence = {a.pk: a.evidence for a in self.by_key.values()}
+        self.evidence |= reads.latest_evidence(episode) if self.by_key else {}
+
+    @functools.cached_property
+    def noted(self) -> set[str]:
+        """The findings already noted on an alert (read when a repair is planned)."""
+        return set(AlertStep.objects.filter(alert__episode=self.episode)
+                   .exclude(finding_key="").values_list("finding_key", flat=True))
 
     def upsert(self, topic_: str, latest: Any, kind: str, severity: str, ongoing: bool) -> None:
         current = self.by_key.get(latest.key) or self.by_topic.get(topic_)
         if current is not None:
             moved = latest.key if latest.key not in self.by_key else None
-            changed = _refresh(current, severity=severity, ongoing=ongoing,
-                               evidence=clean_evidence(dict(latest.evidence)), key=moved,
-                               request=self.request, touch_unchanged=False,
-                               session_number=latest.session)
+            evidence = clean_evidence(dict(latest.evidence))
+            changed = _refresh(current, severity=severity, ongoing=ongoing, evidence=evidence,
+                               key=moved, request=self.request, touch_unchanged=False,
+                               session_number=latest.session, previous=self.evidence.get(current.pk))
+            self.evidence[current.pk] = evidence
             if moved:
                 self.by_key[moved] = current
             if not changed:
@@ -383,11 +384,15 @@ class _Sync:
     def finish(self, seen: set[str]) -> SyncResult:
         if self.untouched:
             Alert.objects.filter(pk__in=self.untouched).update(last_seen_at=timezone.now())
-        self.result.no_longer_seen = (
-            Alert.objects.unresolved()
-            .filter(episode=self.episode, ongoing=True)
-            .exclude(kind__in=IGNORED_KINDS)
-            .exclude(key__in=seen)
-            .update(ongoing=False)
-        )
+        # Synced alerts change only under the episode's lock, so the alerts known here say
+        # whether this UPDATE has a row to change (most refreshes: none).
+        alerts = (*self.read, *self.result.raised, *self.result.refreshed)
+        if any(not a.is_resolved and a.ongoing and a.key not in seen for a in alerts):
+            self.result.no_longer_seen = (
+                Alert.objects.unresolved()
+                .filter(episode=self.episode, ongoing=True)
+                .exclude(kind__in=IGNORED_KINDS)
+                .exclude(key__in=seen)
+                .update(ongoing=False)
+            )
         return self.result

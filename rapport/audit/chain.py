@@ -20,7 +20,6 @@ change before it, including the rows removed by a truncation.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 import json
@@ -28,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import connection
+
+from rapport.core import statements
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for appending to the chain (an arbitrary constant: "RAPPORT1").
@@ -63,21 +64,21 @@ def lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
+# PostgreSQL: the function that takes the append lock and then reads the head, one statement
+# (migration audit 0006: its read has a snapshot of its own, taken after the lock).
+HEAD_FUNCTION = "audit_chain_head()"
+
+
 def _head(model) -> tuple[int, str] | None:
     """The last event's (seq, row_hash), read under the append lock, which it takes first.
 
-    PostgreSQL: the lock and the read go in one round trip, as two statements of one simple
-    query; each statement has its own snapshot (READ COMMITTED), so the read sees the event
-    the previous holder committed while this one waited. Elsewhere: `lock()`, then the read.
-    """
+    PostgreSQL: one prepared statement (`HEAD_FUNCTION`). Elsewhere: `lock()`, then the read."""
     if connection.vendor != "postgresql":
         lock()
         return _head_query(model).first()
-    sql, params = _locked_head_sql(model)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        cursor.nextset()
-        return cursor.fetchone()
+    with statements.cursor() as cursor:
+        cursor.execute(f"SELECT seq, row_hash FROM {HEAD_FUNCTION}")  # noqa: S608 - a constant
+        return Head.of(*cursor.fetchone()).last
 
 
 def _head_query(model):
@@ -85,34 +86,16 @@ def _head_query(model):
             .values_list("seq", "row_hash"))[:1]
 
 
-@functools.cache
-def _locked_head_sql(model) -> tuple[str, tuple]:
-    """The lock and the head's read as one PostgreSQL query, compiled once per process (it
-    never changes; compiling it cost more CPU than the database takes to run it)."""
-    sql, params = _head_query(model).query.sql_with_params()
-    return f"SELECT pg_advisory_xact_lock(%s); {sql}", (LOCK_KEY, *params)
-
-
-def after_statement(model, sql: str, params: list) -> tuple[str, list]:
-    """PostgreSQL: a caller's statement followed, in the same round trip, by the append lock
-    and the head's read (the lock is held until the transaction ends). Run the query, read the
-    statement's own result, then `head_after(cursor)`, and give that head to `record`: a
-    round trip fewer for a statement that is always followed by an event."""
-    lock_and_head, head_params = _locked_head_sql(model)
-    return f"{sql}; {lock_and_head}", [*params, *head_params]
-
-
 @dataclass(frozen=True)
 class Head:
-    """The chain's head read under the lock by `head_after` (`last` None: no event yet)."""
+    """The chain's head read under the lock by a caller's own statement (PostgreSQL: selecting
+    from `HEAD_FUNCTION`), to give to `record`; `last` None: no event yet."""
 
     last: tuple[int, str] | None
 
-
-def head_after(cursor) -> Head:
-    cursor.nextset()  # the lock's result
-    cursor.nextset()
-    return Head(cursor.fetchone())
+    @classmethod
+    def of(cls, seq: int | None, row_hash: str | None) -> Head:
+        return cls(None if seq is None else (seq, row_hash))
 
 
 def seal(event, model, head: Head | None = None) -> None:

@@ -15,6 +15,7 @@ from django.db import connections
 
 AUDIT_TABLE = "audit_auditevent"
 MASK_FUNCTION = "audit_mask_events(uuid, uuid, bigint[])"
+HEAD_FUNCTION = "audit_chain_head()"  # the append lock and the head (rapport.audit.chain)
 
 
 def grant_app_role(role: str, using: str = "default") -> None:
@@ -28,6 +29,7 @@ def grant_app_role(role: str, using: str = "default") -> None:
         cursor.execute(f"REVOKE ALL ON {AUDIT_TABLE} FROM {role_sql}")
         cursor.execute(f"GRANT SELECT, INSERT ON {AUDIT_TABLE} TO {role_sql}")
         cursor.execute(f"GRANT EXECUTE ON FUNCTION {MASK_FUNCTION} TO {role_sql}")
+        cursor.execute(f"GRANT EXECUTE ON FUNCTION {HEAD_FUNCTION} TO {role_sql}")
 
 
 def app_role_problems(role: str, using: str = "default") -> list[str]:

@@ -26,7 +26,7 @@ def record(
     """Append one event: who (from the request), what (action and object), about which client.
 
     `head`: the chain's head, read under its lock in this transaction with the caller's own
-    statement (`chain.after_statement`, `chain.head_after`)."""
+    statement (`chain.HEAD_FUNCTION`)."""
     user = getattr(request, "user", None)
     actor = user if user is not None and user.is_authenticated else None
     if actor_label is None:

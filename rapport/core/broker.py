@@ -8,14 +8,30 @@ from pathlib import Path
 
 from rapport.core.tasks import SENT_AT
 
+# The oldest deliveries looked at among those not acknowledged (other queues may share the
+# Redis database, and their deliveries are listed together).
+UNACKED_SCAN = 200
+
 
 def _oldest_redis(connection, queue: str) -> float | None:
-    # kombu's Redis transport pushes on the left and workers pop from the right.
-    raw = connection.default_channel.client.lindex(queue, -1)
-    if raw is None:
-        return None
-    sent = json.loads(raw).get("headers", {}).get(SENT_AT)
-    return max(0.0, time.time() - float(sent)) if sent else None
+    """The oldest task of `queue` not done: waiting in the queue (kombu's Redis transport pushes
+    on the left and workers pop from the right), or taken by a worker and not acknowledged yet
+    (running, held until its countdown, or left by a worker that died, until the visibility
+    timeout delivers it again)."""
+    channel = connection.default_channel
+    client = channel.client
+    sent = []
+    raw = client.lindex(queue, -1)
+    if raw is not None:
+        sent.append(json.loads(raw).get("headers", {}).get(SENT_AT))
+    tags = client.zrange(channel.unacked_index_key, 0, UNACKED_SCAN - 1)
+    for value in client.hmget(channel.unacked_key, tags) if tags else ():
+        if value is not None:
+            message, _exchange, routing_key = json.loads(value)
+            if routing_key == queue:
+                sent.append(message.get("headers", {}).get(SENT_AT))
+    times = [float(t) for t in sent if t]
+    return max(0.0, time.time() - min(times)) if times else None
 
 
 def _oldest_filesystem(folder: str, queue: str) -> float | None:

@@ -145,6 +145,21 @@ def test_sync_raises_new_keys_and_refreshes_known_ones(in_scope):
     assert rupture.updates.get().session_number == 5
 
 
+def test_a_refresh_adds_a_dated_update_only_when_the_evidence_differs_from_the_latest(in_scope):
+    # Each alert's latest update is the one compared (they are read for all alerts at once).
+    p = in_scope
+    services.sync_findings(p.episode, [finding(), finding("alliance_low", 6)])
+    for score in (30, 20, 20, 30, 30):
+        services.sync_findings(p.episode, [finding(score=score), finding("alliance_low", 6)])
+    rupture, low = Alert.objects.get(kind="rupture"), Alert.objects.get(kind="alliance_low")
+    assert [u.evidence["score"] for u in rupture.updates.all()] == [30, 20, 30]
+    assert rupture.latest_evidence == {"score": 30} and not low.updates.exists()
+    # Back to the evidence it was raised with: that differs from the latest update.
+    result = services.sync_findings(p.episode, [finding(), finding("alliance_low", 6, score=41)])
+    assert rupture.updates.count() == 4 and rupture.latest_evidence == {"score": 40}
+    assert low.updates.get().evidence == {"score": 41} and len(result.refreshed) == 2
+
+
 def test_sync_does_not_raise_again_what_a_person_resolved(in_scope):
     p = in_scope
     (alert,) = services.sync_findings(p.episode, [finding()]).raised

@@ -12,7 +12,7 @@ from django_scopes import scope, scopes_disabled
 
 from rapport.alerts import findings, pending, tasks
 from rapport.alerts.models import Alert, PendingRefresh
-from rapport.care.models import CareEpisode, EpisodeStatus
+from rapport.care.models import CareEpisode, Client, EpisodeStatus, Session
 from tests.alerts.conftest import add_sessions
 from tests.alerts.test_incremental import submit
 
@@ -39,6 +39,21 @@ def recomputes(monkeypatch):
 def state(episode) -> PendingRefresh:
     with scopes_disabled():
         return PendingRefresh.objects.get(episode=episode)
+
+
+def state_of(episode_id: int) -> PendingRefresh:
+    with scopes_disabled():
+        return PendingRefresh.objects.get(pk=episode_id)
+
+
+def _episode_with_response(practice, n: int) -> int:
+    client = Client.objects.create(organisation=practice.org, name=f"Sweep Client {n}")
+    episode = CareEpisode.objects.create(organisation=practice.org, client=client,
+                                         therapist=practice.therapist)
+    session = Session.objects.create(organisation=practice.org, episode=episode,
+                                     scheduled_at=timezone.now() - timedelta(days=1))
+    submit(practice, session, 8, episode=episode)
+    return episode.pk
 
 
 def test_a_burst_for_one_episode_is_one_recompute(practice, sessions, recomputes):
@@ -188,34 +203,60 @@ def test_the_daily_refresh_fans_out_per_practice_in_chunks(practice, other_pract
         assert Alert.objects.filter(episode=practice.episode, kind="rupture").count() == 1
 
 
-def test_a_burst_queues_one_task_until_a_worker_starts_it(practice, sessions, recomputes,
+def test_a_burst_queues_one_sweep_until_a_worker_starts_it(practice, sessions, recomputes,
                                                           monkeypatch,
                                                           django_capture_on_commit_callbacks):
     """Each response commits on its own; while the first one's sweep waits in the queue, the
     others queue none (one message per episode in the queue, not one per response). Once a
-    worker starts the episode's refresh, the next response queues a new one."""
+    worker starts the episode's refresh (here the sweep itself), the next response queues a
+    new one."""
     from rapport.core import tasks as core_tasks
 
     queued = []
     monkeypatch.setattr(core_tasks, "_publish",
                         lambda task, args, kwargs, **options: queued.append((task.name, args)))
     sweep = ("rapport.alerts.tasks.refresh_marked_findings", ())
-    refresh = ("rapport.alerts.tasks.refresh_episode_findings", (practice.episode.pk,))
     for s, level in zip(sessions[:4], (8, 9, 8, 9), strict=True):
         with django_capture_on_commit_callbacks(execute=True):
             submit(practice, s, level)
     assert queued == [sweep]
-    assert tasks.refresh_marked_findings() == 1 and queued == [sweep, refresh]
-    assert tasks.refresh_marked_findings() == 0  # queued once, however many sweeps follow
-    queued.clear()
-    assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
+    # The sweep refreshes the episode itself (a task would cost as much as the refresh).
+    assert tasks.refresh_marked_findings() == 1 and queued == [sweep]
     assert state(practice.episode).done == 4 and state(practice.episode).queued_at is None
+    assert tasks.refresh_marked_findings() == 0  # taken once, however many sweeps follow
+    queued.clear()
     with django_capture_on_commit_callbacks(execute=True):
         submit(practice, sessions[4], 2)
     assert queued == [sweep]
-    assert tasks.refresh_marked_findings() == 1 and queued == [sweep, refresh]
-    assert tasks.refresh_episode_findings(practice.episode.pk) == "done"
+    assert tasks.refresh_marked_findings() == 1 and queued == [sweep]
+    assert tasks.refresh_episode_findings(practice.episode.pk) == "clean"
     assert recomputes == [practice.episode.pk, practice.episode.pk]
+
+
+def test_a_sweep_queues_what_it_does_not_refresh_itself(practice, sessions, recomputes,
+                                                        monkeypatch):
+    """Beyond SWEEP_INLINE episodes, each gets a task of its own (other workers share them),
+    queued before the sweep starts on its own share; an episode whose refresh fails in the
+    sweep is queued too, and the sweep goes on with the next."""
+    from rapport.core import tasks as core_tasks
+
+    queued = []
+    monkeypatch.setattr(core_tasks, "_publish",
+                        lambda task, args, kwargs, **options: queued.append((task.name, args)))
+    monkeypatch.setattr(tasks, "SWEEP_INLINE", 2)
+    submit(practice, sessions[0], 8)
+    with scope(organisation=practice.org):
+        others = [_episode_with_response(practice, n) for n in range(2)]
+    first, second, third = sorted([practice.episode.pk, *others])
+    real = pending.refresh
+    monkeypatch.setattr(pending, "refresh", lambda episode_id: (
+        (_ for _ in ()).throw(RuntimeError("boom")) if episode_id == first else real(episode_id)))
+    assert tasks.refresh_marked_findings() == 3
+    name = "rapport.alerts.tasks.refresh_episode_findings"
+    assert queued == [(name, (third,)), (name, (first,))]
+    assert recomputes == [second]
+    assert state_of(second).done == 1
+    assert state_of(first).done == state_of(third).done == 0  # left to their tasks
 
 
 def test_a_task_that_finds_the_episode_held_leaves_the_next_response_to_queue_its_own(

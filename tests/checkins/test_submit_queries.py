@@ -5,8 +5,7 @@ A one-questionnaire check-in, answered by a client who has consented, in a fresh
 the link with the client's consent, whether the check-in has drafts and whether the practice
 has webhook endpoints (1), then in one transaction the response, the check-in completed and its
 link used up (one statement on PostgreSQL, three elsewhere), the audit event (on PostgreSQL the
-chain's lock and head are read in the round trip of that statement), the findings refresh
-counted.
+chain's lock and head are read by that same statement), the findings refresh counted.
 No session: the browser remembers what it finished and its language in cookies. No draft to
 delete and no webhook subscription to look up: the link's query said there are none. The savepoint around the transaction is the test's own
 (a request runs it as BEGIN/COMMIT). A risk answer adds the urgent alert with its audit event
@@ -87,3 +86,18 @@ def test_a_two_questionnaire_checkin_is_completed_under_its_lock(practice, web):
         checkin.refresh_from_db()
         assert not checkin.is_complete
         assert Invitation.objects.filter(checkin=checkin, used_at__isnull=True).exists()
+
+
+@pytest.mark.skipif(not PG, reason="prepared statements are PostgreSQL's")
+def test_the_links_statement_is_prepared_on_the_connection(practice, web):
+    """Planned once per connection, not on every answer (rapport.core.statements): it took the
+    server longer to plan than to run."""
+    accept_consent(practice)
+    link = make_link(practice, make_checkin(practice, instruments=("phq9",)))
+    for _ in range(3):
+        assert web.get(link).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        prepared = cursor.fetchall()
+    runs = [count for statement, count in prepared if "token_hash" in statement]
+    assert runs == [3], prepared

@@ -142,3 +142,22 @@ def test_an_erasure_reused_to_mask_another_clients_events_is_detected(trail, pra
     _mask_as_owner(theirs.pk, erasure.code)
     with pytest.raises(CommandError, match=f"erasure {erasure.code}.*masked in its name"):
         _verify()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the function is PostgreSQL's")
+def test_the_head_function_takes_the_same_lock_as_every_other_append(trail):
+    """audit_chain_head() (migration audit 0006) writes the lock's key out: it must be the one
+    `chain.lock()` takes (masking), or the two would not exclude each other."""
+    from rapport.audit import chain
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_functiondef('audit_chain_head'::regproc)")
+        (definition,) = cursor.fetchone()
+        cursor.execute(f"SELECT seq, row_hash FROM {chain.HEAD_FUNCTION}")
+        head = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                       "AND pid = pg_backend_pid()")
+        (held,) = cursor.fetchone()
+    assert f"pg_advisory_xact_lock({chain.LOCK_KEY})" in definition
+    assert head == AuditEvent.objects.order_by("-seq").values_list("seq", "row_hash").first()
+    assert held == 1  # until the test's transaction ends

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from rapport.audit import chain
-from rapport.audit.models import AuditEvent
 from rapport.audit.services import record
 from rapport.care.models import CareEpisode, Session
 from rapport.checkins.models import (
@@ -196,7 +195,8 @@ def _write(response: Response, instrument, score, *, request: HttpRequest | None
                 Draft.objects.filter(checkin=checkin, instrument_id=instrument.id).delete()
             _complete_if_done(checkin, response.submitted_at, instrument.id)
     # The audit event comes after the other writes: appending to the audit chain holds its lock
-    # until the commit, and answers stored at once wait for each other only that long.
+    # until the commit, and answers stored at once wait for each other only that long (on
+    # PostgreSQL the lock is taken within the check-in's own statement, above).
     episode = response.episode
     record(
         request,
@@ -254,29 +254,28 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
 def _store_completing(response: Response) -> chain.Head:
     """PostgreSQL, the answer to a check-in's only questionnaire: the response stored, its
     drafts deleted, the check-in completed (unless it is already: the condition keeps the first
-    completion) and its links used up, in one statement (a duplicate fails it whole); then, in
-    the same round trip, the audit chain's lock taken and its head read, for the event that
-    follows (as `record` would take them next)."""
+    completion) and its links used up, and the audit chain's lock taken and its head read for
+    the event that follows, in one prepared statement (a duplicate fails it whole)."""
     checkin = response.checkin
     insert, values = statements.insert_sql(response)
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(*chain.after_statement(
-            AuditEvent, f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
+    with statements.cursor() as cursor:
+        cursor.execute(
+            f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
             f"drafts AS (DELETE FROM {Draft._meta.db_table} WHERE checkin_id = %s "
             "AND instrument_id = %s), "
             f"done AS (UPDATE {checkins} SET completed_at = %s "
             "WHERE id = %s AND completed_at IS NULL RETURNING id), "
             f"used AS (UPDATE {invitations} SET used_at = %s "
             "WHERE checkin_id IN (SELECT id FROM done) AND used_at IS NULL) "
-            "SELECT (SELECT id FROM stored), (SELECT count(*) FROM done)",
+            "SELECT (SELECT id FROM stored), (SELECT count(*) FROM done), head.seq, "
+            f"head.row_hash FROM {chain.HEAD_FUNCTION} head",
             [*values, checkin.pk, response.instrument_id, response.submitted_at, checkin.pk,
-             timezone.now()]))
-        pk, completed = cursor.fetchone()
-        head = chain.head_after(cursor)
+             timezone.now()])
+        pk, completed, *head = cursor.fetchone()
     statements.inserted(response, pk)
     _completed(checkin, response.submitted_at, completed)
-    return head
+    return chain.Head.of(*head)
 
 
 def _completed(checkin: CheckIn, at: datetime, by_this_answer: bool) -> None:
