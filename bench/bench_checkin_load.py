@@ -20,7 +20,10 @@ therapist's caseload reads) is measured: p50/p95. With `--broker` (the default, 
 findings refresh runs on ONE Celery worker (`rapport worker --concurrency 1`) started here;
 `--inline` runs it inside the request, as before issue 10, for comparison.
 Also reported: the tasks waiting in the queue when the alert phase starts, the first alerts'
-latencies, and per phase the CPU the web server and the worker spent per request (/proc).
+latencies, and per phase the CPU the web server, the worker, the database server and this load
+generator spent per request (/proc), the worker's counted until it has refreshed every episode
+the phase asked for (`worker_caught_up_after_s` after the phase's last request). Each phase
+starts with the worker idle: after the warm-up, and after the phase before has been refreshed.
 Stops by itself; everything is torn down.
 
 Figures (issue 10, item 3; one 2-core machine shared with other sessions, load average 8-11,
@@ -215,15 +218,48 @@ def cpu_seconds(pid: int | None) -> float:
     return own + sum(cpu_seconds(c) for c in children)
 
 
+def _postmaster() -> int | None:
+    """The local PostgreSQL server's first process: its tree holds every backend's CPU."""
+    found = subprocess.run(["pgrep", "-o", "-x", "postgres"], capture_output=True, text=True)
+    return int(found.stdout) if found.stdout.strip() else None
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def timed(fn, *args, server=None, worker=None):
-    """Run one phase; add the CPU the web server and the worker spent on it, per request."""
-    before = cpu_seconds(server), cpu_seconds(worker)
+    """Run one phase; add the CPU each process spent on it, per request: the web server, the
+    worker, the database server (every backend, so only meaningful on a quiet machine) and this
+    load generator's own threads."""
+    database = _postmaster()
+    parts = {"web_server": lambda: cpu_seconds(server), "worker": lambda: cpu_seconds(worker),
+             "database": lambda: cpu_seconds(database), "load_client": _own_cpu}
+    before = {name: read() for name, read in parts.items()}
     result = fn(*args)
+    result["worker_caught_up_after_s"] = settle()  # the refreshes this phase queued, counted in
     count = result.get("requests") or result.get("alerts", 0) + result.get("missing", 0) or 1
     result["cpu_ms_per_request"] = {
-        "web_server": round((cpu_seconds(server) - before[0]) / count * 1000, 1),
-        "worker": round((cpu_seconds(worker) - before[1]) / count * 1000, 1)}
+        name: round((read() - before[name]) / count * 1000, 1) for name, read in parts.items()}
     return result
+
+
+def settle(deadline: float = 120.0) -> float | None:
+    """Wait until the worker has refreshed every episode whose responses asked for it (at once
+    with --inline); seconds waited, None after `deadline`. Between phases, so that each starts
+    with the worker idle (not still starting, nor catching up on the phase before) and a
+    phase's CPU includes the refreshes it caused."""
+    import psycopg
+
+    start = time.monotonic()
+    with psycopg.connect(f"{PG}/{DB}", autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM alerts_pendingrefresh "
+                           "WHERE requested > done").fetchone()[0]:
+            if time.monotonic() - start > deadline:
+                return None
+            time.sleep(0.02)
+    return round(time.monotonic() - start, 2)
 
 
 def free_port() -> int:
@@ -377,6 +413,7 @@ def main() -> int:
         wait_ready(base, time.monotonic() + 180)
         run(submit, base, tokens[:WARMUP], args.concurrency)  # warm-up: connections, caches
         run(floor, base, tokens[:WARMUP], args.concurrency)
+        settle()  # the worker started and refreshed the warm-up's episodes
         pids = {"server": server.pid, "worker": worker.pid if worker else None}
         checkins = timed(run, submit, base, tokens[WARMUP:], args.concurrency, **pids)
         baseline = timed(run, floor, base, tokens[WARMUP:], args.concurrency, **pids)
