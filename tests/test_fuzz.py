@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rapport.instruments import instrument_ids, load
-from tests.test_permission_matrix import ARGS, world_and_visitors
+from tests.conftest import built_once_per_module, fresh
+from tests.test_permission_matrix import ARGS, build_world
 
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -150,6 +151,17 @@ def _counts() -> dict[str, int]:
     return {model._meta.label: count for model, count in zip(models, counts, strict=True)}
 
 
+# The permission matrix's world, built once for this module (see built_once_per_module): what a
+# test's requests store is rolled back after it.
+world_built = built_once_per_module(build_world)
+
+
+@pytest.fixture
+def world(world_built, db):
+    world, visitors, _ = world_built
+    return fresh(world), visitors
+
+
 def _log_in(http, world, visitors, who):
     http.logout()
     key = {"therapist": "therapist_own", "admin": "admin_own", "client": "client_own"}.get(who, who)
@@ -170,8 +182,8 @@ def test_every_form_is_fuzzed():
 
 
 @pytest.mark.parametrize("name", sorted(FORMS))
-def test_forms_survive_any_input(client, practice, other_practice, django_user_model, name):
-    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+def test_forms_survive_any_input(client, world, name):
+    world, visitors = world
     poster, fields = FORMS[name]
     _log_in(client, world, visitors, poster)
     url = reverse(name, args=ARGS[name](world))
@@ -191,8 +203,8 @@ def test_forms_survive_any_input(client, practice, other_practice, django_user_m
 # The API and FHIR answer 401 to a browser session: tests/api fuzzes their parameters with a token.
 @pytest.mark.parametrize("name", sorted(n for n in ARGS if n not in {"accounts-logout", "portal-logout"}
                                         and not n.startswith(("api:", "fhir-"))))
-def test_query_parameters_never_cause_a_server_error(client, practice, other_practice, django_user_model, name):
-    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+def test_query_parameters_never_cause_a_server_error(client, world, name):
+    world, visitors = world
     who = "admin" if name.startswith(("audit", "privacy", "practice-staff", "practice-settings", "api-tokens", "webhooks")) else "client" if "portal" in name else "therapist"
     _log_in(client, world, visitors, who)
     url = reverse(name, args=ARGS[name](world))

@@ -32,6 +32,7 @@ from rapport.notes.services import add_item, share
 from rapport.portal import services as portal
 from rapport.scheduling.models import MoveReason, MoveStatus, RescheduleRequest
 from rapport.webhooks.services import create_endpoint
+from tests.conftest import built_once_per_module, fresh, make_practice
 
 VISITORS = ["anonymous", "client_own", "client_other", "therapist_own", "therapist_other",
             "supervisor_team", "supervisor_outside", "admin_own", "admin_other"]
@@ -348,9 +349,31 @@ def world_and_visitors(practice, other_practice, django_user_model):
     return world, visitors
 
 
+
+def build_world():
+    """The world of world_and_visitors with its two practices, for `built_once_per_module`: the
+    matrices' tests only read it (what a request writes is rolled back after each test), so a
+    module builds it once rather than once per URL."""
+    from rapport.accounts.models import User
+
+    practice, other_practice = make_practice("Riverside"), make_practice("Hillside")
+    world, visitors = world_and_visitors(practice, other_practice, User)
+    return world, visitors, other_practice
+
+
+world_built = built_once_per_module(build_world)
+
+
+@pytest.fixture
+def matrix(world_built, db):
+    """(world, visitors, other_practice): the module's world, a copy of its objects for each test
+    (the visitors log in by the built users' ids, which the copies share)."""
+    world, visitors, other_practice = world_built
+    return fresh(world), visitors, fresh(other_practice)
+
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_matrix(client, practice, other_practice, django_user_model, name):
-    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+def test_matrix(client, matrix, name):
+    world, visitors, _ = matrix
     url = reverse(name, args=ARGS[name](world))
     got = {}
     for visitor, login in visitors.items():
@@ -361,9 +384,8 @@ def test_matrix(client, practice, other_practice, django_user_model, name):
 
 
 @pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS))
-def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, other_practice,
-                                                              django_user_model, name):
-    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+def test_portal_actions_on_another_clients_objects_are_hidden(client, matrix, name):
+    world, visitors, _ = matrix
     url = reverse(name, args=ARGS[name](world))
     got = {}
     for visitor in ("client_other", "anonymous", "therapist_own", "admin_own", "client_own"):
@@ -407,11 +429,11 @@ def test_portal_actions_on_another_clients_objects_are_hidden(client, practice, 
         ("webhooks-delete", {}),
     ],
 )
-def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, django_user_model, name, data):
+def test_csrf_is_enforced_on_every_staff_form(web, matrix, name, data):
     """A POST without the CSRF token is refused, even for a fully logged-in administrator."""
-    world, _ = world_and_visitors(practice, other_practice, django_user_model)
-    user = (practice.admin if name.startswith(("privacy", "webhooks")) or name == "alerts-settings"
-            else practice.therapist)
+    world, _, _ = matrix
+    user = (world.admin if name.startswith(("privacy", "webhooks")) or name == "alerts-settings"
+            else world.therapist)
     web.force_login(user)
     web.reauthenticate()
     response = web.post(reverse(name, args=ARGS[name](world)), data)
@@ -420,14 +442,14 @@ def test_csrf_is_enforced_on_every_staff_form(web, practice, other_practice, dja
 
 @pytest.mark.parametrize("name", sorted(PORTAL_ACTIONS) + ["goals-portal-propose", "portal-download",
                                                         "portal-intake"])
-def test_csrf_is_enforced_on_every_portal_form(web, practice, other_practice, django_user_model, name):
-    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
+def test_csrf_is_enforced_on_every_portal_form(web, matrix, name):
+    world, visitors, _ = matrix
     visitors["client_own"](web)
     response = web.post(reverse(name, args=ARGS[name](world)), {})
     assert response.status_code == 403
 
 
-def test_csrf_is_enforced_on_a_check_in_link(web, practice, other_practice, django_user_model):
-    world, _ = world_and_visitors(practice, other_practice, django_user_model)
+def test_csrf_is_enforced_on_a_check_in_link(web, matrix):
+    world, _, _ = matrix
     response = web.post(reverse("checkins-answer", args=[world.link_token]), {"action": "submit"})
     assert response.status_code == 403

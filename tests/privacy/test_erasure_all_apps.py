@@ -41,7 +41,7 @@ from rapport.privacy import registry
 from rapport.privacy.models import Erasure, RetentionPolicy
 from rapport.privacy.services import ERASED_NAME, erase_client
 from tests.checkins.conftest import PHQ9_MILD
-from tests.conftest import login
+from tests.conftest import StaffClient, built_once_per_module, fresh, login, make_practice
 from tests.goals.conftest import rate
 
 # What keep_scores=True keeps (de-identified); every other row of the client goes either way.
@@ -147,15 +147,36 @@ def _populate(http, practice, *, client, episode, session, therapist, marker) ->
     return Person(client, marker, portal.EMAIL_LIMIT.key(email))
 
 
-@pytest.fixture
-def people(client, practice):
-    """(the client to erase, the colleague's client), both with data in every app."""
-    erased = _populate(client, practice, client=practice.client, episode=practice.episode,
+def _build():
+    """A practice, and (the client to erase, the colleague's client), both with data in every
+    app: built once for the module (see built_once_per_module); each test erases in its own
+    savepoint, rolled back after it."""
+    practice, http = make_practice("Riverside"), StaffClient()
+    erased = _populate(http, practice, client=practice.client, episode=practice.episode,
                        session=practice.session, therapist=practice.therapist, marker="Kestrel")
-    kept = _populate(client, practice, client=practice.colleague_client,
+    kept = _populate(http, practice, client=practice.colleague_client,
                      episode=practice.colleague_episode, session=practice.colleague_session,
                      therapist=practice.colleague, marker="Heron")
-    return erased, kept
+    return practice, (erased, kept)
+
+
+built = built_once_per_module(_build)
+
+
+@pytest.fixture
+def practice_and_people(built, db):
+    return fresh(built)
+
+
+@pytest.fixture
+def practice(practice_and_people):
+    return practice_and_people[0]
+
+
+@pytest.fixture
+def people(practice_and_people):
+    """(the client to erase, the colleague's client), both with data in every app."""
+    return practice_and_people[1]
 
 
 def _rows_of(client) -> dict[type, set[int]]:

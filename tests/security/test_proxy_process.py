@@ -12,6 +12,7 @@ The site has its own SQLite file whatever the suite's database, so the PostgreSQ
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import secrets
@@ -36,6 +37,20 @@ pytestmark = pytest.mark.skipif(connection.vendor != "sqlite",
                                 reason="engine-independent: runs once, in the SQLite pass")
 
 
+# Runs `rapport` commands one after another in one process; prints what each wrote, as JSON.
+_COMMANDS = """
+import contextlib, io, json, sys
+from rapport.cli import main
+outputs = []
+for argv in json.loads(sys.argv[1]):
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        if main(argv) != 0:
+            sys.exit(f"rapport {' '.join(argv)} failed")
+    outputs.append(out.getvalue())
+print(json.dumps(outputs))
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,22 +73,25 @@ def site(tmp_path_factory):
            "django.core.mail.backends.locmem.EmailBackend", "PYTHONPATH": str(ROOT)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
-    def rapport(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "rapport.cli", *args], env=env, cwd=ROOT,
-                              capture_output=True, text=True, check=True, timeout=300)
-        return done.stdout
-
-    rapport("manage", "migrate", "--no-input", "-v", "0")
-    rapport("manage", "collectstatic", "--no-input", "-v", "0")
-    passwords = {}
-    for email, extra in (("ann@riverside.test", ["--new-practice"]), ("bo@riverside.test", [])):
-        out = rapport("manage", "add_staff", "--practice", "Riverside", *extra, "--email", email,
-                      "--name", email.split("@")[0], "--role", "therapist")
-        passwords[email] = re.search(r"Temporary password.*: (\S+)", out).group(1)
+    # The site's setup, as `rapport manage ...` commands, in one process: each command started
+    # on its own would load Django (and the analysis libraries) again, seconds apiece.
     clients = var / "clients.csv"
     clients.write_text("name,email\nSam Rivers,sam@riverside.test\n")
-    rapport("manage", "import_data", "--practice", "Riverside", "--clients-csv", str(clients),
-            "--therapist", "ann@riverside.test")
+    staff = ("ann@riverside.test", "bo@riverside.test")
+    commands = [
+        ["manage", "migrate", "--no-input", "-v", "0"],
+        ["manage", "collectstatic", "--no-input", "-v", "0"],
+        *(["manage", "add_staff", "--practice", "Riverside", *(["--new-practice"] if n == 0 else []),
+           "--email", email, "--name", email.split("@")[0], "--role", "therapist"]
+          for n, email in enumerate(staff)),
+        ["manage", "import_data", "--practice", "Riverside", "--clients-csv", str(clients),
+         "--therapist", "ann@riverside.test"],
+    ]
+    done = subprocess.run([sys.executable, "-c", _COMMANDS, json.dumps(commands)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=300)
+    outputs = json.loads(done.stdout.splitlines()[-1])
+    passwords = {email: re.search(r"Temporary password.*: (\S+)", out).group(1)
+                 for email, out in zip(staff, outputs[2:4], strict=True)}
     # As the README starts it (/opt/rapport/bin/rapport serve), with the venv's bin not on PATH
     # (issue 15, item 9: gunicorn was looked up on PATH).
     server = subprocess.Popen([str(Path(sys.executable).parent / "rapport"), "serve"], cwd=ROOT,

@@ -13,7 +13,8 @@ from django_scopes import scope, scopes_disabled
 
 from rapport.alerts.services import raise_alert
 from rapport.audit.models import AuditEvent
-from tests.test_permission_matrix import ARGS, MATRIX, world_and_visitors
+from tests.conftest import built_once_per_module, fresh
+from tests.test_permission_matrix import ARGS, MATRIX, build_world
 
 # What a POST (a form with no fields) gets, by visitor. Outcomes: an HTTP status, or where a
 # redirect goes: LOGIN (staff login), 2FA (second-factor step), PORTAL (portal login), ON (on to
@@ -37,21 +38,20 @@ def _outcome(response) -> str | int:
     return "ON"
 
 
-@pytest.fixture
-def world(practice, other_practice, django_user_model):
-    world, visitors = world_and_visitors(practice, other_practice, django_user_model)
-    with scope(organisation=[practice.org]):
+def _build():
+    world, visitors, _ = build_world()
+    with scope(organisation=[world.org]):
         # An urgent alert: the banner that must never reach a session without its second factor.
-        raise_alert(episode=practice.episode, kind="risk", severity="urgent", key="risk:phq9:1",
+        raise_alert(episode=world.episode, kind="risk", severity="urgent", key="risk:phq9:1",
                     evidence={"item": "phq9-9", "answer": 2})
 
     from rapport.accounts.models import AuthenticatorDevice
 
     # Enrolled, as the attacker found it: the password is known, the code is not.
-    AuthenticatorDevice.objects.create(user=practice.therapist, name="app", confirmed=True)
+    AuthenticatorDevice.objects.create(user=world.therapist, name="app", confirmed=True)
 
-    def unverified(http):
-        http.force_login(practice.therapist, verified=False)
+    def unverified(http, therapist=world.therapist):
+        http.force_login(therapist, verified=False)
 
     visitors = {"unverified": unverified, **visitors}
     with scopes_disabled():
@@ -59,6 +59,16 @@ def world(practice, other_practice, django_user_model):
 
         names = [c.name for c in Client.objects.all()]
     return world, visitors, names
+
+
+# Built once for the module (see built_once_per_module): each test's requests are rolled back.
+world_built = built_once_per_module(_build)
+
+
+@pytest.fixture
+def world(world_built, db):
+    world, visitors, names = world_built
+    return fresh(world), visitors, names
 
 
 def _post(client, name, world):
