@@ -190,10 +190,11 @@ def _attendance_and_due(sessions: list[Session], checkins: list[dict] | None,
         if s.attendance != Attendance.SCHEDULED
     )
     # A client check-in was due at each past session it was planned for.
+    past = {s.pk for s in sessions if s.scheduled_at <= now}
     due = tuple(
-        mon.CheckIn(numbers[c["session_id"]], c["completed_at"] is not None)
+        mon.CheckIn(numbers[c["session_id"]], c["completed"])
         for c in checkins or ()
-        if c["session_id"] in numbers and c["session__scheduled_at"] <= now
+        if c["session_id"] in numbers and c["session_id"] in past
     )
     return attendance, due
 
@@ -205,17 +206,19 @@ class EpisodeData:
     response_codes: frozenset = field(default_factory=frozenset)  # the responses read
 
 
-# The reads of `build_history`, written once per process (rapport.alerts.reads says why).
-_SESSIONS = Read(("s.*",), "FROM {s} s WHERE s.episode_id = %s AND s.organisation_id = %s "
+# The reads of `build_history`, written once per process (rapport.alerts.reads says why), each
+# of only the columns a history needs: the sessions' other fields load if a caller asks for them.
+_SESSIONS = Read(tuple(f"s.{name}" for name in ("id", "scheduled_at", "attendance", "cancelled_at")),
+                 "FROM {s} s WHERE s.episode_id = %s AND s.organisation_id = %s "
                  "ORDER BY s.scheduled_at, s.id", (("s", Session),))
 _RESPONSES = Read(tuple(f"r.{name}" for name in RESPONSE_FIELDS),
                   "FROM {r} r WHERE r.episode_id = %s AND r.organisation_id = %s "
                   "ORDER BY r.submitted_at, r.id", (("r", Response),))
-_CHECKINS = Read(("c.session_id", "c.completed_at", "s.scheduled_at"),
-                 "FROM {c} c JOIN {s} s ON s.id = c.session_id WHERE c.episode_id = %s "
-                 "AND c.organisation_id = %s AND c.respondent = %s ORDER BY c.created_at, c.id",
-                 (("c", CheckIn), ("s", Session)))
-CHECKIN_FIELDS = ("session_id", "completed_at", "session__scheduled_at")
+# A check-in's session is one of the episode's (read above): its time comes from there.
+_CHECKINS = Read(("c.session_id",), "FROM {c} c WHERE c.episode_id = %s AND c.organisation_id = %s "
+                 "AND c.respondent = %s ORDER BY c.created_at, c.id", (("c", CheckIn),),
+                 expressions=("c.completed_at IS NOT NULL",))
+CHECKIN_FIELDS = ("session_id", "completed")
 
 
 def build_history(episode: CareEpisode) -> EpisodeData:

@@ -104,7 +104,7 @@ def _start(episode_id: int, now, until) -> tuple[int, bool, bool]:
     whether this worker claimed it, and whether a live worker holds it with responses due."""
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
     now, until = (connection.ops.adapt_datetimefield_value(t) for t in (now, until))
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET queued_at = NULL, sent_at = NULL, claimed_until = CASE WHEN "  # noqa: S608 - table name from the model
             "(claimed_until IS NULL OR claimed_until < %s) AND requested > done THEN %s "
@@ -121,7 +121,7 @@ def _finish(episode_id: int, requested: int) -> bool:
     whether responses counted meanwhile leave it behind (they are committed before this
     statement can change the row, so the holder's final check sees them)."""
     table = connection.ops.quote_name(PendingRefresh._meta.db_table)
-    with connection.cursor() as cursor:
+    with statements.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET done = CASE WHEN done < %s THEN %s ELSE done END, "  # noqa: S608 - table name from the model
             "claimed_until = NULL WHERE episode_id = %s RETURNING requested > done",

@@ -15,43 +15,48 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model
 
 from rapport.alerts.models import Alert, AlertUpdate, Status
 from rapport.alerts.planning import IGNORED_KINDS
 from rapport.care.models import CareEpisode
+from rapport.core import statements
 
 
 @dataclass(frozen=True)
 class Read:
-    """SELECT `columns` ("alias.field", or "alias.*") then `tail` (FROM ... WHERE ...), in which
-    `{alias}` is the quoted table of that alias's model in `tables`."""
+    """SELECT `columns` ("alias.field", or "alias.*") and then `expressions` (SQL, read as the
+    database returns them), then `tail` (FROM ... WHERE ...), in which `{alias}` is the quoted
+    table of that alias's model in `tables`."""
 
     columns: tuple[str, ...]
     tail: str
     tables: tuple[tuple[str, type[Model]], ...]
+    expressions: tuple[str, ...] = ()
 
     def rows(self, params: Sequence) -> list:
         """The rows (tuples, or lists once converted), in the statement's order."""
         sql, _, converters = _compiled(self, connection.vendor)
-        with connection.cursor() as cursor:
+        with statements.cursor() as cursor:
             cursor.execute(sql, list(params))
             rows = cursor.fetchall()
         if not converters:
             return rows
+        db = connections[connection.alias]  # once, not through the proxy for every value
         converted = []
         for row in rows:
             row = list(row)
             for n, col, convert in converters:
-                row[n] = convert(row[n], col, connection)
+                row[n] = convert(row[n], col, db)
             converted.append(row)
         return converted
 
     def instances(self, model: type[Model], params: Sequence) -> list:
-        """The rows as instances of `model` (a Read of "alias.*" only), as the ORM builds them."""
-        attnames = _compiled(self, connection.vendor)[1]
-        return [model.from_db(connection.alias, attnames, row) for row in self.rows(params)]
+        """The rows as instances of `model` (a Read of its columns only, the primary key among
+        them; fields not read load on access), as the ORM builds them."""
+        attnames, alias = _compiled(self, connection.vendor)[1], connection.alias
+        return [model.from_db(alias, attnames, row) for row in self.rows(params)]
 
 
 def _fields(read: Read, column: str) -> list[tuple[str, object]]:
@@ -74,7 +79,7 @@ def _compiled(read: Read, vendor: str) -> tuple[str, list[str], list]:
         converters += [(n, col, c) for c in (*connection.ops.get_db_converters(col),
                                               *f.get_db_converters(connection))]
     names = {alias: q(model._meta.db_table) for alias, model in read.tables}
-    select = ", ".join(f"{alias}.{q(f.column)}" for alias, f in fields)
+    select = ", ".join([*(f"{alias}.{q(f.column)}" for alias, f in fields), *read.expressions])
     # Names from the models' metadata and SQL from the code: no value reaches the text.
     sql = f"SELECT {select} {read.tail.format(**names)}"  # noqa: S608
     return sql, [f.attname for _, f in fields], converters

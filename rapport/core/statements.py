@@ -37,7 +37,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Model
 
@@ -98,15 +98,16 @@ def cursor():
     statement took longer to plan (0.8 ms) than to run (0.2 ms). Django's own cursors bind on
     the client and are never prepared. Otherwise as `connection.cursor()` makes one: health
     check, connection, thread check, query log."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every attribute
+    if db.vendor != "postgresql":
+        return db.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = ServerBindingCursor(connection.connection)
-    return _Logged(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    raw = ServerBindingCursor(db.connection)
+    return _Logged(raw, db) if db.queries_logged else db.make_cursor(raw)
 
 
 class _Logged(CursorDebugWrapper):
