@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, connections
-from django.db.models import Model
+from django.db.models import JSONField, Model
 
 from rapport.alerts.models import Alert, AlertUpdate, Status
 from rapport.alerts.planning import IGNORED_KINDS
@@ -67,6 +67,23 @@ def _fields(read: Read, column: str) -> list[tuple[str, object]]:
     return [(alias, meta.get_field(name))]
 
 
+_EMPTY_JSON = {"{}": dict, "[]": list}
+
+
+def _empty_json_first(field, convert):
+    """A JSON column's converter that gives the empty object or list, which most rows of the
+    refresh's reads hold (a PHQ-9's subscales and flags), without the decoder; any other value
+    as `convert` gives it."""
+    if not isinstance(field, JSONField) or field.decoder is not None or convert != field.from_db_value:
+        return convert
+
+    def converted(value, expression, db):
+        empty = _EMPTY_JSON.get(value) if isinstance(value, str) else None
+        return empty() if empty is not None else convert(value, expression, db)
+
+    return converted
+
+
 @functools.cache
 def _compiled(read: Read, vendor: str) -> tuple[str, list[str], list]:
     """The statement, the attribute names read, and the converters of the columns that have any
@@ -76,8 +93,8 @@ def _compiled(read: Read, vendor: str) -> tuple[str, list[str], list]:
     converters = []
     for n, (alias, f) in enumerate(fields):
         col = f.get_col(alias)
-        converters += [(n, col, c) for c in (*connection.ops.get_db_converters(col),
-                                              *f.get_db_converters(connection))]
+        converters += [(n, col, _empty_json_first(f, c)) for c in (
+            *connection.ops.get_db_converters(col), *f.get_db_converters(connection))]
     names = {alias: q(model._meta.db_table) for alias, model in read.tables}
     select = ", ".join([*(f"{alias}.{q(f.column)}" for alias, f in fields), *read.expressions])
     # Names from the models' metadata and SQL from the code: no value reaches the text.
