@@ -31,6 +31,7 @@ from django_scopes import scope
 
 from rapport import instruments
 from rapport import monitoring as mon
+from rapport.alerts import reads
 from rapport.alerts.reads import Read
 from rapport.alerts.services import SyncResult, sync_findings
 from rapport.alerts.suggestions import ALLIANCE_KINDS, COMPONENTS
@@ -224,10 +225,11 @@ CHECKIN_FIELDS = ("session_id", "completed")
 def build_history(episode: CareEpisode) -> EpisodeData:
     """The episode's `EpisodeHistory` from its sessions, responses and check-ins (3 queries)."""
     where = [episode.pk, episode.organisation_id]
-    sessions = _SESSIONS.instances(Session, where)
-    responses = [dict(zip(RESPONSE_FIELDS, row, strict=True)) for row in _RESPONSES.rows(where)]
-    checkins = [dict(zip(CHECKIN_FIELDS, row, strict=True))
-                for row in _CHECKINS.rows([*where, "client"])]
+    session_rows, response_rows, checkin_rows = reads.together(
+        (_SESSIONS, where), (_RESPONSES, where), (_CHECKINS, [*where, "client"]))
+    sessions = _SESSIONS.instances(Session, session_rows)
+    responses = [dict(zip(RESPONSE_FIELDS, row, strict=True)) for row in response_rows]
+    checkins = [dict(zip(CHECKIN_FIELDS, row, strict=True)) for row in checkin_rows]
     history, by_number = history_from_rows(str(episode.code), sessions, responses, checkins)
     return EpisodeData(history, by_number, frozenset(r["code"] for r in responses))
 

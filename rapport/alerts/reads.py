@@ -37,10 +37,13 @@ class Read:
 
     def rows(self, params: Sequence) -> list:
         """The rows (tuples, or lists once converted), in the statement's order."""
-        sql, _, converters = _compiled(self, connection.vendor)
+        sql = _compiled(self, connection.vendor)[0]
         with statements.cursor() as cursor:
             cursor.execute(sql, list(params))
-            rows = cursor.fetchall()
+            return self.converted(cursor.fetchall())
+
+    def converted(self, rows: list) -> list:
+        converters = _compiled(self, connection.vendor)[2]
         if not converters:
             return rows
         db = connections[connection.alias]  # once, not through the proxy for every value
@@ -52,11 +55,29 @@ class Read:
             converted.append(row)
         return converted
 
-    def instances(self, model: type[Model], params: Sequence) -> list:
-        """The rows as instances of `model` (a Read of its columns only, the primary key among
-        them; fields not read load on access), as the ORM builds them."""
+    def instances(self, model: type[Model], rows: list) -> list:
+        """Rows of this read as instances of `model` (a Read of its columns only, the primary
+        key among them; fields not read load on access), as the ORM builds them."""
         attnames, alias = _compiled(self, connection.vendor)[1], connection.alias
-        return [model.from_db(alias, attnames, row) for row in self.rows(params)]
+        return [model.from_db(alias, attnames, row) for row in rows]
+
+
+def together(*reads: tuple[Read, Sequence]) -> list[list]:
+    """Each read's rows, as `Read.rows` gives them; on PostgreSQL the statements go out at once
+    and their results come back together (psycopg's pipeline mode): one round trip, not one
+    each."""
+    if connection.vendor != "postgresql":
+        return [read.rows(params) for read, params in reads]
+    cursors = [statements.cursor() for _ in reads]
+    try:
+        with connection.connection.pipeline():
+            for cursor, (read, params) in zip(cursors, reads, strict=True):
+                cursor.execute(_compiled(read, connection.vendor)[0], list(params))
+        return [read.converted(cursor.fetchall())
+                for cursor, (read, _) in zip(cursors, reads, strict=True)]
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def _fields(read: Read, column: str) -> list[tuple[str, object]]:
@@ -120,7 +141,7 @@ def lock_episode(episode: CareEpisode) -> None:
 
 def alerts_of(episode: CareEpisode) -> list[Alert]:
     """The episode's alerts that findings sync (not IGNORED_KINDS), oldest first."""
-    return _ALERTS.instances(Alert, [episode.pk, episode.organisation_id, *sorted(IGNORED_KINDS)])
+    return _ALERTS.instances(Alert, _ALERTS.rows([episode.pk, episode.organisation_id, *sorted(IGNORED_KINDS)]))
 
 
 _LATEST_EVIDENCE = Read(
