@@ -146,6 +146,66 @@ def test_enqueue_soon_serves_a_burst_with_one_message_that_starts_after_it(monke
     assert task.published == [((0,), {"countdown": 0.25})] * 2 + [((1,), {"countdown": 0.25})]
 
 
+def _redis_url() -> str:
+    """Redis for the tests that need one: skipped without it, except under CI=true."""
+    import os
+
+    import redis
+
+    url = os.getenv("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.getenv("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true ({url}): {exc}")
+        pytest.skip(f"needs Redis at {url} (RAPPORT_TEST_REDIS_URL): {exc}")
+    return url
+
+
+def test_enqueue_soon_on_redis_queues_one_message_for_every_process(monkeypatch):
+    """Web processes sharing a Redis broker queue one sweep for a burst between them: a second
+    process within the first one's wait queues nothing and waits for that start; once it is
+    too near, the next call queues again, and the others follow that one."""
+    import uuid
+
+    url = _redis_url()
+    queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
+    first, second = _Task(), _Task()
+    for task in (first, second):
+        task.app.conf.broker_url, task.app.conf.task_default_queue = url, queue
+    second.apply_async = first.apply_async  # one broker: what either publishes
+    processes = [{}, {}]  # each web process's own record of what it queued
+
+    def call(process: int, task) -> None:
+        monkeypatch.setattr(tasks, "_soon", processes[process])
+        tasks.enqueue_soon(task, 0, delay=1.0, margin=0.2)
+
+    call(0, first)
+    began = time.time()
+    call(1, second)
+    call(1, second)
+    assert first.published == [((0,), {"countdown": 1.0})]
+    assert processes[1][("tests.sweep", 0)] == pytest.approx(began + 1.0, abs=0.2)
+    time.sleep(max(0.0, began + 0.85 - time.time()))  # the queued one starts too soon now
+    call(1, second)
+    call(0, first)
+    assert first.published == [((0,), {"countdown": 1.0})] * 2
+    other = _Task()
+    other.app.conf.broker_url, other.app.conf.task_default_queue = url, queue
+    other.name = "tests.other"
+    call(0, other)  # another task: its own message
+    assert other.published == [((0,), {"countdown": 1.0})]
+
+
+def test_enqueue_soon_without_redis_answering_queues_its_own(monkeypatch):
+    task = _Task()
+    task.app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    task.app.conf.task_default_queue = "rapport-test"
+    monkeypatch.setattr(tasks, "_soon", {})
+    tasks.enqueue_soon(task, 0, delay=0.25, margin=0.05)
+    assert task.published == [((0,), {"countdown": 0.25})]
+
+
 def test_enqueue_soon_records_a_refused_message(db, monkeypatch):
     task = _Task()
     monkeypatch.setattr(tasks, "_soon", {})
@@ -162,22 +222,14 @@ def test_enqueue_soon_records_a_refused_message(db, monkeypatch):
 def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledged():
     """A task taken by a worker that died waits for the visibility timeout, not in the queue:
     /healthz still counts it."""
-    import os
     import uuid
 
     import kombu
-    import redis
 
     from rapport.core import broker
     from rapport.core.tasks import SENT_AT
 
-    url = os.getenv("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.getenv("CI") == "true":
-            pytest.fail(f"Redis is required under CI=true ({url}): {exc}")
-        pytest.skip(f"needs Redis at {url} (RAPPORT_TEST_REDIS_URL): {exc}")
+    url = _redis_url()
     queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
     with kombu.Connection(url) as connection:
         channel = connection.default_channel

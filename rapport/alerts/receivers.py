@@ -9,8 +9,9 @@ A new response also updates its episode's findings, on a worker, soon after it i
 the response for its episode in that same transaction (`pending.mark`, one statement), so the
 count commits or rolls back with the response; once the transaction commits, unless a refresh
 is queued already and not yet started (see rapport.alerts.pending), it has the sweep
-`refresh_marked_findings` queued within a quarter second (one broker message per web process
-for a burst of responses: `rapport.core.tasks.enqueue_soon`), which refreshes every episode
+`refresh_marked_findings` queued within a quarter second (one broker message a quarter second
+for a burst of responses, for all web processes together on a Redis broker:
+`rapport.core.tasks.enqueue_soon`), which refreshes every episode
 asked for, once each: the first few itself, the others in a task each
 (`rapport.alerts.tasks.refresh_episode_findings`) that other workers share. A refresh that
 finds the episode up to date, or another worker on it, stops at once (one short statement).
@@ -76,9 +77,11 @@ def refresh_after_response(sender, response: Response, **kwargs) -> None:
 
 def _queue_refresh() -> None:
     """Queue the sweep that queues the refresh of every episode asked for, a quarter of a
-    second from now, unless one this process queued starts later than that already (it reads
-    this transaction's mark too): one broker message per process per quarter second in a
-    burst, not one per response. `refresh_pending_findings` catches a message lost on the way."""
+    second from now, unless one queued already (by any web process, on a Redis broker) starts
+    later than that (it reads this transaction's mark too): one broker message and one sweep
+    a quarter second in a burst, not one per response, so an episode answered many times in a
+    burst is recomputed about once a quarter second. `refresh_pending_findings` catches a
+    message lost on the way."""
     from rapport.alerts.tasks import refresh_marked_findings
     from rapport.core.tasks import enqueue_soon
 

@@ -6,6 +6,7 @@ Tasks themselves live in each app's `tasks.py` (found by rapport/celery.py).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -146,12 +147,15 @@ _soon_lock = threading.Lock()
 
 
 def enqueue_soon(task, *args, delay: float = 0.25, margin: float = 0.05) -> None:
-    """Queue `task(*args)` to start in `delay` seconds, unless one this process queued already
-    starts at least `margin` seconds from now: that one then serves this call too.
+    """Queue `task(*args)` to start in `delay` seconds, unless one queued already starts at
+    least `margin` seconds from now: that one then serves this call too.
 
     For a task that acts on whatever is committed when it starts (a sweep), called after the
-    caller's commit: a burst of calls costs one message every `delay` seconds per process
-    instead of one each. Publishing a message costs a web process about 1.3 ms of CPU, a
+    caller's commit: a burst of calls costs one message every `delay` seconds instead of one
+    each, and one start every `delay` seconds, whatever acts on what a burst leaves. On a Redis
+    broker the queued start is shared by every process (`_shared_start`), elsewhere known to
+    this process only: each web process then queues its own, and a burst is acted on once per
+    `delay` per process. Publishing a message costs a web process about 1.3 ms of CPU, a
     quarter of a check-in's answer. `margin` covers clock differences between the web and worker
     machines; what a lost or early start misses is left to the task's periodic run. Eager
     (tests): queued, and so run, at every call.
@@ -163,8 +167,41 @@ def enqueue_soon(task, *args, delay: float = 0.25, margin: float = 0.05) -> None
     with _soon_lock:
         if _soon.get(key, 0.0) - margin > now:
             return
-        _soon[key] = now + delay
+        start = _shared_start(task, key, now + delay, margin)
+        _soon[key] = start
+        if start != now + delay:
+            return  # another process queued it
     _publish(task, args, {}, countdown=delay)
+
+
+@functools.cache
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
+def _shared_start(task, key: tuple, start: float, margin: float) -> float:
+    """Through a Redis broker: the start another process queued for `key`, if it starts at
+    least `margin` seconds from now; else `start`, recorded there for the others (SET NX, or
+    over a start too near), and the caller queues it. Elsewhere, or with Redis not answering:
+    `start`."""
+    url = getattr(task.app.conf, "broker_url", None)
+    if not isinstance(url, str) or not url.startswith(("redis://", "rediss://")):
+        return start
+    name = f"rapport:soon:{task.app.conf.task_default_queue}:{json.dumps(key, default=str)}"
+    expires = max(1, int((start - time.time()) * 1000))  # ms: gone once that start is past
+    try:
+        client = _redis(url)
+        if client.set(name, repr(start), nx=True, px=expires):
+            return start
+        other = client.get(name)
+        if other is not None and float(other) - margin > time.time():
+            return float(other)
+        client.set(name, repr(start), px=expires)
+    except Exception:  # Redis down: the publish that follows says so, or this process's own
+        log.warning("could not share the start of %s through the broker", key[0], exc_info=True)
+    return start
 
 
 def _publish(task, args, kwargs, **options) -> None:

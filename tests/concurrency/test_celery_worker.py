@@ -183,8 +183,8 @@ def test_a_killed_worker_loses_no_finding(links, env, tmp_path):
         assert all(thanked(o) for o in outcomes), "a submission was not thanked"
         worker.wait(timeout=10)
         assert at_kill and at_kill[0] > 0, "no refresh was in flight at the kill: nothing tested"
-        # The last answers come after the burst's sweep window (a web process queues one sweep
-        # per quarter second): their sweep waits in the broker for the next worker.
+        # The last answers come after the burst's sweep window (one sweep is queued a quarter
+        # second): their sweep waits in the broker for the next worker.
         time.sleep(0.5)
         assert all(thanked(send(n)) for n in range(len(made) - LATE, len(made)))
         assert behind() > 0  # nobody computed the rest of the burst while no worker ran
