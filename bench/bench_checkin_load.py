@@ -98,6 +98,31 @@ second, web server CPU per submission (floor), alert latency p50/p95/max:
   round trips, not Python: six statements and a commit's WAL flush against the floor's one
   autocommit INSERT, two of them under the audit chain's global lock, and the findings
   worker's CPU (2.6-3.2 ms per submission) on the same two cores.
+
+Issue 10 item 3, fourth pass: the worker's side. Measured first: with the worker stopped during
+the submissions (SIGSTOP, an experiment not kept), the ratio was 2.35-2.63 where it was 3.3-3.8
+with it running; the findings refresh (its CPU and the database's for it) was a quarter of the
+machine's work per answer. Per refresh (profile_findings_refresh.py, an episode of 32 sessions):
+its reads were planned anew on every run, read every column of the sessions, joined the
+sessions again for the check-ins' times, decoded the responses' empty JSON, and went out one
+round trip each; and with two web processes each queuing its own sweep every quarter second, an
+episode answered many times in a burst was recomputed twice as often as the sweep's delay says.
+Now the reads are prepared, read only what a history needs, go out together with the BEGIN,
+and the queued sweep's start is shared through Redis by every web process (enqueue_soon).
+  per refresh, before (f745134) and after, two passes each: wall 3.6-3.8 -> 2.5 ms, the
+    worker's CPU 2.1-2.2 -> 1.6, the PostgreSQL backend's CPU 1.2-1.3 -> 0.6.
+  load benchmark, quiet 2-core machine, interleaved, throughput/p50 ratio, submissions per
+  second, CPU per submission of web server / worker / database, alert latency p50/p95:
+    before: 3.72/3.77 237/s 3.5/1.6/2.0 ms 277/281 ms;  3.66/3.74 236/s 3.5/1.6/2.0 281/290;
+            3.32/3.43 255/s 3.3/1.4/1.9 279/285
+    after:  2.69/2.51 303/s 3.1/0.6/1.2 ms 277/284 ms;  2.85/2.79 306/s 3.1/0.6/1.2 278/284;
+            2.69/2.50 300/s 3.1/0.6/1.2 279/287
+  The benchmark's 20 episodes take about 15 answers a second each, so a sweep recomputes each
+  one once for several answers. A practice's answers fall on many more episodes, each
+  recomputed once per answer: there the worker's part is a whole refresh per answer (1.6 ms of
+  CPU and 0.6 of the database's for an episode of 32 sessions), and sharing the sweep's start
+  saves broker messages, one a quarter second for the installation instead of one per web
+  process.
 """
 
 from __future__ import annotations

@@ -59,6 +59,47 @@ def _floor_cpu(http, count: int) -> float:
     return (time.process_time() - cpu) / count * 1000
 
 
+def in_process(checkins: int, broker: str):
+    """The benchmark's practice with `checkins` open PHQ-9 check-ins (database dropped first),
+    and Django set up in this process as the benchmark's web server runs it: (the links'
+    tokens, a test client), or None when the setup failed (its errors printed)."""
+    load.create_database()
+    env = load._env(broker)
+    setup = subprocess.run([sys.executable, "-c", load.SETUP, str(checkins), "0"],
+                           env={**env, "RAPPORT_TASKS_EAGER": "true"}, cwd=load.ROOT,
+                           capture_output=True, text=True, timeout=600)
+    if setup.returncode:
+        print(setup.stderr, file=sys.stderr)
+        return None
+    os.environ.update(env)
+    sys.path[:0] = env["PYTHONPATH"].split(os.pathsep)
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    http = Client(HTTP_HOST="127.0.0.1")
+    http.get("/portal/login/")
+    return json.loads(setup.stdout)["tokens"], http
+
+
+def answer(http, n: int, token: str) -> None:
+    """Post the benchmark's PHQ-9 answers to one link, as the benchmark does (no risk answer)."""
+    answers = {f"a-phq9-{i}": load.CHOICES[(n + i) % 3] for i in range(1, 9)}
+    answers["a-phq9-9"] = "not-at-all"
+    body = urllib.parse.urlencode({**answers, "instrument": "phq9", "action": "submit",
+                                   "submission": ""})
+    reply = http.post(f"/c/{token}/", body, content_type="application/x-www-form-urlencoded")
+    if b"your answers have been sent" not in reply.content:
+        raise RuntimeError(f"submission {n} was not stored: HTTP {reply.status_code}")
+
+
+def print_top(profile: cProfile.Profile, sort: str, limit: int) -> None:
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(limit)
+    print(out.getvalue())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
@@ -72,40 +113,17 @@ def main() -> int:
     parser.add_argument("--save", help="also write the profile here (pstats format)")
     args = parser.parse_args()
     load.DB = args.database
-    load.create_database()
-    env = load._env(args.broker)
-    setup = subprocess.run([sys.executable, "-c", load.SETUP, str(args.n + 20), "0"],
-                           env={**env, "RAPPORT_TASKS_EAGER": "true"}, cwd=load.ROOT,
-                           capture_output=True, text=True, timeout=600)
-    if setup.returncode:
-        print(setup.stderr, file=sys.stderr)
+    started = in_process(args.n + 20, args.broker)
+    if started is None:
         return 1
-    tokens = json.loads(setup.stdout)["tokens"]
-    os.environ.update(env)
-    sys.path[:0] = env["PYTHONPATH"].split(os.pathsep)
-    import django
-
-    django.setup()
+    tokens, http = started
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    http = Client(HTTP_HOST="127.0.0.1")
-    http.get("/portal/login/")
-
-    def post(n: int, token: str) -> None:
-        answers = {f"a-phq9-{i}": load.CHOICES[(n + i) % 3] for i in range(1, 9)}
-        answers["a-phq9-9"] = "not-at-all"  # as in the benchmark: no risk answer
-        body = urllib.parse.urlencode({**answers, "instrument": "phq9", "action": "submit",
-                                       "submission": ""})
-        reply = http.post(f"/c/{token}/", body, content_type="application/x-www-form-urlencoded")
-        if b"your answers have been sent" not in reply.content:
-            raise RuntimeError(f"submission {n} was not stored: HTTP {reply.status_code}")
-
     for n, token in enumerate(tokens[:19]):  # warm-up: imports, connections, the broker
-        post(n, token)
+        answer(http, n, token)
     with CaptureQueriesContext(connection) as queries:
-        post(19, tokens[19])
+        answer(http, 19, tokens[19])
     print(f"{len(queries)} queries in one submission:")
     for q in queries.captured_queries:
         print(f"  {q['time']}s  {q['sql'][:150]}")
@@ -113,7 +131,7 @@ def main() -> int:
     waited = _timing_waits()
     start, cpu = time.perf_counter(), time.process_time()
     for n, token in enumerate(tokens[20:half], start=20):
-        post(n, token)
+        answer(http, n, token)
     count = half - 20
     wall = (time.perf_counter() - start) / count * 1000
     submit_cpu = (time.process_time() - cpu) / count * 1000
@@ -128,15 +146,13 @@ def main() -> int:
     start = time.perf_counter()
     profile.enable()
     for n, token in enumerate(tokens[half:], start=half):
-        post(n, token)
+        answer(http, n, token)
     profile.disable()
     per = (time.perf_counter() - start) / (len(tokens) - half) * 1000
     print(f"\n{per:.1f} ms per submission under the profiler ({len(tokens) - half} submissions)\n")
     if args.save:
         profile.dump_stats(args.save)
-    out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.limit)
-    print(out.getvalue())
+    print_top(profile, args.sort, args.limit)
     return 0
 
 

@@ -174,3 +174,27 @@ def test_an_old_start_date_does_not_matter(practice):
     with scope(organisation=practice.org):
         numbers = glue.build_history(practice.episode).sessions
     assert numbers == {1: practice.session, 2: later[0], 3: later[1]}
+
+
+def test_the_history_has_the_client_check_ins_due_at_past_sessions(practice, sessions):
+    """A client check-in planned for a session that has taken place was due there, answered or
+    not; one for a session still to come, and the therapist's own, were not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rapport import monitoring as mon
+    from rapport.checkins.models import CheckIn
+
+    (later,) = add_sessions(practice, 1, start=timezone.now() + timedelta(days=7))
+    with scope(organisation=practice.org):
+        for session, respondent, answered in ((sessions[0], "client", True),
+                                              (sessions[1], "client", False),
+                                              (sessions[2], "therapist", False),
+                                              (later, "client", False)):
+            CheckIn.objects.create(
+                organisation=practice.org, episode=practice.episode, session=session,
+                when="before", respondent=respondent, instruments=["phq9"],
+                completed_at=timezone.now() if answered else None)
+        history = glue.build_history(practice.episode).history
+    assert history.checkins == (mon.CheckIn(1, True), mon.CheckIn(2, False))

@@ -5,7 +5,8 @@ count against a check-in submission).
 
 A refresh of an episode whose rupture alert is still seen, after one more response: the claim
 with the counts it read (1), the episode with its practice and client (1), the sessions,
-responses and client check-ins (3), the episode's lock (PostgreSQL only: SQLite serialises
+responses and client check-ins (3, sent together with the BEGIN on PostgreSQL: one round trip,
+rapport.alerts.reads.together), the episode's lock (PostgreSQL only: SQLite serialises
 writers), its alerts and their latest evidence (1 + 2), the unchanged alerts' `last_seen_at`
 (1), and the episode recorded as done and released with whether it is behind again (1). The
 savepoint around the recompute is the test's own (a worker runs it as BEGIN/COMMIT).
