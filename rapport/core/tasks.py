@@ -153,7 +153,7 @@ def enqueue_soon(task, *args, delay: float = 0.25, margin: float = 0.05) -> None
     For a task that acts on whatever is committed when it starts (a sweep), called after the
     caller's commit: a burst of calls costs one message every `delay` seconds instead of one
     each, and one start every `delay` seconds, whatever acts on what a burst leaves. On a Redis
-    broker the queued start is shared by every process (`_shared_start`), elsewhere known to
+    broker the queued start is shared by every process (`_queued_elsewhere`), elsewhere known to
     this process only: each web process then queues its own, and a burst is acted on once per
     `delay` per process. Publishing a message costs a web process about 1.3 ms of CPU, a
     quarter of a check-in's answer. `margin` covers clock differences between the web and worker
@@ -167,10 +167,10 @@ def enqueue_soon(task, *args, delay: float = 0.25, margin: float = 0.05) -> None
     with _soon_lock:
         if _soon.get(key, 0.0) - margin > now:
             return
-        start = _shared_start(task, key, now + delay, margin)
-        _soon[key] = start
-        if start != now + delay:
-            return  # another process queued it
+        queued = _queued_elsewhere(task, key, now + delay, margin)
+        _soon[key] = now + delay if queued is None else queued
+        if queued is not None:
+            return
     _publish(task, args, {}, countdown=delay)
 
 
@@ -181,27 +181,27 @@ def _redis(url: str):
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
-def _shared_start(task, key: tuple, start: float, margin: float) -> float:
-    """Through a Redis broker: the start another process queued for `key`, if it starts at
-    least `margin` seconds from now; else `start`, recorded there for the others (SET NX, or
-    over a start too near), and the caller queues it. Elsewhere, or with Redis not answering:
-    `start`."""
+def _queued_elsewhere(task, key: tuple, start: float, margin: float) -> float | None:
+    """Through a Redis broker: the start of the one another process queued for `key`, if it
+    starts at least `margin` seconds from now; else None, and `start` is recorded there for
+    the others (SET NX, or over a start too near), to be queued by the caller. Elsewhere, or
+    with Redis not answering: None."""
     url = getattr(task.app.conf, "broker_url", None)
     if not isinstance(url, str) or not url.startswith(("redis://", "rediss://")):
-        return start
+        return None
     name = f"rapport:soon:{task.app.conf.task_default_queue}:{json.dumps(key, default=str)}"
     expires = max(1, int((start - time.time()) * 1000))  # ms: gone once that start is past
     try:
         client = _redis(url)
         if client.set(name, repr(start), nx=True, px=expires):
-            return start
+            return None
         other = client.get(name)
         if other is not None and float(other) - margin > time.time():
             return float(other)
         client.set(name, repr(start), px=expires)
     except Exception:  # Redis down: the publish that follows says so, or this process's own
         log.warning("could not share the start of %s through the broker", key[0], exc_info=True)
-    return start
+    return None
 
 
 def _publish(task, args, kwargs, **options) -> None:

@@ -3,6 +3,7 @@ finds e-mail addresses and phone numbers; search and sort by name work after dec
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -35,15 +36,21 @@ def _add(practice, **fields) -> Client:
         return Client.objects.create(organisation=practice.org, **fields)
 
 
+# Each column whole: a Fernet token (base64 of version, time, IV, ciphertext and MAC) or a
+# keyed hash in hex. Nothing else fits, so no plaintext is left beside them. (Looking for each
+# value inside the tokens instead fails now and then: a short one, "Zed", turns up in random
+# base64 by chance.)
+FERNET_TOKEN = re.compile(r"gAAAAA[A-Za-z0-9_-]{90,}={0,2}")
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def test_raw_columns_hold_no_plaintext(practice):
     client = _add(practice, date_of_birth=date(1988, 4, 17), **IDENTITY)
     raw = _raw(client.pk)
-    everything = " ".join(str(v) for v in raw.values()).casefold()
-    for value in (*IDENTITY.values(), "Marchetti", "zoe.m@example.org", "900321", "1988"):
-        assert value.casefold() not in everything, value
     for column in ("name", "preferred_name", "email", "phone", "emergency_contact", "date_of_birth"):
-        assert raw[column].startswith("gAAAA"), column  # a Fernet token
-    assert len(raw["email_index"]) == len(raw["phone_index"]) == 64
+        assert FERNET_TOKEN.fullmatch(raw[column]), (column, raw[column])
+    for column in ("email_index", "phone_index"):
+        assert HEX_DIGEST.fullmatch(raw[column]), (column, raw[column])
     with scopes_disabled():
         again = Client.objects.get(pk=client.pk)
     assert {k: getattr(again, k) for k in IDENTITY} == IDENTITY
