@@ -1,10 +1,14 @@
 """Benchmark: check-in submissions against gunicorn with PostgreSQL, beside a floor.
 
     .venv/bin/python bench/bench_checkin_load.py [--n 600] [--concurrency 8] [--workers 2]
+        [--episodes 20] [--history 0]
         [--database rapport_bench] [--broker redis://127.0.0.1:6379/0 | --inline]
 
 It creates the database (`--database`, dropped first if it exists), loads a small practice
-with N+warm-up open PHQ-9 check-ins and their links, starts gunicorn on a free loopback port,
+with N+warm-up open PHQ-9 check-ins and their links, shared among `--episodes` episodes (each
+with `--history` weekly sessions before, a PHQ-9 answered at each: `--episodes 640 --history
+12` gives every answer an episode of its own, as in a practice, where the default's 20
+episodes take about 15 answers a second each), starts gunicorn on a free loopback port,
 and posts each check-in once from Python threads (only to 127.0.0.1). Each submission is the
 real path: link resolution, consent check, validation and scoring, the response and its audit
 event in one transaction, the `response_stored` receivers, the thank-you page.
@@ -192,6 +196,8 @@ from rapport.checkins.services.submission import submit
 from rapport.checkins.models import CheckIn
 n = int(sys.argv[1])
 alert_episodes = int(sys.argv[2])
+episodes = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+history = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 tokens = []
 alert_links = []
 with scopes_disabled():
@@ -199,11 +205,16 @@ with scopes_disabled():
     t = User.objects.create_user("t@bench.test", "x" * 16, name="T")
     Membership.objects.create(organisation=org, user=t, role=Role.THERAPIST)
     clients = []
-    for i in range(20):
+    for i in range(episodes):
         client = Client.objects.create(organisation=org, name=f"Client {i}")
         episode = CareEpisode.objects.create(organisation=org, client=client, therapist=t)
         accept_statement(client, current_statement(org))
         clients.append(episode)
+        for k in range(history):  # weekly sessions before this one, each with its PHQ-9
+            session = Session.objects.create(organisation=org, episode=episode,
+                                             scheduled_at=timezone.now() - timedelta(weeks=history - k))
+            submit(episode=episode, instrument_id="phq9", session=session,
+                   answers={f"phq9-{j}": (i + j + k) % 3 for j in range(1, 10)} | {"phq9-9": 0})
     for i in range(n):
         episode = clients[i % len(clients)]
         session = Session.objects.create(organisation=org, episode=episode,
@@ -400,6 +411,10 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--episodes", type=int, default=20,
+                        help="episodes the check-ins are shared among (the warm-up's included)")
+    parser.add_argument("--history", type=int, default=0,
+                        help="weekly sessions with a PHQ-9 answered each episode holds before")
     parser.add_argument("--database", default=DB)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--broker", default=os.environ.get("RAPPORT_BENCH_BROKER",
@@ -413,9 +428,9 @@ def main() -> int:
     create_database()
     env = _env(broker)
     setup = subprocess.run([sys.executable, "-c", SETUP, str(args.n + WARMUP),
-                            str(ALERT_EPISODES)],
+                            str(ALERT_EPISODES), str(args.episodes), str(args.history)],
                            env={**env, "RAPPORT_TASKS_EAGER": "true"},
-                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           cwd=ROOT, capture_output=True, text=True, timeout=1800)
     if setup.returncode:
         print(setup.stderr, file=sys.stderr)
         return 1
@@ -461,6 +476,7 @@ def main() -> int:
         "p99": round(checkins["p99_ms"] / baseline["p99_ms"], 2),
     }
     report = {"server": f"gunicorn, {args.workers} workers, PostgreSQL",
+              "episodes": args.episodes, "history": args.history,
               "findings_refresh": "inside the request" if not broker
               else "one Celery worker (concurrency 1), Redis",
               "concurrency": args.concurrency, "checkin_submission": checkins,

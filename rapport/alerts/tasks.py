@@ -21,11 +21,11 @@ from rapport.core.tasks import RETRY, enqueue
 log = logging.getLogger(__name__)
 
 CHUNK = 50  # episodes per task of the daily refresh
-# Episodes a sweep refreshes itself before the others get a task each. A task costs a worker
-# about as much CPU as a refresh (measured on two cores, Redis and PostgreSQL: 2.5-4 ms for a
-# task that runs one query, 3-4 ms for a refresh of 20-35 responses), so the few episodes of
-# a usual sweep are cheapest refreshed in place; a sweep after a large burst still shares the
-# rest between workers.
+# Episodes a sweep refreshes itself; the rest it shares out in tasks of as many each, which
+# other workers take. A task costs a worker more CPU than a refresh (measured on two cores,
+# Redis and PostgreSQL: 2.5-4 ms for a task that runs one query, 1.5-2 ms for a refresh of an
+# episode of 10-35 sessions): with a task per episode, a sweep after answers spread over many
+# episodes (a practice's usual shape) cost the worker twice what the refreshes did.
 SWEEP_INLINE = 20
 # An episode behind for this long with no worker on it has lost its queued refresh.
 STALE = timedelta(seconds=10)
@@ -44,18 +44,32 @@ def refresh_episode_findings(episode_id: int) -> str:
 def refresh_marked_findings() -> int:
     """Refresh every episode whose responses asked for one since its last refresh started, once
     each (the sweep the web processes queue a quarter second after responses): the first
-    SWEEP_INLINE here, the others each in a task of its own, queued first, which other workers
-    share. An episode whose refresh fails here is queued as a task, retried on its own."""
+    SWEEP_INLINE here, the others in tasks of SWEEP_INLINE episodes each
+    (`refresh_episodes_findings`), queued first, which other workers share."""
     episodes = pending.take_unsent()
-    for episode_id in episodes[SWEEP_INLINE:]:
-        enqueue(refresh_episode_findings, episode_id)
+    for at in range(SWEEP_INLINE, len(episodes), SWEEP_INLINE):
+        enqueue(refresh_episodes_findings, episodes[at:at + SWEEP_INLINE])
     for episode_id in episodes[:SWEEP_INLINE]:
-        try:
-            refresh_episode_findings(episode_id)
-        except Exception:
-            log.exception("refreshing episode %s in the sweep failed: queued", episode_id)
-            enqueue(refresh_episode_findings, episode_id)
+        _refresh_or_queue(episode_id)
     return len(episodes)
+
+
+@shared_task(**RETRY)
+def refresh_episodes_findings(episode_ids: list[int]) -> int:
+    """Refresh several episodes' findings one after the other (a sweep's share)."""
+    for episode_id in episode_ids:
+        _refresh_or_queue(episode_id)
+    return len(episode_ids)
+
+
+def _refresh_or_queue(episode_id: int) -> None:
+    """Refresh one episode here; if that fails, queue its own task (retried on its own) and go
+    on with the next."""
+    try:
+        refresh_episode_findings(episode_id)
+    except Exception:
+        log.exception("refreshing episode %s among others failed: queued", episode_id)
+        enqueue(refresh_episode_findings, episode_id)
 
 
 @shared_task(**RETRY)

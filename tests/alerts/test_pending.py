@@ -235,9 +235,10 @@ def test_a_burst_queues_one_sweep_until_a_worker_starts_it(practice, sessions, r
 
 def test_a_sweep_queues_what_it_does_not_refresh_itself(practice, sessions, recomputes,
                                                         monkeypatch):
-    """Beyond SWEEP_INLINE episodes, each gets a task of its own (other workers share them),
-    queued before the sweep starts on its own share; an episode whose refresh fails in the
-    sweep is queued too, and the sweep goes on with the next."""
+    """Beyond SWEEP_INLINE episodes, the rest go out in tasks of SWEEP_INLINE each (other
+    workers share them), queued before the sweep starts on its own share; an episode whose
+    refresh fails in the sweep, or in such a task, is queued on its own, and the refreshes go
+    on with the next."""
     from rapport.core import tasks as core_tasks
 
     queued = []
@@ -246,17 +247,22 @@ def test_a_sweep_queues_what_it_does_not_refresh_itself(practice, sessions, reco
     monkeypatch.setattr(tasks, "SWEEP_INLINE", 2)
     submit(practice, sessions[0], 8)
     with scope(organisation=practice.org):
-        others = [_episode_with_response(practice, n) for n in range(2)]
-    first, second, third = sorted([practice.episode.pk, *others])
+        others = [_episode_with_response(practice, n) for n in range(5)]
+    first, second, *rest = sorted([practice.episode.pk, *others])
     real = pending.refresh
+    failing = {first, rest[1]}
     monkeypatch.setattr(pending, "refresh", lambda episode_id: (
-        (_ for _ in ()).throw(RuntimeError("boom")) if episode_id == first else real(episode_id)))
-    assert tasks.refresh_marked_findings() == 3
-    name = "rapport.alerts.tasks.refresh_episode_findings"
-    assert queued == [(name, (third,)), (name, (first,))]
+        (_ for _ in ()).throw(RuntimeError("boom")) if episode_id in failing else real(episode_id)))
+    assert tasks.refresh_marked_findings() == 6
+    one, several = "rapport.alerts.tasks.refresh_episode_findings", \
+        "rapport.alerts.tasks.refresh_episodes_findings"
+    assert queued == [(several, (rest[:2],)), (several, (rest[2:],)), (one, (first,))]
     assert recomputes == [second]
-    assert state_of(second).done == 1
-    assert state_of(first).done == state_of(third).done == 0  # left to their tasks
+    assert [state_of(e).done for e in (first, *rest)] == [0] * 5  # left to their tasks
+    queued.clear()
+    assert tasks.refresh_episodes_findings(rest[:2]) == 2  # a worker takes the first share
+    assert queued == [(one, (rest[1],))]  # the one that failed, on its own
+    assert recomputes == [second, rest[0]] and state_of(rest[0]).done == 1
 
 
 def test_a_task_that_finds_the_episode_held_leaves_the_next_response_to_queue_its_own(
