@@ -246,3 +246,35 @@ def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledge
             assert 9 <= broker._oldest_redis(connection, queue) < 15
         finally:
             channel.client.delete(queue)
+
+
+def test_the_oldest_task_on_redis_is_late_from_its_start_time_not_before():
+    """A task a worker holds until its start time (a countdown, a retry's backoff, a webhook's
+    next try an hour away) is not waiting before then: /healthz counts it from that time."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    import kombu
+
+    from rapport.core import broker
+    from rapport.core.tasks import SENT_AT
+
+    url = _redis_url()
+    queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
+    now = datetime.now(UTC)
+    with kombu.Connection(url) as connection:
+        channel = connection.default_channel
+        try:
+            producer = connection.Producer()
+            for sent, starts in ((600, 3000), (100, -30)):  # queued that long ago, starts in
+                producer.publish({}, routing_key=queue, declare=[kombu.Queue(queue)], headers={
+                    SENT_AT: time.time() - sent,
+                    "eta": (now + timedelta(seconds=starts)).isoformat()})
+            # A worker takes both, holding them until they start.
+            taken = [channel.basic_get(queue, no_ack=False) for _ in range(2)]
+            assert 29 <= broker._oldest_redis(connection, queue) < 35  # not 600: the first
+            # starts in 50 minutes; the second has been due for 30 seconds
+            for message in taken:
+                message.ack()
+        finally:
+            channel.client.delete(queue)

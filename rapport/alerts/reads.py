@@ -63,21 +63,13 @@ class Read:
 
 
 def together(*reads: tuple[Read, Sequence]) -> list[list]:
-    """Each read's rows, as `Read.rows` gives them; on PostgreSQL the statements go out at once
-    and their results come back together (psycopg's pipeline mode): one round trip, not one
-    each."""
-    if connection.vendor != "postgresql":
-        return [read.rows(params) for read, params in reads]
-    cursors = [statements.cursor() for _ in reads]
-    try:
-        with connection.connection.pipeline():
-            for cursor, (read, params) in zip(cursors, reads, strict=True):
-                cursor.execute(_compiled(read, connection.vendor)[0], list(params))
+    """Each read's rows, as `Read.rows` gives them, the statements sent together (on
+    PostgreSQL one round trip, not one each: rapport.core.statements.together)."""
+    with statements.together(len(reads)) as cursors:
+        for cursor, (read, params) in zip(cursors, reads, strict=True):
+            cursor.execute(_compiled(read, connection.vendor)[0], list(params))
         return [read.converted(cursor.fetchall())
                 for cursor, (read, _) in zip(cursors, reads, strict=True)]
-    finally:
-        for cursor in cursors:
-            cursor.close()
 
 
 def _fields(read: Read, column: str) -> list[tuple[str, object]]:
@@ -125,8 +117,10 @@ def _compiled(read: Read, vendor: str) -> tuple[str, list[str], list]:
 
 # ---- the reads of every findings sync (rapport.alerts.services) ---------------------------------
 
-_EPISODE_LOCK = Read(("e.id",), "FROM {e} e WHERE e.id = %s AND e.organisation_id = %s FOR UPDATE",
-                     (("e", CareEpisode),))
+# FOR NO KEY UPDATE, as every row lock here (rapport.audit.chain, "Locks"): a response stored
+# for the episode meanwhile does not wait for it.
+_EPISODE_LOCK = Read(("e.id",), "FROM {e} e WHERE e.id = %s AND e.organisation_id = %s "
+                     "FOR NO KEY UPDATE", (("e", CareEpisode),))
 _ALERTS = Read(("a.*",), "FROM {a} a WHERE a.episode_id = %s AND a.organisation_id = %s AND a.kind "
                f"NOT IN ({', '.join(['%s'] * len(IGNORED_KINDS))}) ORDER BY a.opened_at, a.id",
                (("a", Alert),))

@@ -109,7 +109,7 @@ def _raise(
     evidence = clean_evidence(dict(evidence))
     with transaction.atomic():
         existing = (
-            Alert.objects.select_for_update().unresolved().filter(episode=episode, key=key).first()
+            Alert.objects.select_for_update(no_key=True).unresolved().filter(episode=episode, key=key).first()
         )
         if existing is not None:
             _refresh(existing, severity=severity, evidence=evidence, ongoing=ongoing,
@@ -140,7 +140,7 @@ def _raise(
                     status_changed_at=now,
                 )
         except IntegrityError:
-            existing = Alert.objects.select_for_update().unresolved().get(episode=episode, key=key)
+            existing = Alert.objects.select_for_update(no_key=True).unresolved().get(episode=episode, key=key)
             _refresh(existing, severity=severity, evidence=evidence, ongoing=ongoing,
                      request=request)
             return existing, False
@@ -201,7 +201,7 @@ def transition(alert: Alert, to_status: str, *, request: HttpRequest | None,
         target = Status(to_status)
     except ValueError as exc:
         raise TransitionError(f"{to_status!r} is not a status of an alert") from exc
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    locked = Alert.objects.select_for_update(no_key=True).get(pk=alert.pk)
     current = Status(locked.status)
     if current == Status.RESOLVED:
         raise TransitionError("This alert is already resolved; a new finding raises a new alert.")

@@ -13,6 +13,15 @@ in the chain, no more events than it announced (rapport.audit.masking). Events
 are appended under a lock (PostgreSQL: a transaction-level advisory lock; SQLite: its single
 writer), so positions are gapless and each hash follows the one before.
 
+Locks. The append lock is one for the whole installation, so it is taken after a change's own
+row locks, never before them (a check-in's answer reads the head in a statement after the one
+that stores it), and the rows the application locks are locked FOR NO KEY UPDATE
+(`select_for_update(no_key=True)`, which tests/test_locks.py holds every call to): a row
+inserted under the append lock checks its foreign keys when its transaction commits, taking FOR
+KEY SHARE on the rows it refers to, which FOR UPDATE would refuse. A transaction holding an
+episode's row FOR UPDATE and waiting for the append lock, while the transaction holding that
+lock commits a response of the episode, would wait for each other until PostgreSQL failed one.
+
 The chain proves the trail is unchanged up to a head (seq, row_hash) recorded earlier: keep the
 head `rapport manage verify_audit` prints (or pass --checkpoint FILE), and a later run detects any
 change before it, including the rows removed by a truncation.
@@ -100,8 +109,8 @@ class Head:
 
 def seal(event, model, head: Head | None = None) -> None:
     """Give an unsaved event its position and hashes, taking the append lock (held until the
-    transaction ends), or after `head`, read under the lock already by `head_after`. Call in a
-    transaction."""
+    transaction ends), or after `head`, read under the lock already by the caller (selecting
+    from `HEAD_FUNCTION`). Call in a transaction."""
     last = _head(model) if head is None else head.last
     seq, previous = last if last else (0, GENESIS)
     event.seq = seq + 1

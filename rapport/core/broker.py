@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 
 from rapport.core.tasks import SENT_AT
@@ -20,18 +21,35 @@ def _oldest_redis(connection, queue: str) -> float | None:
     timeout delivers it again)."""
     channel = connection.default_channel
     client = channel.client
-    sent = []
+    messages = []
     raw = client.lindex(queue, -1)
     if raw is not None:
-        sent.append(json.loads(raw).get("headers", {}).get(SENT_AT))
+        messages.append(json.loads(raw))
     tags = client.zrange(channel.unacked_index_key, 0, UNACKED_SCAN - 1)
     for value in client.hmget(channel.unacked_key, tags) if tags else ():
         if value is not None:
             message, _exchange, routing_key = json.loads(value)
             if routing_key == queue:
-                sent.append(message.get("headers", {}).get(SENT_AT))
-    times = [float(t) for t in sent if t]
-    return max(0.0, time.time() - min(times)) if times else None
+                messages.append(message)
+    now = time.time()
+    times = [t for t in map(_due_since, messages) if t is not None and t <= now]
+    return max(0.0, now - min(times)) if times else None
+
+
+def _due_since(message: dict) -> float | None:
+    """Since when a task has been due: when it was queued, or its start time (Celery's `eta`:
+    a countdown, a retry's backoff, a webhook's next try), which a worker holds it until,
+    unacknowledged; it is not late before then."""
+    headers = message.get("headers") or {}
+    sent = headers.get(SENT_AT)
+    if not sent:
+        return None
+    eta = headers.get("eta")
+    try:
+        due = datetime.fromisoformat(eta).timestamp() if eta else None
+    except (TypeError, ValueError):
+        due = None
+    return max(float(sent), due) if due is not None else float(sent)
 
 
 def _oldest_filesystem(folder: str, queue: str) -> float | None:

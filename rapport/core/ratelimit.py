@@ -35,13 +35,13 @@ def _locked_bucket(limit: Limit, value: str) -> TokenBucket:
     for _ in range(2):
         try:
             with transaction.atomic():
-                bucket, _ = TokenBucket.objects.select_for_update().get_or_create(
+                bucket, _ = TokenBucket.objects.select_for_update(no_key=True).get_or_create(
                     key=key, defaults={"tokens": float(limit.capacity), "updated": now}
                 )
             break
         except IntegrityError:  # created concurrently by another request: lock the existing row
             continue
-    bucket = TokenBucket.objects.select_for_update().get(key=key)
+    bucket = TokenBucket.objects.select_for_update(no_key=True).get(key=key)
     elapsed = max((now - bucket.updated).total_seconds(), 0.0)
     bucket.tokens = min(float(limit.capacity), bucket.tokens + elapsed * limit.capacity / limit.period)
     bucket.updated = now

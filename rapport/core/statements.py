@@ -26,13 +26,15 @@ preparation of its value) and run them with fresh values:
   run inside a larger one.
 
 - `cursor()`: a cursor whose statements PostgreSQL prepares on each connection (parsed and
-  planned once, not on every run), for these and other statements of the hot path.
+  planned once, not on every run), for these and other statements of the hot path;
+  `together(n)`: n such cursors whose statements go out in one round trip.
 
 Only for statements whose shape never changes; anything else should use the ORM.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,6 +110,29 @@ def cursor():
     db.validate_thread_sharing()
     raw = ServerBindingCursor(db.connection)
     return _Logged(raw, db) if db.queries_logged else db.make_cursor(raw)
+
+
+@contextlib.contextmanager
+def together(count: int):
+    """`count` cursors as `cursor()` makes them, whose statements, executed in the block, go
+    out together: on PostgreSQL in one round trip (psycopg's pipeline mode, the transaction's
+    BEGIN with them), run by the server one after the other as if sent one by one (each ends,
+    its row locks taken, before the next starts; each has its own snapshot). Read their
+    results in the block, after the last is executed: the first read sends them all.
+    Elsewhere each runs as it is executed."""
+    cursors = [cursor() for _ in range(count)]
+    try:
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.vendor == "postgresql":
+            # An error sent back when the pipeline ends is psycopg's own: Django's, as for
+            # any other statement (a duplicate answer is an IntegrityError).
+            with db.wrap_database_errors, db.connection.pipeline():
+                yield cursors
+        else:
+            yield cursors
+    finally:
+        for c in cursors:
+            c.close()
 
 
 class _Logged(CursorDebugWrapper):

@@ -106,7 +106,7 @@ def requeue(failure):
     from rapport.core.models import TaskFailure
 
     with transaction.atomic():
-        failure = TaskFailure.objects.select_for_update().get(pk=failure.pk)
+        failure = TaskFailure.objects.select_for_update(no_key=True).get(pk=failure.pk)
         if failure.requeued_at is not None:
             raise NotRequeued(f"failed task {failure.pk} was queued again already")
         if failure.task_name not in app.tasks:
@@ -167,10 +167,12 @@ def enqueue_soon(task, *args, delay: float = 0.25, margin: float = 0.05) -> None
     with _soon_lock:
         if _soon.get(key, 0.0) - margin > now:
             return
-        queued = _queued_elsewhere(task, key, now + delay, margin)
-        _soon[key] = now + delay if queued is None else queued
-        if queued is not None:
-            return
+        _soon[key] = now + delay  # this thread's: the process's other threads leave it to it
+    queued = _queued_elsewhere(task, key, now + delay, margin)  # not under the lock: a network call
+    if queued is not None:
+        with _soon_lock:
+            _soon[key] = queued
+        return
     _publish(task, args, {}, countdown=delay)
 
 
@@ -185,7 +187,9 @@ def _queued_elsewhere(task, key: tuple, start: float, margin: float) -> float | 
     """Through a Redis broker: the start of the one another process queued for `key`, if it
     starts at least `margin` seconds from now; else None, and `start` is recorded there for
     the others (SET NX, or over a start too near), to be queued by the caller. Elsewhere, or
-    with Redis not answering: None."""
+    with Redis not answering: None. The connection takes what the broker's URL says (its TLS
+    parameters among them), not Celery's separate broker options (`broker_use_ssl`, a
+    sentinel): with those, each process queues its own, as on other brokers."""
     url = getattr(task.app.conf, "broker_url", None)
     if not isinstance(url, str) or not url.startswith(("redis://", "rediss://")):
         return None
@@ -199,8 +203,8 @@ def _queued_elsewhere(task, key: tuple, start: float, margin: float) -> float | 
         if other is not None and float(other) - margin > time.time():
             return float(other)
         client.set(name, repr(start), px=expires)
-    except Exception:  # Redis down: the publish that follows says so, or this process's own
-        log.warning("could not share the start of %s through the broker", key[0], exc_info=True)
+    except Exception as exc:  # Redis down: the publish that follows says so, or its own
+        log.warning("could not share the start of %s through the broker: %s", key[0], exc)
     return None
 
 

@@ -107,7 +107,7 @@ def agree_goal(goal: Goal, *, side: str, user=None, request: HttpRequest | None 
     """
     at = at or timezone.now()
     with transaction.atomic():
-        goal = Goal.objects.select_for_update().select_related("episode", "episode__client").get(pk=goal.pk)
+        goal = Goal.objects.select_for_update(no_key=True).select_related("episode", "episode__client").get(pk=goal.pk)
         if not goal.is_open:
             raise GoalError(_("This goal is closed; it cannot be agreed any more."))
         if goal.agreed_by(side):
@@ -137,7 +137,7 @@ def revise_goal(goal: Goal, title: str, description: str = "", *, side: str = Si
     title, description = _clean(title, description)
     at = at or timezone.now()
     with transaction.atomic():
-        goal = Goal.objects.select_for_update().select_related("episode", "episode__client").get(pk=goal.pk)
+        goal = Goal.objects.select_for_update(no_key=True).select_related("episode", "episode__client").get(pk=goal.pk)
         if not goal.is_open:
             raise GoalError(_("This goal is closed; it cannot be revised."))
         if (title, description) == (goal.title, goal.description):
@@ -172,7 +172,7 @@ def close_goal(goal: Goal, *, achieved: bool, reason: str = "", user=None,
         raise GoalError(_("Please keep the reason to %(n)s characters.") % {"n": REASON_MAX})
     at = at or timezone.now()
     with transaction.atomic():
-        goal = Goal.objects.select_for_update().select_related("episode", "episode__client").get(pk=goal.pk)
+        goal = Goal.objects.select_for_update(no_key=True).select_related("episode", "episode__client").get(pk=goal.pk)
         if not goal.is_open:
             raise GoalError(_("This goal is already closed."))
         goal.status = GoalStatus.ACHIEVED if achieved else GoalStatus.CLOSED

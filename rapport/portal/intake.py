@@ -79,7 +79,7 @@ def current_episode(client: Client) -> CareEpisode | None:
 
 @transaction.atomic
 def complete(request: HttpRequest, client: Client, data: dict, statement) -> None:
-    client = Client.objects.select_for_update().get(pk=client.pk)  # one intake at a time
+    client = Client.objects.select_for_update(no_key=True).get(pk=client.pk)  # one intake at a time
     first_time = client.intake_completed_at is None
     if statement is not None:
         accept_statement(client, statement, request)

@@ -87,7 +87,7 @@ def settled(sessions, kind: str, now: datetime) -> set[int]:
 def _claim(session: Session, kind: str, channel: str, now: datetime) -> SentReminder | None:
     """Take the message for this worker, or None when another has it (or it is settled)."""
     with transaction.atomic():
-        existing = SentReminder.objects.select_for_update().filter(session=session, kind=kind).first()
+        existing = SentReminder.objects.select_for_update(no_key=True).filter(session=session, kind=kind).first()
         if existing is None:
             try:
                 with transaction.atomic():

@@ -34,7 +34,7 @@ def active_for(request: HttpRequest) -> CalendarFeed | None:
 
 @transaction.atomic
 def revoke(request: HttpRequest) -> int:
-    feeds = list(CalendarFeed.objects.select_for_update().filter(user=request.user, revoked_at__isnull=True))
+    feeds = list(CalendarFeed.objects.select_for_update(no_key=True).filter(user=request.user, revoked_at__isnull=True))
     for feed in feeds:
         feed.revoked_at = timezone.now()
         feed.save(update_fields=["revoked_at"])

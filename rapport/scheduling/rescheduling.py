@@ -70,7 +70,7 @@ def ask(request: HttpRequest, session: Session, *, reason: str, options: list[da
         earlier = RescheduleRequest.objects.filter(key=key).first()
         if earlier is not None:
             return earlier, False
-        locked = Session.objects.select_for_update().get(pk=session.pk)
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if locked.attendance != Attendance.SCHEDULED or locked.scheduled_at <= timezone.now():
             raise services.BookingError(_("This session can no longer be moved from here: please "
                                           "contact the practice."))
@@ -96,7 +96,7 @@ def option_times(move: RescheduleRequest) -> list[datetime]:
 
 
 def _locked(move: RescheduleRequest, *statuses: str) -> RescheduleRequest:
-    fresh = RescheduleRequest.objects.select_for_update().select_related(
+    fresh = RescheduleRequest.objects.select_for_update(no_key=True).select_related(
         "session__episode__client", "session__episode__therapist", "organisation").get(pk=move.pk)
     if fresh.status not in statuses:
         raise services.BookingError(_("This request has been answered already."))

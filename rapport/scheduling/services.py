@@ -87,8 +87,8 @@ def clashes(*, therapist: User, client: Client, start: datetime, minutes: int,
 
 def _lock(episode: CareEpisode) -> None:
     # The therapist first, then the client, always in that order (no deadlock between bookings).
-    list(User.objects.select_for_update().filter(pk=episode.therapist_id))
-    list(Client.objects.select_for_update().filter(pk=episode.client_id))
+    list(User.objects.select_for_update(no_key=True).filter(pk=episode.therapist_id))
+    list(Client.objects.select_for_update(no_key=True).filter(pk=episode.client_id))
 
 
 def outside_availability(client: Client, starts: list[datetime], minutes: int) -> list[datetime]:

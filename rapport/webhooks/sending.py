@@ -36,7 +36,7 @@ def attempt(delivery_id: int, *, attempts: int) -> tuple[str, int]:
     the attempt; returns its status and how many attempts it has had. A failure is final at the
     `attempts`-th attempt, and at once for an address we refuse (trying again changes nothing)."""
     with scopes_disabled(), transaction.atomic():
-        delivery = Delivery.objects.select_for_update().select_related("endpoint").get(
+        delivery = Delivery.objects.select_for_update(no_key=True).select_related("endpoint").get(
             pk=delivery_id)
         if delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
             return delivery.status, delivery.attempts  # a message handed out twice: sent once

@@ -85,7 +85,7 @@ def discharge(request: HttpRequest, episode: CareEpisode, *, status: str, ended_
               summary: str) -> int:
     """End the episode: its status and end date, the closing summary (when written) shared with
     the client, future sessions cancelled by the practice. Returns how many were cancelled."""
-    episode = CareEpisode.objects.select_for_update().get(pk=episode.pk)
+    episode = CareEpisode.objects.select_for_update(no_key=True).get(pk=episode.pk)
     if episode.status != EpisodeStatus.ACTIVE:
         raise DischargeError(_("This episode has already ended."))
     if status not in ENDINGS:

@@ -229,3 +229,88 @@ def test_different_checkins_at_once_keep_the_audit_chain_whole(practice):
         seqs = sorted(AuditEvent.objects.values_list("seq", flat=True))
     assert report.intact, report.problems
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+
+def _locked_then_audited(practice, lock, link):
+    """Two transactions at once: one locks a row (`lock()`) and, once the other is done or
+    waits for a lock, appends to the audit trail; the other answers `link`. Returns their
+    results and errors."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from rapport.audit.services import record
+
+    answered = threading.Event()
+
+    def someone_waits() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    locked = threading.Event()
+
+    def work(i, barrier):
+        barrier.wait()
+        if i == 0:
+            with scope(organisation=[practice.org]), transaction.atomic():
+                lock()
+                locked.set()
+                for _ in range(200):  # until the answer is stored, or waits for this row
+                    if answered.wait(0.05) or someone_waits():
+                        break
+                return record(None, "care.episode.viewed", practice.episode,
+                              actor_label="system").seq
+        locked.wait(10)
+        try:
+            return HttpClient().post(link, phq9_form(PHQ9_MILD, str(uuid.uuid4()))).status_code
+        finally:
+            answered.set()
+
+    return at_once(2, work)
+
+
+def _both_went_through(practice, results, errors) -> None:
+    from rapport.audit import chain
+
+    assert errors == []
+    assert results[1] == 200
+    with scope(organisation=[practice.org]):
+        assert Response.objects.count() == 1
+        assert AuditEvent.objects.filter(action="checkins.response.submitted").count() == 1
+        assert chain.verify(AuditEvent).intact
+
+
+def test_an_answer_goes_through_while_its_episode_is_locked_for_an_audited_change(practice):
+    """A findings refresh holds the episode's row (to sync its alerts) and raises an alert,
+    appending to the audit trail, while the client's answer is stored: the answer's foreign
+    keys, checked at its commit under the chain's lock, take FOR KEY SHARE on the episode,
+    which the refresh's FOR NO KEY UPDATE lets through. (Under FOR UPDATE the two waited for
+    each other until PostgreSQL failed one.)"""
+    from rapport.alerts import reads
+
+    accept_consent(practice)
+    link = make_link(practice, phq9_checkin(practice))
+    results, errors = _locked_then_audited(
+        practice, lambda: reads.lock_episode(practice.episode), link)
+    _both_went_through(practice, results, errors)
+
+
+def test_an_answer_waits_for_its_check_in_without_holding_the_audit_chain(practice):
+    """A change that locks the check-in's row and then appends to the audit trail (storing
+    another step of the check-in), while the link is answered: the answer waits for the row
+    before it takes the chain's lock, so the change appends and commits, then the answer.
+    (When the answer's statement took the chain's lock first, each waited for the other.)"""
+    from rapport.checkins.models import CheckIn
+
+    accept_consent(practice)
+    checkin = phq9_checkin(practice)
+    link = make_link(practice, checkin)
+    results, errors = _locked_then_audited(
+        practice, lambda: CheckIn.objects.select_for_update(no_key=True).get(pk=checkin.pk), link)
+    _both_went_through(practice, results, errors)
+    with scope(organisation=[practice.org]):
+        submitted = AuditEvent.objects.get(action="checkins.response.submitted")
+    assert submitted.seq > results[0]  # appended after the change that held the row

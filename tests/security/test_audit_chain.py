@@ -155,9 +155,31 @@ def test_the_head_function_takes_the_same_lock_as_every_other_append(trail):
         (definition,) = cursor.fetchone()
         cursor.execute(f"SELECT seq, row_hash FROM {chain.HEAD_FUNCTION}")
         head = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                       "AND pid = pg_backend_pid()")
-        (held,) = cursor.fetchone()
     assert f"pg_advisory_xact_lock({chain.LOCK_KEY})" in definition
     assert head == AuditEvent.objects.order_by("-seq").values_list("seq", "row_hash").first()
-    assert held == 1  # until the test's transaction ends
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the function is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_head_function_holds_the_append_lock_until_the_transaction_ends():
+    """Another connection cannot take the append lock while a transaction that read the head
+    is open, and can once it ends."""
+    import psycopg
+    from django.db import transaction
+
+    from rapport.audit import chain
+
+    params = {k: v for k, v in connection.get_connection_params().items()
+              if k not in ("context", "cursor_factory")}  # Django's adapters for its own
+    with psycopg.connect(**params, autocommit=True) as other:
+        def free() -> bool:
+            taken = other.execute("SELECT pg_try_advisory_lock(%s)", [chain.LOCK_KEY]).fetchone()[0]
+            if taken:
+                other.execute("SELECT pg_advisory_unlock(%s)", [chain.LOCK_KEY])
+            return taken
+
+        assert free()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT seq, row_hash FROM {chain.HEAD_FUNCTION}")
+            assert not free()
+        assert free()

@@ -136,3 +136,13 @@ def test_granted_role_passes_the_check_and_the_owner_does_not(app_role):
         cursor.execute("SELECT current_user")
         owner = cursor.fetchone()[0]
     assert app_role_problems(owner)  # the owner (here a superuser) is no application role
+
+
+def test_the_grants_pass_over_a_function_a_migration_back_removed(app_role):
+    """`migrate audit 0005` drops audit_chain_head(); the grants that follow every migrate must
+    not fail on it (the test's transaction puts it back)."""
+    role, _ = app_role
+    with connection.cursor() as cursor:
+        cursor.execute("DROP FUNCTION audit_chain_head()")
+    grant_app_role(role)
+    assert app_role_problems(role) == []

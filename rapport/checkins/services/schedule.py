@@ -133,7 +133,7 @@ def mark_missed(organisation, now: datetime | None = None) -> int:
               | Q(when=When.AFTER, session__scheduled_at__lte=now - DUE_WINDOW))
     with transaction.atomic():
         missed = list(
-            CheckIn.objects.select_for_update(of=("self",), skip_locked=True)
+            CheckIn.objects.select_for_update(of=("self",), skip_locked=True, no_key=True)
             .filter(closed, organisation=organisation, respondent=Respondent.CLIENT,
                     completed_at__isnull=True, missed_at__isnull=True)
             .exclude(session__attendance__in=CANCELLED).select_related("episode"))

@@ -196,7 +196,7 @@ def _write(response: Response, instrument, score, *, request: HttpRequest | None
             _complete_if_done(checkin, response.submitted_at, instrument.id)
     # The audit event comes after the other writes: appending to the audit chain holds its lock
     # until the commit, and answers stored at once wait for each other only that long (on
-    # PostgreSQL the lock is taken within the check-in's own statement, above).
+    # PostgreSQL the lock is taken by the statement after the check-in's own, above).
     episode = response.episode
     record(
         request,
@@ -243,7 +243,7 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
     # see only their own answer and neither would complete it. Under the lock the second one
     # sees the first one's committed answer.
     checkin.completed_at = (
-        CheckIn.objects.select_for_update().filter(pk=checkin.pk).values_list("completed_at", flat=True).first()
+        CheckIn.objects.select_for_update(no_key=True).filter(pk=checkin.pk).values_list("completed_at", flat=True).first()
     )
     if next_instrument(checkin) is None and checkin.completed_at is None:
         checkin.completed_at = at
@@ -254,13 +254,20 @@ def _complete_if_done(checkin: CheckIn, at: datetime, instrument_id: str) -> Non
 def _store_completing(response: Response) -> chain.Head:
     """PostgreSQL, the answer to a check-in's only questionnaire: the response stored, its
     drafts deleted, the check-in completed (unless it is already: the condition keeps the first
-    completion) and its links used up, and the audit chain's lock taken and its head read for
-    the event that follows, in one prepared statement (a duplicate fails it whole)."""
+    completion) and its links used up in one prepared statement (a duplicate fails it whole);
+    then the audit chain's lock taken and its head read for the event that follows, in a
+    statement of its own sent with the first (one round trip, the transaction's BEGIN with
+    them).
+
+    The lock comes after the answer's own row locks, as it does wherever an audited change
+    locks rows: taken in the same statement it would come first (the foreign keys' row locks
+    are taken when that statement ends), and a refresh holding the episode's row while it
+    waits for the chain's lock would deadlock with the answer."""
     checkin = response.checkin
     insert, values = statements.insert_sql(response)
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
-    with statements.cursor() as cursor:
-        cursor.execute(
+    with statements.together(2) as (stored, head):
+        stored.execute(
             f"WITH stored AS ({insert}), "  # noqa: S608 - model tables and our own statement
             f"drafts AS (DELETE FROM {Draft._meta.db_table} WHERE checkin_id = %s "
             "AND instrument_id = %s), "
@@ -268,14 +275,15 @@ def _store_completing(response: Response) -> chain.Head:
             "WHERE id = %s AND completed_at IS NULL RETURNING id), "
             f"used AS (UPDATE {invitations} SET used_at = %s "
             "WHERE checkin_id IN (SELECT id FROM done) AND used_at IS NULL) "
-            "SELECT (SELECT id FROM stored), (SELECT count(*) FROM done), head.seq, "
-            f"head.row_hash FROM {chain.HEAD_FUNCTION} head",
+            "SELECT (SELECT id FROM stored), (SELECT count(*) FROM done)",
             [*values, checkin.pk, response.instrument_id, response.submitted_at, checkin.pk,
              timezone.now()])
-        pk, completed, *head = cursor.fetchone()
+        head.execute(f"SELECT seq, row_hash FROM {chain.HEAD_FUNCTION}")  # noqa: S608 - a constant
+        pk, completed = stored.fetchone()
+        last = chain.Head.of(*head.fetchone())
     statements.inserted(response, pk)
     _completed(checkin, response.submitted_at, completed)
-    return chain.Head.of(*head)
+    return last
 
 
 def _completed(checkin: CheckIn, at: datetime, by_this_answer: bool) -> None:
