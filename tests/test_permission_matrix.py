@@ -349,7 +349,6 @@ def world_and_visitors(practice, other_practice, django_user_model):
     return world, visitors
 
 
-
 def build_world():
     """The world of world_and_visitors with its two practices, for `built_once_per_module`: the
     matrices' tests only read it (what a request writes is rolled back after each test), so a
@@ -370,6 +369,7 @@ def matrix(world_built, db):
     (the visitors log in by the built users' ids, which the copies share)."""
     world, visitors, other_practice = world_built
     return fresh(world), visitors, fresh(other_practice)
+
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_matrix(client, matrix, name):
