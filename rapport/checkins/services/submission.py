@@ -259,10 +259,10 @@ def _store_completing(response: Response) -> chain.Head:
     statement of its own sent with the first (one round trip, the transaction's BEGIN with
     them).
 
-    The lock comes after the answer's own row locks, as it does wherever an audited change
-    locks rows: taken in the same statement it would come first (the foreign keys' row locks
-    are taken when that statement ends), and a refresh holding the episode's row while it
-    waits for the chain's lock would deadlock with the answer."""
+    The lock comes after the answer's own row locks (the check-in's, its links', its drafts'),
+    as wherever an audited change locks rows (rapport.audit.chain, "Locks"): taken in the same
+    statement it came first, and a change holding the check-in's row while it waited for the
+    chain's lock waited for an answer that waited for it."""
     checkin = response.checkin
     insert, values = statements.insert_sql(response)
     checkins, invitations = CheckIn._meta.db_table, Invitation._meta.db_table
