@@ -193,7 +193,7 @@ def _attendance_and_due(sessions: list[Session], checkins: list[dict] | None,
     # A client check-in was due at each past session it was planned for.
     past = {s.pk for s in sessions if s.scheduled_at <= now}
     due = tuple(
-        mon.CheckIn(numbers[c["session_id"]], c["completed"])
+        mon.CheckIn(numbers[c["session_id"]], bool(c["completed"]))
         for c in checkins or ()
         if c["session_id"] in numbers and c["session_id"] in past
     )
@@ -218,15 +218,20 @@ _RESPONSES = Read(tuple(f"r.{name}" for name in RESPONSE_FIELDS),
 # A check-in's session is one of the episode's (read above): its time comes from there.
 _CHECKINS = Read(("c.session_id",), "FROM {c} c WHERE c.episode_id = %s AND c.organisation_id = %s "
                  "AND c.respondent = %s ORDER BY c.created_at, c.id", (("c", CheckIn),),
-                 expressions=("c.completed_at IS NOT NULL",))
+                 expressions=("c.completed_at IS NOT NULL",))  # 0/1 on SQLite: bool() below
 CHECKIN_FIELDS = ("session_id", "completed")
 
 
-def build_history(episode: CareEpisode) -> EpisodeData:
-    """The episode's `EpisodeHistory` from its sessions, responses and check-ins (3 queries)."""
+def build_history(episode: CareEpisode, *, lock: bool = False) -> EpisodeData:
+    """The episode's `EpisodeHistory` from its sessions, responses and check-ins (3 queries).
+
+    lock=True: the episode's row is locked first, in the same round trip (`reads.lock_episode`),
+    so that the history read is the newest when its findings are synced: another sync of the
+    episode waits for this one's transaction to end."""
     where = [episode.pk, episode.organisation_id]
-    session_rows, response_rows, checkin_rows = reads.together(
-        (_SESSIONS, where), (_RESPONSES, where), (_CHECKINS, [*where, "client"]))
+    locking = reads.episode_lock(episode) if lock else []
+    *_, session_rows, response_rows, checkin_rows = reads.together(
+        *locking, (_SESSIONS, where), (_RESPONSES, where), (_CHECKINS, [*where, "client"]))
     sessions = _SESSIONS.instances(Session, session_rows)
     responses = [dict(zip(RESPONSE_FIELDS, row, strict=True)) for row in response_rows]
     checkins = [dict(zip(CHECKIN_FIELDS, row, strict=True)) for row in checkin_rows]
@@ -304,15 +309,18 @@ def refresh_episode(
     trajectories: mon.ExpectedTrajectories | None = None,
     request: HttpRequest | None = None,
 ) -> SyncResult:
-    """Recompute one episode's findings and sync them into alerts. Call inside its scope."""
-    data = build_history(episode)
+    """Recompute one episode's findings and sync them into alerts. Call inside its scope and a
+    transaction: the episode is locked before its history is read, so two refreshes of one
+    episode (a response's and the daily one) never sync an older history after a newer one."""
+    data = build_history(episode, lock=True)
     if trajectories is None:
         trajectories = trajectories_for(episode.organisation)
     findings = [
         _with_components(f, data.history)
         for f in mon.analyze_episode(data.history, trajectories=trajectories)
     ]
-    result = sync_findings(episode, findings, request=request, sessions=data.sessions)
+    result = sync_findings(episode, findings, request=request, sessions=data.sessions,
+                           locked=True)
     result.response_codes = data.response_codes
     return result
 

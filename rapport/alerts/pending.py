@@ -3,9 +3,10 @@
 - `mark(episode_id, organisation_id)` runs inside the transaction that stores a response and
   counts one more response to read (`PendingRefresh.requested`); unless a refresh is asked for
   already and no worker has started it (`queued_at`), the caller has one queued once the
-  transaction commits: by the sweep `take_unsent` serves, which queues each episode's task
-  once (`sent_at`) however many web processes asked for a sweep. So the queue holds one task
-  per episode, not one per response: after a burst, a new episode's refresh (and its alert)
+  transaction commits: by the sweep `take_unsent` serves, which takes each episode once
+  (`sent_at`) however many web processes asked for a sweep, and refreshes it or shares it
+  out in a task of several episodes (rapport.alerts.tasks). So the queue holds a few tasks
+  for a burst, not one per response: after a burst, a new episode's refresh (and its alert)
   waits behind a few tasks, not hundreds.
 - `refresh(episode_id)` (the worker's task) claims the episode, reads how many responses are
   stored, recomputes the findings from everything committed, and records that count as done.

@@ -124,6 +124,7 @@ _EPISODE_LOCK = Read(("e.id",), "FROM {e} e WHERE e.id = %s AND e.organisation_i
 _ALERTS = Read(("a.*",), "FROM {a} a WHERE a.episode_id = %s AND a.organisation_id = %s AND a.kind "
                f"NOT IN ({', '.join(['%s'] * len(IGNORED_KINDS))}) ORDER BY a.opened_at, a.id",
                (("a", Alert),))
+_ALERTS_LOCKED = Read(_ALERTS.columns, _ALERTS.tail + " FOR NO KEY UPDATE", _ALERTS.tables)
 
 
 def lock_episode(episode: CareEpisode) -> None:
@@ -133,9 +134,21 @@ def lock_episode(episode: CareEpisode) -> None:
         _EPISODE_LOCK.rows([episode.pk, episode.organisation_id])
 
 
+def episode_lock(episode: CareEpisode) -> list[tuple[Read, list]]:
+    """`lock_episode` as reads for `together`: none on SQLite."""
+    if not connection.features.has_select_for_update:
+        return []
+    return [(_EPISODE_LOCK, [episode.pk, episode.organisation_id])]
+
+
 def alerts_of(episode: CareEpisode) -> list[Alert]:
-    """The episode's alerts that findings sync (not IGNORED_KINDS), oldest first."""
-    return _ALERTS.instances(Alert, _ALERTS.rows([episode.pk, episode.organisation_id, *sorted(IGNORED_KINDS)]))
+    """The episode's alerts that findings sync (not IGNORED_KINDS), oldest first, locked until
+    the transaction ends (PostgreSQL): the sync saves them after it has appended to the audit
+    trail, and a clinician's step on one of them (`services.transition`) locks it before it
+    appends, so the sync holds them first (rapport.audit.chain, "Locks")."""
+    read = _ALERTS_LOCKED if connection.features.has_select_for_update else _ALERTS
+    return read.instances(Alert, read.rows([episode.pk, episode.organisation_id,
+                                            *sorted(IGNORED_KINDS)]))
 
 
 _LATEST_EVIDENCE = Read(

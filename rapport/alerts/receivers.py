@@ -12,8 +12,8 @@ is queued already and not yet started (see rapport.alerts.pending), it has the s
 `refresh_marked_findings` queued within a quarter second (one broker message a quarter second
 for a burst of responses, for all web processes together on a Redis broker:
 `rapport.core.tasks.enqueue_soon`), which refreshes every episode
-asked for, once each: the first few itself, the others in a task each
-(`rapport.alerts.tasks.refresh_episode_findings`) that other workers share. A refresh that
+asked for, once each: the first few itself, the others in tasks of several episodes
+(`rapport.alerts.tasks.refresh_episodes_findings`) that other workers share. A refresh that
 finds the episode up to date, or another worker on it, stops at once (one short statement).
 
 - the client's answers are safely stored whatever happens next: the recompute runs on a worker,
@@ -76,7 +76,7 @@ def refresh_after_response(sender, response: Response, **kwargs) -> None:
 
 
 def _queue_refresh() -> None:
-    """Queue the sweep that queues the refresh of every episode asked for, a quarter of a
+    """Queue the sweep that refreshes every episode asked for (or shares them out), a quarter of a
     second from now, unless one queued already (by any web process, on a Redis broker) starts
     later than that (it reads this transaction's mark too): one broker message and one sweep
     a quarter second in a burst, not one per response, so an episode answered many times in a

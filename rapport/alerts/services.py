@@ -275,6 +275,7 @@ def sync_findings(
     *,
     request: HttpRequest | None = None,
     sessions: Mapping[int, Session] | None = None,
+    locked: bool = False,
 ) -> SyncResult:
     """Turn an episode's monitoring findings into alerts: `plan_findings` (rapport.alerts.planning)
     says which, and this reconciles the plan with the alerts already there:
@@ -291,10 +292,11 @@ def sync_findings(
     - unresolved alerts whose findings are no longer produced are marked not ongoing.
 
     `sessions` maps the core's session numbers to Session rows, to link alerts to sessions.
-    Concurrent syncs of one episode are serialised by a lock on the episode row.
+    Concurrent syncs of one episode are serialised by a lock on the episode row (taken here,
+    or by the caller already: locked=True), and the alerts read are locked too.
     """
     plan = plan_findings(findings)
-    sync = _Sync(episode, request, sessions or {})
+    sync = _Sync(episode, request, sessions or {}, locked=locked)
     for topic_, latest in plan.topics.items():
         sync.upsert(topic_, latest, latest.kind, latest.severity,
                     bool(getattr(latest, "ongoing", True)))
@@ -307,12 +309,13 @@ class _Sync:
     """The episode's alerts while a plan is applied (one sync_findings call)."""
 
     def __init__(self, episode: CareEpisode, request: HttpRequest | None,
-                 sessions: Mapping[int, Session]) -> None:
+                 sessions: Mapping[int, Session], *, locked: bool = False) -> None:
         self.episode, self.request, self.sessions = episode, request, sessions
         self.result = SyncResult()
         self.untouched: list[int] = []
         # One sync per episode at a time; the alerts read once it is held include the last sync's.
-        reads.lock_episode(episode)
+        if not locked:
+            reads.lock_episode(episode)
         self.by_key: dict[str, Alert] = {}
         self.by_topic: dict[str, Alert] = {}
         self.resolved: dict[str, Alert] = {}

@@ -21,6 +21,10 @@ inserted under the append lock checks its foreign keys when its transaction comm
 KEY SHARE on the rows it refers to, which FOR UPDATE would refuse. A transaction holding an
 episode's row FOR UPDATE and waiting for the append lock, while the transaction holding that
 lock commits a response of the episode, would wait for each other until PostgreSQL failed one.
+A findings sync saves alerts after it has appended, so it locks them when it reads them,
+before (rapport.alerts.reads.alerts_of). One row is locked after the append lock on purpose: a
+response's count for its episode's findings refresh (rapport.alerts.pending.mark), whose other
+writers are single statements that never wait for the append lock.
 
 The chain proves the trail is unchanged up to a head (seq, row_hash) recorded earlier: keep the
 head `rapport manage verify_audit` prints (or pass --checkpoint FILE), and a later run detects any

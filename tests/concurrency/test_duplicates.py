@@ -231,7 +231,6 @@ def test_different_checkins_at_once_keep_the_audit_chain_whole(practice):
     assert seqs == list(range(1, len(seqs) + 1))
 
 
-
 def _locked_then_audited(practice, lock, link):
     """Two transactions at once: one locks a row (`lock()`) and, once the other is done or
     waits for a lock, appends to the audit trail; the other answers `link`. Returns their
@@ -314,3 +313,54 @@ def test_an_answer_waits_for_its_check_in_without_holding_the_audit_chain(practi
     with scope(organisation=[practice.org]):
         submitted = AuditEvent.objects.get(action="checkins.response.submitted")
     assert submitted.seq > results[0]  # appended after the change that held the row
+
+
+def test_a_findings_sync_and_a_step_on_one_of_its_alerts_take_turns(practice):
+    """A clinician's step on an alert locks it, then appends to the audit trail (as
+    `alerts.services.transition` does); a findings sync of the episode appends (an alert it
+    raises or updates) and then saves its other alerts. The sync locks the alerts when it reads
+    them, so it waits for the step's row before it appends. (When it read them unlocked, the
+    step waited for the sync's audit lock and the sync for the step's alert: PostgreSQL failed
+    one of them.)"""
+    import threading
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from rapport.alerts import reads
+    from rapport.alerts.models import Alert
+    from rapport.audit.services import record
+    from tests.alerts.conftest import make_alert
+
+    with scope(organisation=[practice.org]):
+        alert = make_alert(practice)
+    stepped, appended = threading.Event(), threading.Event()
+
+    def someone_waits() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    def work(i, barrier):
+        barrier.wait()
+        with scope(organisation=[practice.org]), transaction.atomic():
+            if i == 0:  # the step: the alert's row, then the trail
+                Alert.objects.select_for_update(no_key=True).get(pk=alert.pk)
+                stepped.set()
+                for _ in range(200):  # until the sync has appended, or waits for this row
+                    if appended.wait(0.05) or someone_waits():
+                        break
+                return record(None, "alerts.alert.acknowledged", alert, actor_label="system").seq
+            stepped.wait(10)  # the sync: the episode and its alerts, the trail, then the alerts
+            reads.lock_episode(practice.episode)
+            read = reads.alerts_of(practice.episode)
+            seq = record(None, "alerts.alert.updated", alert, actor_label="system").seq
+            appended.set()
+            Alert.objects.filter(pk__in=[a.pk for a in read]).update(last_seen_at=timezone.now())
+            return seq
+
+    results, errors = at_once(2, work)
+
+    assert errors == []
+    assert results[1] > results[0]  # the sync appended after the step it waited for

@@ -50,9 +50,10 @@ def test_the_connection_outlives_a_task(worker_fixup):
 
 def test_an_old_connection_is_closed_after_a_task(worker_fixup):
     connection.ensure_connection()
+    old = connection.connection
     connection.close_at = time.monotonic() - 1  # older than CONN_MAX_AGE
     run_as_worker(refresh_pending_findings)
-    assert connection.connection is not None  # the task itself ran on a new one
+    assert connection.connection is not None and connection.connection is not old  # a new one
     connection.close_at = time.monotonic() - 1
     task_postrun.send(sender=refresh_pending_findings, task_id="test",
                       task=refresh_pending_findings, args=(), kwargs={}, retval=None,
