@@ -293,8 +293,7 @@ def sync_findings(
 
     `sessions` maps the core's session numbers to Session rows, to link alerts to sessions.
     Concurrent syncs of one episode are serialised by a lock on the episode row (taken here,
-    or by the caller already: locked=True), and the alerts read are locked too.
-    """
+    or by the caller already: locked=True), and the alerts read are locked too."""
     plan = plan_findings(findings)
     sync = _Sync(episode, request, sessions or {}, locked=locked)
     for topic_, latest in plan.topics.items():
