@@ -217,3 +217,19 @@ def login(http: HttpClient, user: User) -> HttpClient:
 
 __all__ = ["PASSWORD", "Practice", "built_once_per_module", "fresh", "login", "make_practice",
            "timedelta"]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Redis for the tests that need one (RAPPORT_TEST_REDIS_URL, default database 15): skipped
+    without it, except under CI=true."""
+    import redis
+
+    url = os.getenv("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.getenv("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true ({url}): {exc}")
+        pytest.skip(f"needs Redis at {url} (RAPPORT_TEST_REDIS_URL): {exc}")
+    return url

@@ -146,29 +146,13 @@ def test_enqueue_soon_serves_a_burst_with_one_message_that_starts_after_it(monke
     assert task.published == [((0,), {"countdown": 0.25})] * 2 + [((1,), {"countdown": 0.25})]
 
 
-def _redis_url() -> str:
-    """Redis for the tests that need one: skipped without it, except under CI=true."""
-    import os
-
-    import redis
-
-    url = os.getenv("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.getenv("CI") == "true":
-            pytest.fail(f"Redis is required under CI=true ({url}): {exc}")
-        pytest.skip(f"needs Redis at {url} (RAPPORT_TEST_REDIS_URL): {exc}")
-    return url
-
-
-def test_enqueue_soon_on_redis_queues_one_message_for_every_process(monkeypatch):
+def test_enqueue_soon_on_redis_queues_one_message_for_every_process(monkeypatch, redis_url):
     """Web processes sharing a Redis broker queue one sweep for a burst between them: a second
     process within the first one's wait queues nothing and waits for that start; once it is
     too near, the next call queues again, and the others follow that one."""
     import uuid
 
-    url = _redis_url()
+    url = redis_url
     queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
     first, second = _Task(), _Task()
     for task in (first, second):
@@ -219,7 +203,7 @@ def test_enqueue_soon_records_a_refused_message(db, monkeypatch):
     assert failure.task_name == "tests.sweep" and "broker down" in failure.error
 
 
-def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledged():
+def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledged(redis_url):
     """A task taken by a worker that died waits for the visibility timeout, not in the queue:
     /healthz still counts it."""
     import uuid
@@ -229,7 +213,7 @@ def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledge
     from rapport.core import broker
     from rapport.core.tasks import SENT_AT
 
-    url = _redis_url()
+    url = redis_url
     queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
     with kombu.Connection(url) as connection:
         channel = connection.default_channel
@@ -248,7 +232,7 @@ def test_the_oldest_task_on_redis_counts_one_a_worker_took_and_never_acknowledge
             channel.client.delete(queue)
 
 
-def test_the_oldest_task_on_redis_is_late_from_its_start_time_not_before():
+def test_the_oldest_task_on_redis_is_late_from_its_start_time_not_before(redis_url):
     """A task a worker holds until its start time (a countdown, a retry's backoff, a webhook's
     next try an hour away) is not waiting before then: /healthz counts it from that time."""
     import uuid
@@ -259,7 +243,7 @@ def test_the_oldest_task_on_redis_is_late_from_its_start_time_not_before():
     from rapport.core import broker
     from rapport.core.tasks import SENT_AT
 
-    url = _redis_url()
+    url = redis_url
     queue = f"rapport-test-{uuid.uuid4().hex[:10]}"
     now = datetime.now(UTC)
     with kombu.Connection(url) as connection:

@@ -37,25 +37,11 @@ from tests.concurrency.test_worker_kill import ROOT, database_url, free_port, po
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.getenv("RAPPORT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 EPISODES = 6
 PER_EPISODE = 10
 KILL_AFTER = 20  # submissions thanked before the worker is killed
 LATE = 2  # submissions sent after the burst, while no worker runs
 DEADLINE = 90  # seconds for the findings to catch up after the restart
-
-
-@pytest.fixture
-def redis_url():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if os.getenv("CI") == "true":
-            pytest.fail(f"Redis is required under CI=true ({REDIS_URL}): {exc}")
-        pytest.skip(f"needs Redis at {REDIS_URL} (RAPPORT_TEST_REDIS_URL): {exc}")
-    return REDIS_URL
 
 
 @pytest.fixture
