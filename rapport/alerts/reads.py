@@ -130,8 +130,8 @@ _ALERTS_LOCKED = Read(_ALERTS.columns, _ALERTS.tail + " FOR NO KEY UPDATE", _ALE
 def lock_episode(episode: CareEpisode) -> None:
     """Lock the episode's row until the transaction ends (none on SQLite, whose writers are
     serialised anyway)."""
-    if connection.features.has_select_for_update:
-        _EPISODE_LOCK.rows([episode.pk, episode.organisation_id])
+    for read, params in episode_lock(episode):
+        read.rows(params)
 
 
 def episode_lock(episode: CareEpisode) -> list[tuple[Read, list]]:
